@@ -1,0 +1,136 @@
+import Foundation
+import GRDB
+public import Sync
+
+/// Calls and everything recorded about them: status, turns, tool executions and metrics.
+public struct CallLog: Sendable {
+    let database: EdgeDatabase
+
+    public init(database: EdgeDatabase) {
+        self.database = database
+    }
+
+    /// What Twilio told us of a new call.
+    public struct IncomingCall: Sendable {
+        public var callSid: String
+        public var from: String
+        public var to: String
+        public var direction: String
+        public var status: Call.Status
+
+        public init(callSid: String, from: String, to: String, direction: String, status: Call.Status) {
+            self.callSid = callSid
+            self.from = from
+            self.to = to
+            self.direction = direction
+            self.status = status
+        }
+    }
+
+    /// Records a call the first time its CallSid is seen; a repeated webhook returns the existing row
+    /// and `created == false`, writing nothing.
+    ///
+    /// - Parameter streamTokenHash: the hash of the per-call secret the Media Stream must present.
+    public func recordIncoming(_ incoming: IncomingCall, streamTokenHash: String) async throws
+        -> (call: Call, created: Bool)
+    {
+        let now = database.clock.nowMilliseconds()
+        return try await database.write { db in
+            if let existing = try Call.filter(Column("call_sid") == incoming.callSid).fetchOne(db) {
+                return (existing, false)
+            }
+            let call = Call(
+                id: UUID().uuidString.lowercased(), callSid: incoming.callSid, fromNumber: incoming.from,
+                toNumber: incoming.to, direction: incoming.direction, status: incoming.status, startedAt: now,
+                updatedAt: now)
+            try call.insert(db)
+            try db.execute(
+                sql: "UPDATE calls SET stream_token_hash = ? WHERE id = ?", arguments: [streamTokenHash, call.id])
+            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            try Self.touchCustomer(phone: incoming.from, at: now, in: db)
+            return (call, true)
+        }
+    }
+
+    /// Applies a status callback. A terminal status is never replaced by a live one, whatever order
+    /// Twilio's callbacks arrive in; returns nil for an unknown CallSid.
+    @discardableResult
+    public func updateStatus(callSid: String, status: Call.Status, durationSeconds: Int?) async throws -> Call? {
+        let now = database.clock.nowMilliseconds()
+        return try await database.write { db in
+            guard var call = try Call.filter(Column("call_sid") == callSid).fetchOne(db) else { return nil }
+            if call.status.isTerminal && !status.isTerminal { return call }
+            if call.status == status && (durationSeconds == nil || call.durationSeconds == durationSeconds) {
+                return call
+            }
+            call.status = status
+            if status.isTerminal {
+                call.endedAt = call.endedAt ?? now
+                call.durationSeconds = durationSeconds ?? call.durationSeconds
+            }
+            call.version += 1
+            call.updatedAt = now
+            try call.update(db)
+            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            return call
+        }
+    }
+
+    /// The call with Twilio's `callSid`.
+    public func call(sid callSid: String) async throws -> Call? {
+        try await database.read { db in try Call.filter(Column("call_sid") == callSid).fetchOne(db) }
+    }
+
+    /// The call with our `id`.
+    public func call(id: String) async throws -> Call? {
+        try await database.read { db in try Call.fetchOne(db, key: id) }
+    }
+
+    /// The stored hash of the call's stream secret, to authenticate its Media Stream.
+    public func streamTokenHash(callID: String) async throws -> String? {
+        try await database.read { db in
+            try String.fetchOne(db, sql: "SELECT stream_token_hash FROM calls WHERE id = ?", arguments: [callID])
+        }
+    }
+
+    /// Appends a turn (and queues it for headquarters).
+    public func append(_ turn: ConversationTurn) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            try turn.insert(db)
+            try Outbox.enqueueUpsert(.conversationTurn(turn), at: now, in: db)
+        }
+    }
+
+    /// Records a tool run (and queues it for headquarters).
+    public func record(_ execution: ToolExecution) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            try execution.insert(db)
+            try Outbox.enqueueUpsert(.toolExecution(execution), at: now, in: db)
+        }
+    }
+
+    /// Records per-call measurements (and queues them for headquarters).
+    public func record(_ metrics: [CallMetric]) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            for metric in metrics {
+                try metric.insert(db)
+                try Outbox.enqueueUpsert(.callMetric(metric), at: now, in: db)
+            }
+        }
+    }
+
+    /// Counts the call in the caller's profile, when there is one.
+    private static func touchCustomer(phone: String, at now: Int64, in db: Database) throws {
+        guard let e164 = PhoneNumber.e164(phone), var customer = try CustomerDirectory.customer(phone: e164, in: db)
+        else { return }
+        customer.callCount += 1
+        customer.lastCallAt = now
+        customer.version += 1
+        customer.updatedAt = now
+        try customer.update(db)
+        try Outbox.enqueueUpsert(.customer(customer), at: now, in: db)
+    }
+}

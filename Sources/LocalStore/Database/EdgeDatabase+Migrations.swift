@@ -1,0 +1,188 @@
+import GRDB
+
+extension EdgeDatabase {
+    /// The versioned schema. A migration, once released, is never edited: changes are new migrations.
+    ///
+    /// Conventions: every table has an `id` primary key; times are Unix milliseconds UTC in
+    /// INTEGER columns named `*_at`; status columns carry a CHECK of their allowed values;
+    /// synced tables carry a `version` that grows with every write.
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1 schema") { db in
+            try db.execute(sql: v1Schema)
+        }
+        return migrator
+    }
+
+    private static let v1Schema = """
+        CREATE TABLE customers (
+            id TEXT PRIMARY KEY NOT NULL,
+            phone TEXT NOT NULL UNIQUE CHECK (phone GLOB '+[1-9]*' AND length(phone) BETWEEN 3 AND 16),
+            name TEXT,
+            preferred_language TEXT CHECK (preferred_language IN ('en', 'es')),
+            usual_party_size INTEGER CHECK (usual_party_size > 0),
+            call_count INTEGER NOT NULL DEFAULT 0 CHECK (call_count >= 0),
+            last_call_at INTEGER,
+            notes TEXT,
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE calls (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_sid TEXT NOT NULL UNIQUE,
+            from_number TEXT NOT NULL,
+            to_number TEXT NOT NULL,
+            direction TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('queued', 'initiated', 'ringing', 'in_progress', 'completed',
+                'busy', 'failed', 'no_answer', 'canceled')),
+            language TEXT CHECK (language IN ('en', 'es')),
+            outcome TEXT,
+            started_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            duration_seconds INTEGER CHECK (duration_seconds >= 0),
+            stream_token_hash TEXT,
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX calls_by_start ON calls (started_at);
+
+        CREATE TABLE reservations (
+            id TEXT PRIMARY KEY NOT NULL,
+            customer_id TEXT REFERENCES customers (id) ON DELETE SET NULL,
+            name TEXT NOT NULL CHECK (length(trim(name)) > 0),
+            phone TEXT,
+            party_size INTEGER NOT NULL CHECK (party_size > 0),
+            starts_at INTEGER NOT NULL,
+            duration_minutes INTEGER NOT NULL CHECK (duration_minutes > 0),
+            status TEXT NOT NULL CHECK (status IN ('confirmed', 'cancelled', 'seated', 'completed', 'no_show')),
+            source TEXT NOT NULL CHECK (source IN ('phone_agent', 'keypad', 'staff', 'headquarters')),
+            notes TEXT,
+            call_id TEXT REFERENCES calls (id) ON DELETE SET NULL,
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX reservations_by_start ON reservations (starts_at);
+        CREATE INDEX reservations_by_phone ON reservations (phone, starts_at);
+        CREATE INDEX reservations_by_customer ON reservations (customer_id);
+
+        CREATE TABLE conversation_turns (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+            sequence INTEGER NOT NULL CHECK (sequence >= 1),
+            speaker TEXT NOT NULL CHECK (speaker IN ('caller', 'agent', 'system')),
+            text TEXT NOT NULL,
+            language TEXT,
+            started_at INTEGER NOT NULL,
+            end_of_speech_at INTEGER,
+            transcript_final_at INTEGER,
+            first_token_at INTEGER,
+            first_audio_at INTEGER,
+            first_frame_at INTEGER,
+            interrupted INTEGER NOT NULL DEFAULT 0 CHECK (interrupted IN (0, 1)),
+            unheard_text TEXT,
+            UNIQUE (call_id, sequence)
+        ) STRICT;
+
+        CREATE TABLE tool_executions (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+            turn_id TEXT REFERENCES conversation_turns (id) ON DELETE SET NULL,
+            tool TEXT NOT NULL,
+            arguments TEXT NOT NULL,
+            result TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+            started_at INTEGER NOT NULL,
+            duration_ms INTEGER NOT NULL CHECK (duration_ms >= 0)
+        ) STRICT;
+        CREATE INDEX tool_executions_by_call ON tool_executions (call_id);
+
+        CREATE TABLE call_metrics (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            value REAL NOT NULL,
+            recorded_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX call_metrics_by_call ON call_metrics (call_id);
+
+        CREATE TABLE menu_items (
+            id TEXT PRIMARY KEY NOT NULL,
+            category TEXT NOT NULL,
+            price_cents INTEGER NOT NULL CHECK (price_cents >= 0),
+            currency TEXT NOT NULL CHECK (length(currency) = 3),
+            allergens TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(allergens)),
+            dietary_tags TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(dietary_tags)),
+            available INTEGER NOT NULL DEFAULT 1 CHECK (available IN (0, 1)),
+            sort_order INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE menu_item_translations (
+            id TEXT PRIMARY KEY NOT NULL,
+            menu_item_id TEXT NOT NULL REFERENCES menu_items (id) ON DELETE CASCADE,
+            language TEXT NOT NULL CHECK (language IN ('en', 'es')),
+            name TEXT NOT NULL,
+            description TEXT NOT NULL,
+            UNIQUE (menu_item_id, language)
+        ) STRICT;
+
+        CREATE TABLE recordings (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_id TEXT NOT NULL REFERENCES calls (id),
+            file_name TEXT NOT NULL UNIQUE,
+            sealed_key BLOB NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('recording', 'complete', 'partial', 'deleted')),
+            started_at INTEGER NOT NULL,
+            ended_at INTEGER,
+            duration_ms INTEGER CHECK (duration_ms >= 0),
+            size_bytes INTEGER CHECK (size_bytes >= 0),
+            ciphertext_sha256 TEXT,
+            version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1)
+        ) STRICT;
+        CREATE INDEX recordings_by_call ON recordings (call_id);
+
+        CREATE TABLE phrase_cache (
+            id TEXT PRIMARY KEY NOT NULL,
+            text TEXT NOT NULL,
+            language TEXT NOT NULL,
+            voice TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            output_format TEXT NOT NULL,
+            size_bytes INTEGER NOT NULL CHECK (size_bytes >= 0),
+            created_at INTEGER NOT NULL,
+            last_hit_at INTEGER NOT NULL,
+            hit_count INTEGER NOT NULL DEFAULT 0 CHECK (hit_count >= 0),
+            pinned INTEGER NOT NULL DEFAULT 0 CHECK (pinned IN (0, 1))
+        ) STRICT;
+        CREATE INDEX phrase_cache_by_last_hit ON phrase_cache (pinned, last_hit_at);
+
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            table_name TEXT NOT NULL,
+            row_id TEXT NOT NULL,
+            operation TEXT NOT NULL CHECK (operation IN ('upsert', 'delete', 'erase')),
+            version INTEGER NOT NULL CHECK (version >= 1),
+            payload TEXT NOT NULL CHECK (json_valid(payload)),
+            created_at INTEGER NOT NULL,
+            sent_at INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            last_error TEXT
+        ) STRICT;
+        CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL;
+
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at INTEGER NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            entity TEXT NOT NULL,
+            entity_id TEXT,
+            details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
+        ) STRICT;
+        CREATE INDEX audit_log_by_time ON audit_log (at);
+        """
+}

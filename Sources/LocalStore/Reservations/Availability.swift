@@ -1,0 +1,140 @@
+public import Foundation
+public import Sync
+
+/// The answer to "can a party of N sit down at this time?", with nearby times when it cannot.
+public struct AvailabilityDecision: Sendable, Equatable {
+    /// Why a time cannot be booked.
+    public enum Reason: String, Sendable, Equatable {
+        case invalidPartySize = "invalid_party_size"
+        case partyTooLarge = "party_too_large"
+        case closed
+        case outsideOpeningHours = "outside_opening_hours"
+        case notOnSlot = "not_on_slot"
+        case tooSoon = "too_soon"
+        case tooFarAhead = "too_far_ahead"
+        case full
+    }
+
+    /// A bookable alternative.
+    public struct Alternative: Sendable, Equatable, CustomStringConvertible {
+        public let date: LocalDate
+        public let time: LocalTime
+        public var description: String { "\(date) \(time)" }
+    }
+
+    /// Nil when the time is available.
+    public let reason: Reason?
+    /// Up to three bookable times nearest the one asked for, when it is not available.
+    public let alternatives: [Alternative]
+
+    public var isAvailable: Bool { reason == nil }
+}
+
+/// Pure availability rules over a ``ReservationPolicy`` and the reservations already held.
+///
+/// A reservation holds its seats from its start for the policy's dining time; a time is
+/// available when, in every slot the new party would sit through, the seats already held plus
+/// the party fit in ``ReservationPolicy/seatsPerSlot``.
+public struct Availability: Sendable {
+    public let policy: ReservationPolicy
+
+    public init(policy: ReservationPolicy) {
+        self.policy = policy
+    }
+
+    /// How many alternatives a decision offers at most.
+    public static let maximumAlternatives = 3
+
+    /// Decides one request. `existing` must contain every seat-holding reservation that may overlap
+    /// the asked day (see ``window(for:)``); others are ignored.
+    public func decide(
+        date: LocalDate, time: LocalTime, partySize: Int, existing: [Reservation], now: Date,
+        excluding excludedID: String? = nil
+    ) -> AvailabilityDecision {
+        let holding = existing.filter { $0.status.holdsSeats && $0.id != excludedID }
+        if let reason = rejection(date: date, time: time, partySize: partySize, holding: holding, now: now) {
+            let offersAlternatives = ![.invalidPartySize, .partyTooLarge].contains(reason)
+            return AvailabilityDecision(
+                reason: reason,
+                alternatives: offersAlternatives
+                    ? alternatives(near: date, time: time, partySize: partySize, holding: holding, now: now) : [])
+        }
+        return AvailabilityDecision(reason: nil, alternatives: [])
+    }
+
+    /// The span of start times (Unix ms) whose reservations can hold seats during `days`, for fetching.
+    public func window(for days: ClosedRange<LocalDate>) -> ClosedRange<Int64> {
+        let start = days.lowerBound.instant(at: LocalTime(minutesSinceMidnight: 0)!, in: policy.timeZone)
+        let end = days.upperBound.instant(at: LocalTime(minutesSinceMidnight: 0)!, in: policy.timeZone)
+            .addingTimeInterval(86_400)
+        let margin = Int64(policy.diningMinutes) * 60_000
+        return (start.unixMilliseconds - margin)...(end.unixMilliseconds + margin)
+    }
+
+    /// The days searched for alternatives to a request on `date`.
+    public func alternativeDays(from date: LocalDate) -> ClosedRange<LocalDate> {
+        date...date.adding(days: 6)
+    }
+
+    private func rejection(
+        date: LocalDate, time: LocalTime, partySize: Int, holding: [Reservation], now: Date
+    ) -> AvailabilityDecision.Reason? {
+        guard partySize >= 1 else { return .invalidPartySize }
+        guard partySize <= policy.maxPartySize, partySize <= policy.seatsPerSlot else { return .partyTooLarge }
+        let periods = policy.periods(on: date)
+        guard !periods.isEmpty else { return .closed }
+        let lastSeating = { (period: ReservationPolicy.Period) in
+            period.closes.minutesSinceMidnight - policy.slotMinutes
+        }
+        guard
+            periods.contains(where: {
+                time >= $0.opens && time.minutesSinceMidnight <= lastSeating($0)
+            })
+        else { return .outsideOpeningHours }
+        guard time.minutesSinceMidnight % policy.slotMinutes == 0 else { return .notOnSlot }
+        let start = date.instant(at: time, in: policy.timeZone)
+        let earliest = now.addingTimeInterval(Double(policy.minimumNoticeMinutes) * 60)
+        guard start >= earliest else { return .tooSoon }
+        let horizon = LocalDate(now, in: policy.timeZone).adding(days: policy.bookingHorizonDays)
+        guard date <= horizon else { return .tooFarAhead }
+        guard fits(partySize: partySize, startingAt: start.unixMilliseconds, holding: holding) else { return .full }
+        return nil
+    }
+
+    /// Whether the party fits in every slot it would sit through.
+    private func fits(partySize: Int, startingAt start: Int64, holding: [Reservation]) -> Bool {
+        let slot = Int64(policy.slotMinutes) * 60_000
+        let end = start + Int64(policy.diningMinutes) * 60_000
+        var slotStart = start
+        while slotStart < end {
+            let slotEnd = slotStart + slot
+            let seated = holding.lazy.filter { $0.startsAt < slotEnd && $0.endsAt > slotStart }
+                .reduce(0) { $0 + $1.partySize }
+            if seated + partySize > policy.seatsPerSlot { return false }
+            slotStart = slotEnd
+        }
+        return true
+    }
+
+    private func alternatives(
+        near date: LocalDate, time: LocalTime, partySize: Int, holding: [Reservation], now: Date
+    ) -> [AvailabilityDecision.Alternative] {
+        var found: [AvailabilityDecision.Alternative] = []
+        var day = date
+        while found.count < Self.maximumAlternatives, day <= alternativeDays(from: date).upperBound {
+            let candidates = policy.slots(on: day).sorted {
+                let left = abs($0.minutesSinceMidnight - time.minutesSinceMidnight)
+                let right = abs($1.minutesSinceMidnight - time.minutesSinceMidnight)
+                return left == right ? $0 < $1 : left < right
+            }
+            for candidate in candidates where !(day == date && candidate == time) {
+                if rejection(date: day, time: candidate, partySize: partySize, holding: holding, now: now) == nil {
+                    found.append(.init(date: day, time: candidate))
+                    if found.count == Self.maximumAlternatives { break }
+                }
+            }
+            day = day.adding(days: 1)
+        }
+        return found
+    }
+}

@@ -1,0 +1,82 @@
+/// One phone call, from Twilio's first webhook to its end.
+public struct Call: Codable, Sendable, Equatable, Identifiable {
+    /// Twilio's call statuses; raw values are Twilio's spellings with `-` as `_`.
+    public enum Status: String, Codable, Sendable, CaseIterable {
+        case queued
+        case initiated
+        case ringing
+        case inProgress = "in_progress"
+        case completed
+        case busy
+        case failed
+        case noAnswer = "no_answer"
+        case canceled
+
+        /// Reads Twilio's `CallStatus` form value (`in-progress`, `no-answer`, ...).
+        public init?(twilioValue: String) {
+            self.init(rawValue: twilioValue.replacingOccurrences(of: "-", with: "_"))
+        }
+
+        /// Whether the call is over; a terminal status never goes back to a live one.
+        public var isTerminal: Bool {
+            switch self {
+            case .completed, .busy, .failed, .noAnswer, .canceled: true
+            case .queued, .initiated, .ringing, .inProgress: false
+            }
+        }
+    }
+
+    public var id: String
+    /// Twilio's CallSid (`CA` and 32 hex digits), unique.
+    public var callSid: String
+    /// Caller in E.164 (or Twilio's `client:` / SIP form).
+    public var fromNumber: String
+    public var toNumber: String
+    public var direction: String
+    public var status: Status
+    /// `en` or `es` once known.
+    public var language: String?
+    /// What the call achieved (for example `reservation_created`, `message_taken`, `transferred`).
+    public var outcome: String?
+    public var startedAt: Int64
+    public var endedAt: Int64?
+    public var durationSeconds: Int?
+    public var version: Int64
+    public var updatedAt: Int64
+
+    public init(
+        id: String, callSid: String, fromNumber: String, toNumber: String, direction: String = "inbound",
+        status: Status, language: String? = nil, outcome: String? = nil, startedAt: Int64, endedAt: Int64? = nil,
+        durationSeconds: Int? = nil, version: Int64 = 1, updatedAt: Int64
+    ) {
+        self.id = id
+        self.callSid = callSid
+        self.fromNumber = fromNumber
+        self.toNumber = toNumber
+        self.direction = direction
+        self.status = status
+        self.language = language
+        self.outcome = outcome
+        self.startedAt = startedAt
+        self.endedAt = endedAt
+        self.durationSeconds = durationSeconds
+        self.version = version
+        self.updatedAt = updatedAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case callSid = "call_sid"
+        case fromNumber = "from_number"
+        case toNumber = "to_number"
+        case direction
+        case status
+        case language
+        case outcome
+        case startedAt = "started_at"
+        case endedAt = "ended_at"
+        case durationSeconds = "duration_seconds"
+        case version
+        case updatedAt = "updated_at"
+    }
+}
