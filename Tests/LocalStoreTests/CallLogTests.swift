@@ -13,20 +13,19 @@ struct CallLogTests {
     @Test("a repeated webhook for the same CallSid creates no second row")
     func idempotentCreate() async throws {
         let store = try TestStore()
-        let first = try await store.calls.recordIncoming(incoming, streamTokenHash: "h1")
-        let again = try await store.calls.recordIncoming(incoming, streamTokenHash: "h2")
+        let first = try await store.calls.recordIncoming(incoming)
+        let again = try await store.calls.recordIncoming(incoming)
         #expect(first.created)
         #expect(!again.created)
         #expect(again.call == first.call)
         #expect(try await store.count("calls") == 1)
         #expect(try await store.outbox().filter { $0.tableName == "calls" }.count == 1)
-        #expect(try await store.calls.streamTokenHash(callID: first.call.id) == "h1")
     }
 
     @Test("status callbacks move the call forward and never back from a terminal status")
     func statusOrder() async throws {
         let store = try TestStore()
-        let call = try await store.calls.recordIncoming(incoming, streamTokenHash: "h").call
+        let call = try await store.calls.recordIncoming(incoming).call
         store.clock.set(referenceNow.addingTimeInterval(184))
         let completed = try await store.calls.updateStatus(
             callSid: incoming.callSid, status: .completed, durationSeconds: 184)
@@ -48,7 +47,7 @@ struct CallLogTests {
         _ = try await store.book.create(
             .init(name: "Ada", phone: "+15551234567", partySize: 2, date: LocalDate("2026-12-08")!,
                 time: LocalTime("19:00")!, source: .phoneAgent), actor: "agent")
-        _ = try await store.calls.recordIncoming(incoming, streamTokenHash: "h")
+        _ = try await store.calls.recordIncoming(incoming)
         let customer = try await CustomerDirectory(database: store.database).customer(phone: "+15551234567")
         #expect(customer?.callCount == 1)
         #expect(customer?.lastCallAt == referenceNow.unixMilliseconds)
@@ -57,7 +56,7 @@ struct CallLogTests {
     @Test("turns, tool executions and metrics are stored with their outbox rows")
     func callRecords() async throws {
         let store = try TestStore()
-        let call = try await store.calls.recordIncoming(incoming, streamTokenHash: "h").call
+        let call = try await store.calls.recordIncoming(incoming).call
         let turn = ConversationTurn(
             id: "t1", callID: call.id, sequence: 1, speaker: .caller, text: "a table for two", language: "en",
             startedAt: 1, endOfSpeechAt: 2, transcriptFinalAt: 3)

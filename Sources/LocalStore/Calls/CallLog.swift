@@ -29,9 +29,7 @@ public struct CallLog: Sendable {
 
     /// Records a call the first time its CallSid is seen; a repeated webhook returns the existing row
     /// and `created == false`, writing nothing.
-    ///
-    /// - Parameter streamTokenHash: the hash of the per-call secret the Media Stream must present.
-    public func recordIncoming(_ incoming: IncomingCall, streamTokenHash: String) async throws
+    public func recordIncoming(_ incoming: IncomingCall) async throws
         -> (call: Call, created: Bool)
     {
         let now = database.clock.nowMilliseconds()
@@ -44,8 +42,6 @@ public struct CallLog: Sendable {
                 toNumber: incoming.to, direction: incoming.direction, status: incoming.status, startedAt: now,
                 updatedAt: now)
             try call.insert(db)
-            try db.execute(
-                sql: "UPDATE calls SET stream_token_hash = ? WHERE id = ?", arguments: [streamTokenHash, call.id])
             try Outbox.enqueueUpsert(.call(call), at: now, in: db)
             try Self.touchCustomer(phone: incoming.from, at: now, in: db)
             return (call, true)
@@ -84,13 +80,6 @@ public struct CallLog: Sendable {
     /// The call with our `id`.
     public func call(id: String) async throws -> Call? {
         try await database.read { db in try Call.fetchOne(db, key: id) }
-    }
-
-    /// The stored hash of the call's stream secret, to authenticate its Media Stream.
-    public func streamTokenHash(callID: String) async throws -> String? {
-        try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT stream_token_hash FROM calls WHERE id = ?", arguments: [callID])
-        }
     }
 
     /// Appends a turn (and queues it for headquarters).

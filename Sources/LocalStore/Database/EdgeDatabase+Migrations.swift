@@ -42,7 +42,6 @@ extension EdgeDatabase {
             started_at INTEGER NOT NULL,
             ended_at INTEGER,
             duration_seconds INTEGER CHECK (duration_seconds >= 0),
-            stream_token_hash TEXT,
             version INTEGER NOT NULL DEFAULT 1 CHECK (version >= 1),
             updated_at INTEGER NOT NULL
         ) STRICT;

@@ -1,0 +1,108 @@
+public import Foundation
+public import LocalStore
+
+/// The whole configuration of `edge-agent`, built once at start-up from embedded defaults, the
+/// configuration file and the environment (which wins); nothing reads the environment later.
+public struct AgentConfiguration: Sendable {
+    /// Where the agent listens.
+    public struct HTTP: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+    }
+
+    /// Twilio account and REST endpoint.
+    public struct Twilio: Sendable {
+        public var accountSID: String?
+        /// Signs webhooks; without it every webhook is refused.
+        public var authToken: Secret?
+        public var apiBaseURL = URL(string: "https://api.twilio.com")!
+    }
+
+    /// The OpenAI-compatible chat completions endpoints.
+    public struct LLM: Sendable {
+        public var apiKey: Secret?
+        public var baseURL = URL(string: "https://api.openai.com/v1")!
+        public var model = "gpt-4o-mini"
+        public var fallbackBaseURL: URL?
+        public var fallbackModel: String?
+    }
+
+    /// Speech-to-text endpoints.
+    public struct SpeechToText: Sendable {
+        public var deepgramAPIKey: Secret?
+        public var deepgramBaseURL = URL(string: "wss://api.deepgram.com")!
+        /// OpenAI-compatible `/audio/transcriptions`; nil means the LLM's base URL.
+        public var transcriptionBaseURL: URL?
+    }
+
+    /// ElevenLabs text-to-speech.
+    public struct TextToSpeech: Sendable {
+        public var apiKey: Secret?
+        public var baseURL = URL(string: "https://api.elevenlabs.io")!
+        public var voiceEnglish: String?
+        public var voiceSpanish: String?
+    }
+
+    /// The restaurant itself.
+    public struct Restaurant: Sendable {
+        public var name = "The Restaurant"
+        /// Where `transfer_to_staff` sends the caller.
+        public var staffPhone: String?
+    }
+
+    /// Logging output.
+    public struct Logging: Sendable {
+        /// `trace`, `debug`, `info`, `notice`, `warning`, `error` or `critical`.
+        public var level = "info"
+        /// `json` (one object per line, for journald) or `text`.
+        public var format = "json"
+    }
+
+    public var dataDirectory = "./edge-agent-data"
+    public var http = HTTP()
+    /// The URL Twilio uses to reach the box: webhook signatures are checked against it, and the
+    /// Media Stream URL is built from it.
+    public var publicURL = URL(string: "http://127.0.0.1:8080")!
+    public var twilio = Twilio()
+    public var llm = LLM()
+    public var speechToText = SpeechToText()
+    public var textToSpeech = TextToSpeech()
+    /// Base64 X25519 public key of the owner; nil means no recording.
+    public var recordingPublicKey: String?
+    /// Headquarters' sync endpoint; nil means sync off.
+    public var headquartersURL: URL?
+    /// Bearer token of the local admin API; nil means the admin API is off.
+    public var adminToken: Secret?
+    public var restaurant = Restaurant()
+    /// Booking rules.
+    public var reservations = ReservationPolicy(
+        timeZone: TimeZone(identifier: "America/New_York")!,
+        openingHours: Dictionary(
+            uniqueKeysWithValues: (2...7).map { ($0, [ReservationPolicy.Period("17:00-22:00")!]) }))
+    /// A JSON seed menu to load on first start instead of the embedded one.
+    public var menuSeedFile: String?
+    public var logging = Logging()
+    /// How long a graceful stop waits for in-flight requests and calls before cancelling them.
+    public var shutdownGraceSeconds = 30.0
+    /// Free space under the data folder below which `/readyz` reports the disk degraded.
+    public var minimumFreeDiskBytes: Int64 = 500 * 1024 * 1024
+
+    /// The embedded defaults: loopback only, data under `./edge-agent-data`, no upstream accounts.
+    public init() {}
+
+    /// The path of the SQLite database.
+    public var databasePath: String {
+        (dataDirectory as NSString).appendingPathComponent(EdgeDatabase.fileName)
+    }
+
+    /// The WebSocket URL Twilio opens for a call's Media Stream: the public URL's host with `wss`
+    /// (`ws` when the public URL is plain http, for local tests).
+    public var mediaStreamURL: String {
+        var components = URLComponents(url: publicURL, resolvingAgainstBaseURL: false)!
+        components.scheme = publicURL.scheme == "http" ? "ws" : "wss"
+        let basePath = components.path.hasSuffix("/") ? String(components.path.dropLast()) : components.path
+        components.path = basePath + "/twilio/media"
+        components.query = nil
+        return components.string!
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import LocalStore
+
+/// One configuration setting: its key in the file, its environment variable, how to parse a value
+/// into ``AgentConfiguration`` and how to show it back.
+struct Setting: Sendable {
+    /// Dotted path in the YAML file (`http.port`).
+    let key: String
+    /// Environment variable that overrides it (`EDGE_HTTP_PORT`).
+    let environment: String
+    /// Whether the value is a credential, masked everywhere.
+    let isSecret: Bool
+    /// Parses `raw` into the configuration; throws a message (without the value when secret).
+    let apply: @Sendable (inout AgentConfiguration, String) throws(SettingError) -> Void
+    /// The effective value for `--check-config`; nil when unset.
+    let render: @Sendable (AgentConfiguration) -> String?
+
+    /// Why a value was refused; the loader adds the key and source.
+    struct SettingError: Error {
+        let reason: String
+    }
+}
+
+extension Setting {
+    static func string(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String> & Sendable
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                guard !raw.isEmpty else { throw SettingError(reason: "must not be empty") }
+                configuration[keyPath: path] = raw
+            }, render: { $0[keyPath: path] })
+    }
+
+    static func optionalString(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String?> & Sendable
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in configuration[keyPath: path] = raw.isEmpty ? nil : raw },
+            render: { $0[keyPath: path] })
+    }
+
+    static func secret(_ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Secret?> & Sendable)
+        -> Setting
+    {
+        Setting(
+            key: key, environment: environment, isSecret: true,
+            apply: { configuration, raw throws(SettingError) in
+                configuration[keyPath: path] = raw.isEmpty ? nil : Secret(raw)
+            }, render: { $0[keyPath: path]?.description })
+    }
+
+    static func integer(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Int> & Sendable, in range: ClosedRange<Int>
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                guard let value = Int(raw), range.contains(value) else {
+                    throw SettingError(
+                        reason: "'\(raw)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+                }
+                configuration[keyPath: path] = value
+            }, render: { "\($0[keyPath: path])" })
+    }
+
+    static func seconds(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Double> & Sendable,
+        in range: ClosedRange<Double>
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                guard let value = Double(raw), range.contains(value) else {
+                    throw SettingError(
+                        reason: "'\(raw)' is not a number of seconds from \(range.lowerBound) to \(range.upperBound)")
+                }
+                configuration[keyPath: path] = value
+            }, render: { "\($0[keyPath: path])" })
+    }
+
+    static func url(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL> & Sendable, schemes: Set<String>
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                configuration[keyPath: path] = try parseURL(raw, schemes: schemes)
+            }, render: { $0[keyPath: path].absoluteString })
+    }
+
+    static func optionalURL(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL?> & Sendable, schemes: Set<String>
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                configuration[keyPath: path] = raw.isEmpty ? nil : try parseURL(raw, schemes: schemes)
+            }, render: { $0[keyPath: path]?.absoluteString })
+    }
+
+    static func choice(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String> & Sendable, among: [String]
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                let value = raw.lowercased()
+                guard among.contains(value) else {
+                    throw SettingError(reason: "'\(raw)' is not one of \(among.joined(separator: ", "))")
+                }
+                configuration[keyPath: path] = value
+            }, render: { $0[keyPath: path] })
+    }
+
+    static func parseURL(_ raw: String, schemes: Set<String>) throws(SettingError) -> URL {
+        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), schemes.contains(scheme),
+            let host = url.host, !host.isEmpty
+        else {
+            throw SettingError(
+                reason: "'\(raw)' is not a URL starting with \(schemes.sorted().map { "\($0)://" }.joined(separator: " or "))")
+        }
+        return url
+    }
+}

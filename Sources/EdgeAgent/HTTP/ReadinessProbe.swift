@@ -1,0 +1,86 @@
+import Foundation
+import GRDB
+public import LocalStore
+
+/// Checks each dependency the agent needs to take calls, for `/readyz` and `doctor`.
+public struct ReadinessProbe: Sendable {
+    /// The state of one dependency, or of the whole.
+    public enum Status: String, Sendable, Comparable {
+        case up
+        case degraded
+        case down
+
+        public static func < (lhs: Status, rhs: Status) -> Bool {
+            [.up, .degraded, .down].firstIndex(of: lhs)! < [.up, .degraded, .down].firstIndex(of: rhs)!
+        }
+    }
+
+    /// One dependency's state with a line a technician can act on.
+    public struct Check: Sendable {
+        public let status: Status
+        public let detail: String?
+    }
+
+    /// Every dependency's state; the whole is the worst of them.
+    public struct Report: Sendable {
+        public let checks: [String: Check]
+        public var status: Status { checks.values.map(\.status).max() ?? .up }
+
+        var jsonObject: [String: Any] {
+            [
+                "status": status.rawValue,
+                "checks": checks.mapValues { check -> [String: String] in
+                    var object = ["status": check.status.rawValue]
+                    if let detail = check.detail { object["detail"] = detail }
+                    return object
+                },
+            ]
+        }
+    }
+
+    let database: EdgeDatabase
+    let configuration: AgentConfiguration
+
+    public init(database: EdgeDatabase, configuration: AgentConfiguration) {
+        self.database = database
+        self.configuration = configuration
+    }
+
+    /// Runs every check.
+    public func check() async -> Report {
+        Report(checks: [
+            "database": await databaseCheck(),
+            "disk": diskCheck(),
+            "twilio": configuration.twilio.authToken == nil
+                ? Check(status: .degraded, detail: "TWILIO_AUTH_TOKEN is not set: every webhook is refused")
+                : Check(status: .up, detail: nil),
+        ])
+    }
+
+    private func databaseCheck() async -> Check {
+        do {
+            let answer = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+            return answer == 1 ? Check(status: .up, detail: nil) : Check(status: .down, detail: "unexpected answer")
+        } catch {
+            return Check(status: .down, detail: "\(error)")
+        }
+    }
+
+    private func diskCheck() -> Check {
+        let folder = configuration.dataDirectory
+        guard access(folder, W_OK) == 0 else {
+            return Check(status: .down, detail: "data folder \(folder) is not writable")
+        }
+        var stats = statvfs()
+        guard statvfs(folder, &stats) == 0 else {
+            return Check(status: .down, detail: "cannot read free space of \(folder)")
+        }
+        let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
+        if free < configuration.minimumFreeDiskBytes {
+            return Check(
+                status: .degraded,
+                detail: "only \(free / 1_048_576) MiB free under \(folder); free space or raise disk.minimum_free_mb")
+        }
+        return Check(status: .up, detail: nil)
+    }
+}

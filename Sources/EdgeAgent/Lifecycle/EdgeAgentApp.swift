@@ -1,0 +1,124 @@
+import Foundation
+public import Hummingbird
+public import LocalStore
+public import Logging
+public import NIOCore
+public import ServiceLifecycle
+public import UnixSignals
+
+/// The agent, wired: configuration, database, metrics and routes, and the service group that runs
+/// them. `edge-agent serve` calls ``run(environment:)``; tests use the parts.
+public struct EdgeAgentApp: Sendable {
+    public let configuration: AgentConfiguration
+    public let database: EdgeDatabase
+    public let metrics: AgentMetrics
+    public let logger: Logger
+    let streamTokens: StreamTokens
+
+    /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
+    /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
+    public static func prepare(
+        configuration: AgentConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()
+    ) async throws -> EdgeAgentApp {
+        let database = try EdgeDatabase(path: configuration.databasePath, clock: clock, logger: logger)
+        do {
+            let seed = try loadSeedMenu(configuration)
+            if try await MenuCatalog(database: database).seedIfEmpty(seed) {
+                logger.info("seed menu loaded", metadata: ["menu.items": .stringConvertible(seed.items.count)])
+            }
+            let tokens = try StreamTokens.load(dataDirectory: configuration.dataDirectory)
+            return EdgeAgentApp(
+                configuration: configuration, database: database, metrics: AgentMetrics(), logger: logger,
+                streamTokens: tokens)
+        } catch {
+            try? database.close()
+            throw error
+        }
+    }
+
+    /// The configured seed file, or the one shipped with the agent.
+    static func loadSeedMenu(_ configuration: AgentConfiguration) throws -> MenuSeed {
+        if let path = configuration.menuSeedFile {
+            return try MenuSeed.load(from: URL(fileURLWithPath: path))
+        }
+        guard let url = Bundle.module.url(forResource: "seed-menu", withExtension: "json") else {
+            throw StartupError("the embedded seed menu is missing from the installation; set menu.seed_file")
+        }
+        return try MenuSeed.load(from: url)
+    }
+
+    /// Every route of the agent behind the logging and metrics middleware.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestLoggingMiddleware())
+        router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
+        HealthRoutes(readiness: ReadinessProbe(database: database, configuration: configuration), metrics: metrics)
+            .register(on: router)
+        TwilioWebhookRoutes(configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens)
+            .register(on: router)
+        return router
+    }
+
+    /// The HTTP server on the configured host and port.
+    public func makeApplication<Responder: HTTPResponderBuilder>(
+        router: Responder, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol where Responder.Responder.Context == BasicRequestContext {
+        Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "edge-agent"),
+            onServerRunning: onServerRunning,
+            logger: logger)
+    }
+
+    /// The services in start order; graceful stop runs in reverse, so the server drains first and the
+    /// database closes last.
+    public func makeServiceGroup(
+        server: some Service, notifier: SystemdNotifier, gracefulShutdownSignals: [UnixSignal]
+    ) -> ServiceGroup {
+        var group = ServiceGroupConfiguration(
+            services: [
+                .init(service: DatabaseService(database: database, logger: logger)),
+                .init(service: notifier),
+                .init(service: server),
+            ],
+            gracefulShutdownSignals: gracefulShutdownSignals,
+            cancellationSignals: [],
+            logger: logger)
+        group.maximumGracefulShutdownDuration = .milliseconds(Int64(configuration.shutdownGraceSeconds * 1000))
+        group.maximumCancellationDuration = .seconds(5)
+        return ServiceGroup(configuration: group)
+    }
+
+    /// Runs until SIGTERM or SIGINT, then stops gracefully. Translates a failure to listen into a
+    /// ``StartupError`` naming the address.
+    public func run(environment: [String: String]) async throws {
+        let notifier = SystemdNotifier(environment: environment, logger: logger)
+        let address = "\(configuration.http.host):\(configuration.http.port)"
+        let server = makeApplication(router: makeRouter()) { [logger] channel in
+            logger.info("listening", metadata: ["http.address": .string("\(channel.localAddress.map { "\($0)" } ?? address)")])
+            notifier.ready()
+        }
+        do {
+            try await makeServiceGroup(server: server, notifier: notifier, gracefulShutdownSignals: [.sigterm, .sigint])
+                .run()
+        } catch {
+            throw Self.describeServerError(error, address: address)
+        }
+    }
+
+    /// Turns NIO's bind errors into a line a technician can act on.
+    static func describeServerError(_ error: any Error, address: String) -> any Error {
+        let text = String(describing: error)
+        if text.contains("Address already in use") || text.contains("EADDRINUSE") {
+            return StartupError(
+                "cannot listen on \(address): the port is already in use; stop the other process or set EDGE_HTTP_PORT")
+        }
+        if text.contains("Permission denied") || text.contains("EACCES") {
+            return StartupError("cannot listen on \(address): permission denied; use a port above 1024 or EDGE_HTTP_PORT")
+        }
+        if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL") {
+            return StartupError("cannot listen on \(address): no such address on this machine; check EDGE_HTTP_HOST")
+        }
+        return error
+    }
+}

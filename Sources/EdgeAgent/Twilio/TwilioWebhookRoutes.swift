@@ -1,0 +1,139 @@
+import Foundation
+public import HTTPTypes
+public import Hummingbird
+public import LocalStore
+import Logging
+import Sync
+
+/// `POST /twilio/voice` and `POST /twilio/status`: Twilio's webhooks, each refused with 403 unless
+/// its `X-Twilio-Signature` is right for `EDGE_PUBLIC_URL` plus the request's path and query.
+public struct TwilioWebhookRoutes: Sendable {
+    /// Twilio's webhooks are small; anything larger is not Twilio.
+    static let maximumBodyBytes = 64 * 1024
+
+    let configuration: AgentConfiguration
+    let calls: CallLog
+    let streamTokens: StreamTokens
+
+    public init(configuration: AgentConfiguration, calls: CallLog, streamTokens: StreamTokens) {
+        self.configuration = configuration
+        self.calls = calls
+        self.streamTokens = streamTokens
+    }
+
+    public func register(on router: Router<some RequestContext>) {
+        router.post("/twilio/voice") { request, context in
+            try await voice(request: request, context: context)
+        }
+        router.post("/twilio/status") { request, context in
+            try await status(request: request, context: context)
+        }
+    }
+
+    /// A call comes in: record it once per CallSid and connect its Media Stream.
+    func voice(request: Request, context: some RequestContext) async throws -> Response {
+        let form = try await verifiedForm(request: request, context: context)
+        let incoming = try Self.incomingCall(form)
+        var logger = context.logger
+        logger[metadataKey: "call.sid"] = .string(incoming.callSid)
+
+        let (call, created) = try await calls.recordIncoming(incoming)
+        logger[metadataKey: "call.id"] = .string(call.id)
+        logger.info(created ? "incoming call recorded" : "repeated voice webhook; answering with the same stream")
+
+        let twiml = TwiML.connectStream(
+            url: configuration.mediaStreamURL,
+            parameters: [("callId", call.id), ("streamToken", streamTokens.token(callID: call.id))])
+        return Response(
+            status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: twiml)))
+    }
+
+    /// A status callback: move the call's status forward (recording the call if it was never seen).
+    func status(request: Request, context: some RequestContext) async throws -> Response {
+        let form = try await verifiedForm(request: request, context: context)
+        guard let callSid = form["CallSid"], Self.isCallSid(callSid) else {
+            throw APIError.badRequest("CallSid is missing or malformed")
+        }
+        guard let rawStatus = form["CallStatus"], let status = Call.Status(twilioValue: rawStatus) else {
+            throw APIError.badRequest("CallStatus is missing or not one of Twilio's call statuses")
+        }
+        let duration = try form["CallDuration"].map { text -> Int in
+            guard let seconds = Int(text), seconds >= 0 else { throw APIError.badRequest("CallDuration is not a number") }
+            return seconds
+        }
+        var logger = context.logger
+        logger[metadataKey: "call.sid"] = .string(callSid)
+        if try await calls.call(sid: callSid) == nil {
+            _ = try await calls.recordIncoming(
+                .init(
+                    callSid: callSid, from: form["From"] ?? "unknown", to: form["To"] ?? "unknown",
+                    direction: form["Direction"] ?? "inbound", status: status))
+        }
+        let call = try await calls.updateStatus(callSid: callSid, status: status, durationSeconds: duration)
+        logger.info(
+            "call status", metadata: ["call.status": .string(call?.status.rawValue ?? status.rawValue)])
+        return Response(status: .noContent)
+    }
+
+    /// Reads the form body and checks its signature; throws 403 (no TwiML) when it does not match.
+    private func verifiedForm(request: Request, context: some RequestContext) async throws -> FormParameters {
+        guard let authToken = configuration.twilio.authToken else {
+            context.logger.warning("webhook refused: TWILIO_AUTH_TOKEN is not configured")
+            throw APIError(
+                .forbidden, code: "webhooks_disabled",
+                message: "webhooks are refused until TWILIO_AUTH_TOKEN is configured")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maximumBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, code: "payload_too_large", message: "a Twilio webhook body is at most 64 KiB")
+        }
+        guard let form = FormParameters(body: body.readableBytesView) else {
+            throw APIError.badRequest("the body is not application/x-www-form-urlencoded UTF-8")
+        }
+        let url = signedURL(for: request)
+        guard
+            TwilioSignature.isValid(
+                header: request.headers[.twilioSignature], url: url, parameters: form, authToken: authToken.value)
+        else {
+            context.logger.warning(
+                "Twilio signature did not match: check TWILIO_AUTH_TOKEN and that EDGE_PUBLIC_URL is the URL Twilio calls",
+                metadata: ["http.path": .string(request.uri.path), "signature.present": .stringConvertible(request.headers[.twilioSignature] != nil)])
+            throw APIError(
+                .forbidden, code: "invalid_signature",
+                message: "X-Twilio-Signature is missing or does not match this request")
+        }
+        return form
+    }
+
+    /// `EDGE_PUBLIC_URL` (scheme, host, port and any path prefix) followed by the path and query
+    /// exactly as received.
+    func signedURL(for request: Request) -> String {
+        var base = configuration.publicURL.absoluteString
+        if base.hasSuffix("/") { base.removeLast() }
+        return base + request.uri.description
+    }
+
+    static func incomingCall(_ form: FormParameters) throws -> CallLog.IncomingCall {
+        guard let callSid = form["CallSid"], isCallSid(callSid) else {
+            throw APIError.badRequest("CallSid is missing or malformed")
+        }
+        guard let from = form["From"], let to = form["To"] else {
+            throw APIError.badRequest("From and To are required")
+        }
+        let status = form["CallStatus"].flatMap(Call.Status.init(twilioValue:)) ?? .ringing
+        return .init(callSid: callSid, from: from, to: to, direction: form["Direction"] ?? "inbound", status: status)
+    }
+
+    /// `CA` followed by 32 letters or digits.
+    static func isCallSid(_ value: String) -> Bool {
+        value.count == 34 && value.hasPrefix("CA") && value.dropFirst(2).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+    }
+}
+
+extension HTTPField.Name {
+    /// Twilio's webhook signature header.
+    public static let twilioSignature = Self("X-Twilio-Signature")!
+}

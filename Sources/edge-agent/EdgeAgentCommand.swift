@@ -1,0 +1,20 @@
+import ArgumentParser
+import Foundation
+
+/// `edge-agent`: the restaurant phone agent. Each subcommand is argument parsing and wiring only;
+/// the behaviour lives in the EdgeAgent library.
+@main
+struct EdgeAgentCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "edge-agent",
+        abstract: "The on-site AI phone agent for restaurants.",
+        subcommands: [Serve.self]
+    )
+}
+
+/// Prints `edge-agent: <message>` on one line to standard error and exits with `code`.
+func fail(_ message: String, code: Int32) -> ExitCode {
+    let line = "edge-agent: " + message.replacingOccurrences(of: "\n", with: " ") + "\n"
+    FileHandle.standardError.write(Data(line.utf8))
+    return ExitCode(code)
+}

@@ -1,0 +1,42 @@
+import ArgumentParser
+import EdgeAgent
+import Foundation
+
+/// `edge-agent serve`: run the appliance until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the appliance: HTTP and WebSocket server, and its background services.",
+        discussion: """
+            Configuration comes from embedded defaults, then the file (--config, or \
+            /etc/edge-agent/config.yaml when it exists), then environment variables, which win. \
+            Exit codes: 0 after a graceful stop, 2 for a configuration error, 1 for any other start-up failure.
+            """
+    )
+
+    @Option(name: .long, help: "The YAML (or JSON) configuration file.")
+    var config: String?
+
+    @Flag(name: .long, help: "Print the effective configuration, secrets masked, and exit.")
+    var checkConfig = false
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let loaded: ConfigurationLoader.Loaded
+        do {
+            loaded = try ConfigurationLoader().load(filePath: config, environment: environment)
+        } catch {
+            throw fail(error.description, code: 2)
+        }
+        if checkConfig {
+            print(loaded.effectiveDescription)
+            return
+        }
+        let logger = AgentLogging.bootstrap(loaded.configuration.logging)
+        do {
+            let app = try await EdgeAgentApp.prepare(configuration: loaded.configuration, logger: logger)
+            try await app.run(environment: environment)
+        } catch {
+            throw fail("\(error)", code: 1)
+        }
+    }
+}
