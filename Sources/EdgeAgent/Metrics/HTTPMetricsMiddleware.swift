@@ -28,7 +28,8 @@ public struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     private func record(request: Request, context: Context, status: Int, since start: UInt64) {
-        // Unknown paths share one label so a scanner cannot grow the metric's cardinality.
+        // Unknown paths share one label (Hummingbird names them "NotFound") so a scanner cannot grow the
+        // metric's cardinality.
         let dimensions = [
             ("route", context.endpointPath ?? "unmatched"), ("method", request.method.rawValue),
             ("status", String(status)),

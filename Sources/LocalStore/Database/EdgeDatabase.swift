@@ -1,6 +1,7 @@
 import Foundation
 public import GRDB
 public import Logging
+import Synchronization
 
 /// The box's SQLite database: one WAL-mode pool, its schema, and the clock its rows are stamped with.
 ///
@@ -16,6 +17,9 @@ public final class EdgeDatabase: Sendable {
     public let path: String
     /// Where rows get their timestamps.
     public let clock: any WallClock
+    /// Set by ``close()``; accesses after it fail with ``StoreError/Code/closed`` instead of reaching
+    /// SQLite with a closed connection.
+    private let closed = Mutex(false)
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
     ///
@@ -77,6 +81,7 @@ public final class EdgeDatabase: Sendable {
 
     /// Runs `body` in one write transaction, translating SQLite failures into ``StoreError``s.
     public func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try requireOpen()
         do {
             return try await pool.write(body)
         } catch let error as DatabaseError {
@@ -86,6 +91,7 @@ public final class EdgeDatabase: Sendable {
 
     /// Runs `body` on a read-only snapshot, translating SQLite failures into ``StoreError``s.
     public func read<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try requireOpen()
         do {
             return try await pool.read(body)
         } catch let error as DatabaseError {
@@ -93,8 +99,13 @@ public final class EdgeDatabase: Sendable {
         }
     }
 
-    /// Checkpoints the WAL and closes every connection; later accesses fail.
+    /// Checkpoints the WAL and closes every connection; later accesses fail. Closing twice does nothing.
     public func close() throws {
+        let alreadyClosed = closed.withLock { closed in
+            defer { closed = true }
+            return closed
+        }
+        guard !alreadyClosed else { return }
         do {
             _ = try pool.writeWithoutTransaction { db in
                 try db.checkpoint(.truncate)
@@ -102,6 +113,12 @@ public final class EdgeDatabase: Sendable {
             try pool.close()
         } catch {
             throw StoreError.from(error, path: path)
+        }
+    }
+
+    private func requireOpen() throws {
+        if closed.withLock({ $0 }) {
+            throw StoreError(.closed, "database \(path) is closed: the agent is stopping")
         }
     }
 

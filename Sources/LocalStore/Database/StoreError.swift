@@ -24,6 +24,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let newerSchema = Code("newer_schema")
         /// A seed or import file could not be read.
         public static let invalidSeed = Code("invalid_seed")
+        /// The database was closed (the agent is stopping).
+        public static let closed = Code("closed")
         /// Any other SQLite failure.
         public static let database = Code("database")
 

@@ -1,0 +1,154 @@
+import Foundation
+import Testing
+
+@testable import EdgeAgent
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    let loader = ConfigurationLoader()
+
+    func write(_ text: String, to folder: TemporaryFolder, name: String = "config.yaml") throws -> String {
+        let path = folder.file(name)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func error(_ body: () throws -> Void) -> String? {
+        do {
+            try body()
+            return nil
+        } catch let error as ConfigurationError {
+            return error.description
+        } catch {
+            return "not a ConfigurationError: \(error)"
+        }
+    }
+
+    @Test("embedded defaults with no file and no variables")
+    func defaults() throws {
+        let loaded = try loader.load(filePath: nil, environment: [:])
+        let configuration = loaded.configuration
+        #expect(configuration.dataDirectory == "./edge-agent-data")
+        #expect(configuration.http.host == "127.0.0.1")
+        #expect(configuration.http.port == 8080)
+        #expect(configuration.publicURL.absoluteString == "http://127.0.0.1:8080")
+        #expect(configuration.twilio.authToken == nil)
+        #expect(configuration.headquartersURL == nil)
+        #expect(loaded.sources.isEmpty)
+    }
+
+    @Test("the file overrides defaults and the environment overrides the file")
+    func precedence() throws {
+        let folder = TemporaryFolder()
+        let path = try write(
+            """
+            data_dir: /var/lib/edge-agent
+            http:
+              host: 0.0.0.0
+              port: 9000
+            reservations:
+              seats_per_slot: 60
+              opening_hours:
+                mon: closed
+                fri: ["12:00-15:00", "18:00-23:30"]
+            """, to: folder)
+        let loaded = try loader.load(
+            filePath: path, environment: ["EDGE_HTTP_PORT": "9100", "EDGE_OPENING_HOURS_MON": "17:00-21:00", "PATH": "/bin"])
+        let configuration = loaded.configuration
+        #expect(configuration.dataDirectory == "/var/lib/edge-agent")
+        #expect(configuration.http.host == "0.0.0.0")
+        #expect(configuration.http.port == 9100)
+        #expect(configuration.reservations.seatsPerSlot == 60)
+        #expect(configuration.reservations.openingHours[5]?.map(\.description) == ["12:00-15:00", "18:00-23:30"])
+        #expect(configuration.reservations.openingHours[1]?.map(\.description) == ["17:00-21:00"])
+        #expect(loaded.sources["http.port"] == .environment(name: "EDGE_HTTP_PORT"))
+        #expect(loaded.sources["http.host"] == .file(path: path, line: 3))
+        #expect(loaded.sources["llm.model"] == nil)
+    }
+
+    @Test("a JSON file works too, YAML being a superset of it")
+    func jsonFile() throws {
+        let folder = TemporaryFolder()
+        let path = try write(#"{"http": {"port": 7000}, "restaurant": {"time_zone": "Europe/Madrid"}}"#, to: folder, name: "c.json")
+        let configuration = try loader.load(filePath: path, environment: [:]).configuration
+        #expect(configuration.http.port == 7000)
+        #expect(configuration.reservations.timeZone.identifier == "Europe/Madrid")
+    }
+
+    @Test(
+        "an unknown key or variable is named, with a suggestion",
+        arguments: [
+            ("http:\n  prot: 80\n", [String: String](), "unknown key 'http.prot' in CONFIG line 2 (did you mean 'http.port'?)"),
+            ("", ["EDGE_HTTP_PROT": "80"], "unknown environment variable EDGE_HTTP_PROT (did you mean 'EDGE_HTTP_PORT'?)"),
+            ("colour: blue\n", [:], "unknown key 'colour' in CONFIG line 1"),
+        ])
+    func unknownKeys(file: String, environment: [String: String], expected: String) throws {
+        let folder = TemporaryFolder()
+        let path = try write(file, to: folder)
+        let message = error { _ = try loader.load(filePath: path, environment: environment) }
+        #expect(message == "configuration error: " + expected.replacingOccurrences(of: "CONFIG", with: path))
+    }
+
+    @Test("variables of edge-hq and of other programs are not typos")
+    func foreignVariables() throws {
+        let loaded = try loader.load(
+            filePath: nil, environment: ["EDGE_HQ_DATABASE_URL": "postgres://x", "HOME": "/root", "EDGE_HQ_URL": "https://hq.example.com"])
+        #expect(loaded.configuration.headquartersURL?.host == "hq.example.com")
+    }
+
+    @Test(
+        "a bad value names the setting, where it came from and what is expected",
+        arguments: [
+            (["EDGE_HTTP_PORT": "eighty"], "http.port (environment EDGE_HTTP_PORT): 'eighty' is not a whole number from 0 to 65535"),
+            (["EDGE_PUBLIC_URL": "agent.example.com"], "public_url (environment EDGE_PUBLIC_URL): 'agent.example.com' is not a URL starting with http:// or https://"),
+            (["EDGE_TIME_ZONE": "Mars/Olympus"], "restaurant.time_zone (environment EDGE_TIME_ZONE): 'Mars/Olympus' is not a time zone name like America/New_York"),
+            (["EDGE_OPENING_HOURS_TUE": "22:00-17:00"], "reservations.opening_hours.tue (environment EDGE_OPENING_HOURS_TUE): '22:00-17:00' is not an opening period like 17:00-22:00"),
+            (["EDGE_OPENING_HOURS_TUE": "12:00-15:00,14:00-22:00"], "reservations.opening_hours.tue (environment EDGE_OPENING_HOURS_TUE): '14:00-22:00' overlaps '12:00-15:00'"),
+            (["EDGE_RECORDING_PUBLIC_KEY": "bm90IGEga2V5"], "recording.public_key (environment EDGE_RECORDING_PUBLIC_KEY): is not a base64 X25519 public key (32 bytes); make one with `edge-agent keys generate`"),
+            (["EDGE_SLOT_MINUTES": "7"], "reservations.slot_minutes (7) must divide a day evenly, like 15, 20 or 30"),
+            (["EDGE_MAX_PARTY_SIZE": "50", "EDGE_SEATS_PER_SLOT": "20"], "reservations.max_party_size (50) is larger than reservations.seats_per_slot (20)"),
+            (["EDGE_LOG_LEVEL": "loud"], "log.level (environment EDGE_LOG_LEVEL): 'loud' is not one of trace, debug, info, notice, warning, error, critical"),
+            (["TWILIO_ACCOUNT_SID": "XX123"], "twilio.account_sid (environment TWILIO_ACCOUNT_SID): a Twilio account SID is AC followed by 32 characters"),
+        ])
+    func badValues(environment: [String: String], expected: String) {
+        let message = error { _ = try loader.load(filePath: nil, environment: environment) }
+        #expect(message == "configuration error: " + expected)
+    }
+
+    @Test("a YAML syntax error names the file and line; a missing file is named")
+    func syntaxErrors() throws {
+        let folder = TemporaryFolder()
+        let path = try write("http:\n  port: [80\n", to: folder)
+        let message = try #require(error { _ = try loader.load(filePath: path, environment: [:]) })
+        #expect(message.hasPrefix("configuration error: \(path) is not valid YAML:"))
+        #expect(message.contains("line 3"))
+        let missing = error { _ = try loader.load(filePath: folder.file("nope.yaml"), environment: [:]) }
+        #expect(missing == "configuration error: cannot read configuration file \(folder.file("nope.yaml")): check the path given to --config")
+    }
+
+    @Test("secrets are masked in --check-config output and never echoed in errors")
+    func secretsMasked() throws {
+        let environment = [
+            "TWILIO_AUTH_TOKEN": "tw-secret-value", "OPENAI_API_KEY": "sk-secret-value",
+            "ELEVENLABS_API_KEY": "el-secret-value", "EDGE_ADMIN_TOKEN": "admin-secret-value",
+        ]
+        let description = try loader.load(filePath: nil, environment: environment).effectiveDescription
+        #expect(!description.contains("secret-value"))
+        #expect(description.contains("twilio.auth_token"))
+        #expect(description.contains("******** (set)  [environment TWILIO_AUTH_TOKEN; TWILIO_AUTH_TOKEN]"))
+        #expect(description.contains("http.port"))
+        #expect("\(Secret("sk-secret-value"))" == "******** (set)")
+        #expect(String(reflecting: Secret("sk-secret-value")) == "******** (set)")
+    }
+
+    @Test("the Media Stream URL follows the public URL")
+    func mediaStreamURL() {
+        var configuration = AgentConfiguration()
+        configuration.publicURL = URL(string: "https://agent.example.com")!
+        #expect(configuration.mediaStreamURL == "wss://agent.example.com/twilio/media")
+        configuration.publicURL = URL(string: "https://example.com:8443/box7/")!
+        #expect(configuration.mediaStreamURL == "wss://example.com:8443/box7/twilio/media")
+        configuration.publicURL = URL(string: "http://127.0.0.1:8080")!
+        #expect(configuration.mediaStreamURL == "ws://127.0.0.1:8080/twilio/media")
+    }
+}

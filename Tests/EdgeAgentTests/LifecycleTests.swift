@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import Foundation
+import GRDB
+import Hummingbird
+import LocalStore
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import ServiceLifecycleTestKit
+import Synchronization
+import Testing
+
+@testable import EdgeAgent
+
+/// A one-shot event a test can wait on without sleeping.
+final class Gate: Sendable {
+    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.open = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let openAlready = state.withLock { state in
+                if !state.open { state.waiters.append(continuation) }
+                return state.open
+            }
+            if openAlready { continuation.resume() }
+        }
+    }
+}
+
+/// Carries one value from one task to another.
+final class Handoff<Value: Sendable>: Sendable {
+    private let gate = Gate()
+    private let value = Mutex<Value?>(nil)
+
+    func send(_ newValue: Value) {
+        value.withLock { $0 = newValue }
+        gate.open()
+    }
+
+    func receive() async -> Value {
+        await gate.wait()
+        return value.withLock { $0! }
+    }
+}
+
+@Suite("Lifecycle")
+struct LifecycleTests {
+    @Test("graceful stop lets an in-flight request finish, then closes the database")
+    func gracefulStopWithRequestInFlight() async throws {
+        let folder = TemporaryFolder()
+        let logs = LogCapture()
+        var configuration = testConfiguration(folder: folder)
+        configuration.http.port = 0
+        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
+
+        let entered = Gate()
+        let release = Gate()
+        let router = app.makeRouter()
+        router.get("/test/slow") { _, _ in
+            entered.open()
+            await release.wait()
+            // The database is still open while the request is in flight.
+            let count = try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM menu_items") }
+            return "menu items: \(count ?? -1)"
+        }
+        let port = Handoff<Int>()
+        let server = app.makeApplication(router: router) { channel in port.send(channel.localAddress!.port!) }
+        let group = app.makeServiceGroup(
+            server: server, notifier: SystemdNotifier(socketPath: nil, watchdogInterval: nil, logger: logs.logger),
+            gracefulShutdownSignals: [])
+
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await group.run() }
+                let url = "http://127.0.0.1:\(await port.receive())/test/slow"
+                let response = Handoff<(UInt, String)>()
+                tasks.addTask {
+                    let result = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+                    let body = try await result.body.collect(upTo: 1024)
+                    response.send((result.status.code, String(buffer: body)))
+                }
+                await entered.wait()
+                trigger.triggerGracefulShutdown()
+                release.open()
+                let (status, body) = await response.receive()
+                #expect(status == 200)
+                #expect(body == "menu items: 14")
+                try await tasks.waitForAll()
+            }
+        }
+        // After the group has stopped, the database is closed.
+        await #expect {
+            try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
+        } throws: { ($0 as? StoreError)?.code == .closed }
+        #expect(logs.all.contains { $0.contains("database closed") })
+    }
+
+    @Test("a port already in use is one clear error naming the address")
+    func portInUse() async throws {
+        let blocker = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(blocker.localAddress?.port)
+        defer { try? blocker.close().wait() }
+
+        let folder = TemporaryFolder()
+        var configuration = testConfiguration(folder: folder)
+        configuration.http.port = port
+        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+        await #expect {
+            try await app.run(environment: [:])
+        } throws: { error in
+            "\(error)" == "cannot listen on 127.0.0.1:\(port): the port is already in use; stop the other process or set EDGE_HTTP_PORT"
+        }
+    }
+
+    @Test("a corrupt database stops start-up with the store's error and leaves the file alone")
+    func corruptDatabase() async throws {
+        let folder = TemporaryFolder()
+        let configuration = testConfiguration(folder: folder)
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let junk = Data(repeating: 0x42, count: 10_000)
+        try junk.write(to: URL(fileURLWithPath: configuration.databasePath))
+        await #expect {
+            _ = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+        } throws: { ($0 as? StoreError)?.code == .corrupt }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: configuration.databasePath)) == junk)
+    }
+}

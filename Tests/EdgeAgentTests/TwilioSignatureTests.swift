@@ -1,0 +1,87 @@
+import Foundation
+import Testing
+
+@testable import EdgeAgent
+
+/// Every expected signature here was computed by Twilio's own Python library (twilio 9.13.0,
+/// `RequestValidator.compute_signature`), not by the code under test.
+@Suite("Twilio signatures")
+struct TwilioSignatureTests {
+    static let documentedParameters = FormParameters([
+        ("CallSid", "CA1234567890ABCDE"), ("Caller", "+12349013030"), ("Digits", "1234"), ("From", "+12349013030"),
+        ("To", "+18005551212"),
+    ])
+
+    @Test("the reference vector of Twilio's documentation")
+    func referenceVector() {
+        let signature = TwilioSignature.compute(
+            url: "https://mycompany.com/myapp.php?foo=1&bar=2", parameters: Self.documentedParameters, authToken: "12345")
+        #expect(signature == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
+    }
+
+    @Test("parameter order on the wire does not matter: names are sorted")
+    func sortedNames() {
+        let shuffled = FormParameters(Self.documentedParameters.pairs.reversed())
+        #expect(
+            TwilioSignature.isValid(
+                header: "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: "https://mycompany.com/myapp.php?foo=1&bar=2",
+                parameters: shuffled, authToken: "12345"))
+    }
+
+    @Test("a URL signed with or without the default port validates either way")
+    func portQuirk() {
+        for url in [
+            "https://mycompany.com:443/myapp.php?foo=1&bar=2", "https://mycompany.com/myapp.php?foo=1&bar=2",
+        ] {
+            #expect(
+                TwilioSignature.isValid(
+                    header: "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: url, parameters: Self.documentedParameters,
+                    authToken: "12345"), "\(url)")
+        }
+        #expect(
+            !TwilioSignature.isValid(
+                header: "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: "https://mycompany.com:8443/myapp.php?foo=1&bar=2",
+                parameters: Self.documentedParameters, authToken: "12345"))
+    }
+
+    @Test(
+        "a forged, altered or missing signature is refused",
+        arguments: [
+            ("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12346", "https://mycompany.com/myapp.php?foo=1&bar=2"),  // wrong token
+            ("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345", "http://mycompany.com/myapp.php?foo=1&bar=2"),  // wrong scheme
+            ("0/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345", "https://mycompany.com/myapp.php?foo=1&bar=3"),  // other query
+            ("1/KCTR6DLpKmkAf8muzZqo1nDgQ=", "12345", "https://mycompany.com/myapp.php?foo=1&bar=2"),  // flipped bit
+            ("0/KCTR6DLpKmkAf8muzZqo1nDg", "12345", "https://mycompany.com/myapp.php?foo=1&bar=2"),  // truncated
+            ("not base64!", "12345", "https://mycompany.com/myapp.php?foo=1&bar=2"),
+            ("", "12345", "https://mycompany.com/myapp.php?foo=1&bar=2"),
+        ])
+    func refused(header: String, token: String, url: String) {
+        #expect(
+            !TwilioSignature.isValid(header: header, url: url, parameters: Self.documentedParameters, authToken: token))
+    }
+
+    @Test("a tampered parameter is refused")
+    func tamperedParameter() {
+        var pairs = Self.documentedParameters.pairs
+        pairs[2] = ("Digits", "1235")
+        #expect(
+            !TwilioSignature.isValid(
+                header: "0/KCTR6DLpKmkAf8muzZqo1nDgQ=", url: "https://mycompany.com/myapp.php?foo=1&bar=2",
+                parameters: FormParameters(pairs), authToken: "12345"))
+        #expect(
+            !TwilioSignature.isValid(
+                header: nil, url: "https://mycompany.com/myapp.php?foo=1&bar=2", parameters: Self.documentedParameters,
+                authToken: "12345"))
+    }
+
+    @Test("form bodies decode + and percent escapes; broken escapes are refused")
+    func formDecoding() {
+        let form = FormParameters(body: Array("Body=hello+world+%26+more%3Dyes&From=%2B15551234567&Empty=&Flag".utf8))
+        #expect(form?["Body"] == "hello world & more=yes")
+        #expect(form?["From"] == "+15551234567")
+        #expect(form?["Empty"] == "")
+        #expect(form?["Flag"] == "")
+        #expect(FormParameters(body: Array("a=%4".utf8)) == nil)
+        #expect(FormParameters(body: Array("a=%FF%FE".utf8)) == nil)  // not UTF-8
+    }
+}
