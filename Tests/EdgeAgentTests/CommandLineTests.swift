@@ -41,7 +41,8 @@ struct CommandLineTests {
         #expect(fromFile.status == 2)
         #expect(
             fromFile.standardError
-                == "edge-agent: configuration error: unknown key 'http.prot' in config.yaml line 2 (did you mean 'http.port'?)\n")
+                == "edge-agent: configuration error: unknown key 'http.prot' in config.yaml line 2 (did you mean 'http.port'?)\n"
+        )
 
         let fromEnvironment = try run(["serve"], environment: ["EDGE_HTTP_PORT": "http"], in: folder)
         #expect(fromEnvironment.status == 2)
@@ -53,7 +54,8 @@ struct CommandLineTests {
     func checkConfig() throws {
         let folder = TemporaryFolder()
         let outcome = try run(
-            ["serve", "--check-config"], environment: ["TWILIO_AUTH_TOKEN": "very-secret-token", "EDGE_HTTP_PORT": "9090"],
+            ["serve", "--check-config"],
+            environment: ["TWILIO_AUTH_TOKEN": "very-secret-token", "EDGE_HTTP_PORT": "9090"],
             in: folder)
         #expect(outcome.status == 0)
         #expect(outcome.standardOutput.contains("http.port"))

@@ -53,7 +53,8 @@ struct ConfigurationTests {
                 fri: ["12:00-15:00", "18:00-23:30"]
             """, to: folder)
         let loaded = try loader.load(
-            filePath: path, environment: ["EDGE_HTTP_PORT": "9100", "EDGE_OPENING_HOURS_MON": "17:00-21:00", "PATH": "/bin"])
+            filePath: path,
+            environment: ["EDGE_HTTP_PORT": "9100", "EDGE_OPENING_HOURS_MON": "17:00-21:00", "PATH": "/bin"])
         let configuration = loaded.configuration
         #expect(configuration.dataDirectory == "/var/lib/edge-agent")
         #expect(configuration.http.host == "0.0.0.0")
@@ -69,7 +70,8 @@ struct ConfigurationTests {
     @Test("a JSON file works too, YAML being a superset of it")
     func jsonFile() throws {
         let folder = TemporaryFolder()
-        let path = try write(#"{"http": {"port": 7000}, "restaurant": {"time_zone": "Europe/Madrid"}}"#, to: folder, name: "c.json")
+        let path = try write(
+            #"{"http": {"port": 7000}, "restaurant": {"time_zone": "Europe/Madrid"}}"#, to: folder, name: "c.json")
         let configuration = try loader.load(filePath: path, environment: [:]).configuration
         #expect(configuration.http.port == 7000)
         #expect(configuration.reservations.timeZone.identifier == "Europe/Madrid")
@@ -78,8 +80,14 @@ struct ConfigurationTests {
     @Test(
         "an unknown key or variable is named, with a suggestion",
         arguments: [
-            ("http:\n  prot: 80\n", [String: String](), "unknown key 'http.prot' in CONFIG line 2 (did you mean 'http.port'?)"),
-            ("", ["EDGE_HTTP_PROT": "80"], "unknown environment variable EDGE_HTTP_PROT (did you mean 'EDGE_HTTP_PORT'?)"),
+            (
+                "http:\n  prot: 80\n", [String: String](),
+                "unknown key 'http.prot' in CONFIG line 2 (did you mean 'http.port'?)"
+            ),
+            (
+                "", ["EDGE_HTTP_PROT": "80"],
+                "unknown environment variable EDGE_HTTP_PROT (did you mean 'EDGE_HTTP_PORT'?)"
+            ),
             ("colour: blue\n", [:], "unknown key 'colour' in CONFIG line 1"),
         ])
     func unknownKeys(file: String, environment: [String: String], expected: String) throws {
@@ -92,23 +100,53 @@ struct ConfigurationTests {
     @Test("variables of edge-hq and of other programs are not typos")
     func foreignVariables() throws {
         let loaded = try loader.load(
-            filePath: nil, environment: ["EDGE_HQ_DATABASE_URL": "postgres://x", "HOME": "/root", "EDGE_HQ_URL": "https://hq.example.com"])
+            filePath: nil,
+            environment: [
+                "EDGE_HQ_DATABASE_URL": "postgres://x", "HOME": "/root", "EDGE_HQ_URL": "https://hq.example.com",
+            ])
         #expect(loaded.configuration.headquartersURL?.host == "hq.example.com")
     }
 
     @Test(
         "a bad value names the setting, where it came from and what is expected",
         arguments: [
-            (["EDGE_HTTP_PORT": "eighty"], "http.port (environment EDGE_HTTP_PORT): 'eighty' is not a whole number from 0 to 65535"),
-            (["EDGE_PUBLIC_URL": "agent.example.com"], "public_url (environment EDGE_PUBLIC_URL): 'agent.example.com' is not a URL starting with http:// or https://"),
-            (["EDGE_TIME_ZONE": "Mars/Olympus"], "restaurant.time_zone (environment EDGE_TIME_ZONE): 'Mars/Olympus' is not a time zone name like America/New_York"),
-            (["EDGE_OPENING_HOURS_TUE": "22:00-17:00"], "reservations.opening_hours.tue (environment EDGE_OPENING_HOURS_TUE): '22:00-17:00' is not an opening period like 17:00-22:00"),
-            (["EDGE_OPENING_HOURS_TUE": "12:00-15:00,14:00-22:00"], "reservations.opening_hours.tue (environment EDGE_OPENING_HOURS_TUE): '14:00-22:00' overlaps '12:00-15:00'"),
-            (["EDGE_RECORDING_PUBLIC_KEY": "bm90IGEga2V5"], "recording.public_key (environment EDGE_RECORDING_PUBLIC_KEY): is not a base64 X25519 public key (32 bytes); make one with `edge-agent keys generate`"),
+            (
+                ["EDGE_HTTP_PORT": "eighty"],
+                "http.port (environment EDGE_HTTP_PORT): 'eighty' is not a whole number from 0 to 65535"
+            ),
+            (
+                ["EDGE_PUBLIC_URL": "agent.example.com"],
+                "public_url (environment EDGE_PUBLIC_URL): 'agent.example.com' is not a URL starting with http:// or https://"
+            ),
+            (
+                ["EDGE_TIME_ZONE": "Mars/Olympus"],
+                "restaurant.time_zone (environment EDGE_TIME_ZONE): 'Mars/Olympus' is not a time zone name like America/New_York"
+            ),
+            (
+                ["EDGE_OPENING_HOURS_TUE": "22:00-17:00"],
+                "reservations.opening_hours.tue (environment EDGE_OPENING_HOURS_TUE): '22:00-17:00' is not an opening period like 17:00-22:00"
+            ),
+            (
+                ["EDGE_OPENING_HOURS_TUE": "12:00-15:00,14:00-22:00"],
+                "reservations.opening_hours.tue (environment EDGE_OPENING_HOURS_TUE): '14:00-22:00' overlaps '12:00-15:00'"
+            ),
+            (
+                ["EDGE_RECORDING_PUBLIC_KEY": "bm90IGEga2V5"],
+                "recording.public_key (environment EDGE_RECORDING_PUBLIC_KEY): is not a base64 X25519 public key (32 bytes); make one with `edge-agent keys generate`"
+            ),
             (["EDGE_SLOT_MINUTES": "7"], "reservations.slot_minutes (7) must divide a day evenly, like 15, 20 or 30"),
-            (["EDGE_MAX_PARTY_SIZE": "50", "EDGE_SEATS_PER_SLOT": "20"], "reservations.max_party_size (50) is larger than reservations.seats_per_slot (20)"),
-            (["EDGE_LOG_LEVEL": "loud"], "log.level (environment EDGE_LOG_LEVEL): 'loud' is not one of trace, debug, info, notice, warning, error, critical"),
-            (["TWILIO_ACCOUNT_SID": "XX123"], "twilio.account_sid (environment TWILIO_ACCOUNT_SID): a Twilio account SID is AC followed by 32 characters"),
+            (
+                ["EDGE_MAX_PARTY_SIZE": "50", "EDGE_SEATS_PER_SLOT": "20"],
+                "reservations.max_party_size (50) is larger than reservations.seats_per_slot (20)"
+            ),
+            (
+                ["EDGE_LOG_LEVEL": "loud"],
+                "log.level (environment EDGE_LOG_LEVEL): 'loud' is not one of trace, debug, info, notice, warning, error, critical"
+            ),
+            (
+                ["TWILIO_ACCOUNT_SID": "XX123"],
+                "twilio.account_sid (environment TWILIO_ACCOUNT_SID): a Twilio account SID is AC followed by 32 characters"
+            ),
         ])
     func badValues(environment: [String: String], expected: String) {
         let message = error { _ = try loader.load(filePath: nil, environment: environment) }
@@ -123,7 +161,10 @@ struct ConfigurationTests {
         #expect(message.hasPrefix("configuration error: \(path) is not valid YAML:"))
         #expect(message.contains("line 3"))
         let missing = error { _ = try loader.load(filePath: folder.file("nope.yaml"), environment: [:]) }
-        #expect(missing == "configuration error: cannot read configuration file \(folder.file("nope.yaml")): check the path given to --config")
+        #expect(
+            missing
+                == "configuration error: cannot read configuration file \(folder.file("nope.yaml")): check the path given to --config"
+        )
     }
 
     @Test("secrets are masked in --check-config output and never echoed in errors")
@@ -150,5 +191,21 @@ struct ConfigurationTests {
         #expect(configuration.mediaStreamURL == "wss://example.com:8443/box7/twilio/media")
         configuration.publicURL = URL(string: "http://127.0.0.1:8080")!
         #expect(configuration.mediaStreamURL == "ws://127.0.0.1:8080/twilio/media")
+    }
+}
+
+@Suite("Shipped configuration example")
+struct ConfigurationExampleTests {
+    @Test("provisioning/config.example.yaml loads and says what it means")
+    func exampleLoads() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("provisioning/config.example.yaml").path
+        let configuration = try ConfigurationLoader().load(filePath: path, environment: [:]).configuration
+        #expect(configuration.http.host == "0.0.0.0")
+        #expect(configuration.reservations.openingHours[1] == [])
+        #expect(configuration.reservations.openingHours[5]?.map(\.description) == ["12:00-15:00", "17:00-23:00"])
+        #expect(configuration.reservations.closedDates.count == 2)
+        #expect(configuration.restaurant.staffPhone == "+15550001111")
+        #expect(configuration.mediaStreamURL == "wss://restaurant-box.example.com/twilio/media")
     }
 }

@@ -51,10 +51,11 @@ struct HealthRoutesTests {
 
     @Test("/readyz reports degraded (still 200) on low disk and no Twilio token, and 503 when the database is gone")
     func readyzDegradedAndDown() async throws {
-        try await withAgent(configure: {
+        let starved: (inout AgentConfiguration) -> Void = {
             $0.twilio.authToken = nil
             $0.minimumFreeDiskBytes = Int64.max / 2
-        }) { app, client, _ in
+        }
+        try await withAgent(configure: starved) { app, client, _ in
             let degraded = try await client.execute(uri: "/readyz", method: .get)
             #expect(degraded.status == .ok)
             let body = try Self.json(degraded)
@@ -86,7 +87,9 @@ struct HealthRoutesTests {
             #expect(text.contains(#"edge_http_requests_total{route="/healthz",method="GET",status="200"} 2"#))
             #expect(text.contains(#"edge_http_requests_total{route="NotFound",method="GET",status="404"} 1"#))
             #expect(text.contains("# TYPE edge_http_request_duration_seconds histogram"))
-            #expect(text.contains(#"edge_http_request_duration_seconds_count{route="/healthz",method="GET",status="200"} 2"#))
+            #expect(
+                text.contains(
+                    #"edge_http_request_duration_seconds_count{route="/healthz",method="GET",status="200"} 2"#))
         }
     }
 
@@ -113,8 +116,13 @@ struct HealthRoutesTests {
 
             let requestLines = logs.objects.filter { $0["message"] as? String == "request" }
             #expect(requestLines.count == 3)
-            #expect(requestLines.contains { $0["request.id"] as? String == "abc-123" && $0["http.route"] as? String == "/readyz" })
-            #expect(requestLines.contains { $0["request.id"] as? String == madeID && $0["http.status"] as? String == "200" })
+            #expect(
+                requestLines.contains {
+                    $0["request.id"] as? String == "abc-123" && $0["http.route"] as? String == "/readyz"
+                })
+            #expect(
+                requestLines.contains { $0["request.id"] as? String == madeID && $0["http.status"] as? String == "200" }
+            )
             #expect(requestLines.allSatisfy { $0["ts"] is String && $0["level"] is String })
         }
     }

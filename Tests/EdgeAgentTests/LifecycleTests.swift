@@ -69,7 +69,8 @@ struct LifecycleTests {
             entered.open()
             await release.wait()
             // The database is still open while the request is in flight.
-            let count = try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM menu_items") }
+            let count = try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM menu_items")
+            }
             return "menu items: \(count ?? -1)"
         }
         let port = Handoff<Int>()
@@ -109,7 +110,6 @@ struct LifecycleTests {
         let blocker = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0).get()
         let port = try #require(blocker.localAddress?.port)
-        defer { try? blocker.close().wait() }
 
         let folder = TemporaryFolder()
         var configuration = testConfiguration(folder: folder)
@@ -118,8 +118,10 @@ struct LifecycleTests {
         await #expect {
             try await app.run(environment: [:])
         } throws: { error in
-            "\(error)" == "cannot listen on 127.0.0.1:\(port): the port is already in use; stop the other process or set EDGE_HTTP_PORT"
+            "\(error)"
+                == "cannot listen on 127.0.0.1:\(port): the port is already in use; stop the other process or set EDGE_HTTP_PORT"
         }
+        try await blocker.close().get()
     }
 
     @Test("a corrupt database stops start-up with the store's error and leaves the file alone")

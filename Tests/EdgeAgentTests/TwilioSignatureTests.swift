@@ -15,7 +15,8 @@ struct TwilioSignatureTests {
     @Test("the reference vector of Twilio's documentation")
     func referenceVector() {
         let signature = TwilioSignature.compute(
-            url: "https://mycompany.com/myapp.php?foo=1&bar=2", parameters: Self.documentedParameters, authToken: "12345")
+            url: "https://mycompany.com/myapp.php?foo=1&bar=2", parameters: Self.documentedParameters,
+            authToken: "12345")
         #expect(signature == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
     }
 

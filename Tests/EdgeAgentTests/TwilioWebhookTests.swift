@@ -55,7 +55,8 @@ struct TwilioWebhookTests {
     @Test("a signed incoming call creates the call row and answers TwiML connecting the Media Stream")
     func incomingCall() async throws {
         try await withAgent { app, client, _ in
-            let response = try await Self.post(client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
+            let response = try await Self.post(
+                client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType] == "text/xml; charset=utf-8")
 
@@ -69,7 +70,9 @@ struct TwilioWebhookTests {
             #expect(root.name == "Response")
             let stream = try #require(try root.nodes(forXPath: "/Response/Connect/Stream").first as? XMLElement)
             #expect(stream.attribute(forName: "url")?.stringValue == "wss://agent.example.com/twilio/media")
-            let parameters = (try stream.nodes(forXPath: "Parameter") as? [XMLElement] ?? []).reduce(into: [String: String]()) {
+            let parameters = (try stream.nodes(forXPath: "Parameter") as? [XMLElement] ?? []).reduce(
+                into: [String: String]()
+            ) {
                 $0[$1.attribute(forName: "name")!.stringValue!] = $1.attribute(forName: "value")!.stringValue!
             }
             #expect(parameters["callId"] == call.id)
@@ -81,8 +84,10 @@ struct TwilioWebhookTests {
     @Test("a repeated webhook with the same CallSid creates no second row and answers the same TwiML")
     func repeatedWebhook() async throws {
         try await withAgent { app, client, _ in
-            let first = try await Self.post(client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
-            let second = try await Self.post(client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
+            let first = try await Self.post(
+                client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
+            let second = try await Self.post(
+                client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
             #expect(second.status == .ok)
             #expect(String(buffer: second.body) == String(buffer: first.body))
             #expect(try await callCount(app) == 1)
@@ -99,7 +104,8 @@ struct TwilioWebhookTests {
             let path = "/twilio/voice?site=r42&x=a%20b"
             let ok = try await Self.post(client, path, body: Self.voiceBody, signature: Self.voiceWithQuerySignature)
             #expect(ok.status == .ok)
-            let moved = try await Self.post(client, "/twilio/voice?site=r43&x=a%20b", body: Self.voiceBody, signature: Self.voiceWithQuerySignature)
+            let moved = try await Self.post(
+                client, "/twilio/voice?site=r43&x=a%20b", body: Self.voiceBody, signature: Self.voiceWithQuerySignature)
             #expect(moved.status == .forbidden)
         }
     }
@@ -108,7 +114,10 @@ struct TwilioWebhookTests {
         "a missing, wrong or replayed-onto-other-data signature gets 403 with no TwiML and writes nothing",
         arguments: [
             (String?.none, voiceBody),
-            ("Hakd+LLui1/z8e6vyZB6+d13j3g=", voiceBody.replacingOccurrences(of: "%2B15551234567", with: "%2B15550000000")),
+            (
+                "Hakd+LLui1/z8e6vyZB6+d13j3g=",
+                voiceBody.replacingOccurrences(of: "%2B15551234567", with: "%2B15550000000")
+            ),
             ("AAAA+LLui1/z8e6vyZB6+d13j3g=", voiceBody),
             ("garbage", voiceBody),
         ])
@@ -127,7 +136,8 @@ struct TwilioWebhookTests {
     @Test("with no auth token configured every webhook is refused")
     func noAuthToken() async throws {
         try await withAgent(authToken: nil) { app, client, _ in
-            let response = try await Self.post(client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
+            let response = try await Self.post(
+                client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
             #expect(response.status == .forbidden)
             #expect(String(buffer: response.body).contains("TWILIO_AUTH_TOKEN"))
             #expect(try await callCount(app) == 0)
@@ -138,7 +148,8 @@ struct TwilioWebhookTests {
     func statusCallback() async throws {
         try await withAgent { app, client, _ in
             _ = try await Self.post(client, "/twilio/voice", body: Self.voiceBody, signature: Self.voiceSignature)
-            let response = try await Self.post(client, "/twilio/status", body: Self.statusBody, signature: Self.statusSignature)
+            let response = try await Self.post(
+                client, "/twilio/status", body: Self.statusBody, signature: Self.statusSignature)
             #expect(response.status == .noContent)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.status == .completed)
@@ -151,7 +162,8 @@ struct TwilioWebhookTests {
     @Test("a status callback for a call never seen still records it")
     func statusForUnknownCall() async throws {
         try await withAgent { app, client, _ in
-            let response = try await Self.post(client, "/twilio/status", body: Self.statusBody, signature: Self.statusSignature)
+            let response = try await Self.post(
+                client, "/twilio/status", body: Self.statusBody, signature: Self.statusSignature)
             #expect(response.status == .noContent)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.status == .completed)
@@ -168,7 +180,9 @@ struct TwilioWebhookTests {
                 authToken: testAuthToken)
             let response = try await Self.post(client, "/twilio/voice", body: body, signature: signature)
             #expect(response.status == .badRequest)
-            #expect(String(buffer: response.body) == #"{"error":{"code":"bad_request","message":"From and To are required"}}"#)
+            #expect(
+                String(buffer: response.body)
+                    == #"{"error":{"code":"bad_request","message":"From and To are required"}}"#)
 
             let huge = String(repeating: "A=b&", count: 20_000)
             let tooLarge = try await Self.post(client, "/twilio/voice", body: huge, signature: "x")

@@ -34,7 +34,8 @@ struct CallLogTests {
         #expect(completed?.endedAt == referenceNow.addingTimeInterval(184).unixMilliseconds)
         #expect(completed?.version == 2)
         // An in-progress callback that arrives late changes nothing.
-        let late = try await store.calls.updateStatus(callSid: incoming.callSid, status: .inProgress, durationSeconds: nil)
+        let late = try await store.calls.updateStatus(
+            callSid: incoming.callSid, status: .inProgress, durationSeconds: nil)
         #expect(late?.status == .completed)
         #expect(try await store.calls.call(id: call.id)?.version == 2)
         #expect(try await store.calls.updateStatus(callSid: "CAnone", status: .completed, durationSeconds: nil) == nil)
@@ -45,7 +46,8 @@ struct CallLogTests {
     func customerCounted() async throws {
         let store = try TestStore()
         _ = try await store.book.create(
-            .init(name: "Ada", phone: "+15551234567", partySize: 2, date: LocalDate("2026-12-08")!,
+            .init(
+                name: "Ada", phone: "+15551234567", partySize: 2, date: LocalDate("2026-12-08")!,
                 time: LocalTime("19:00")!, source: .phoneAgent), actor: "agent")
         _ = try await store.calls.recordIncoming(incoming)
         let customer = try await CustomerDirectory(database: store.database).customer(phone: "+15551234567")
@@ -70,6 +72,8 @@ struct CallLogTests {
             try await store.calls.append(turn)  // same sequence twice
         }
         #expect(
-            try await store.outbox().map(\.tableName) == ["calls", "conversation_turns", "tool_executions", "call_metrics"])
+            try await store.outbox().map(\.tableName) == [
+                "calls", "conversation_turns", "tool_executions", "call_metrics",
+            ])
     }
 }

@@ -40,8 +40,14 @@ struct MenuCatalogTests {
         "a broken seed names the problem",
         arguments: [
             ("{", "not valid"),
-            (#"{"currency": "USD", "items": [{"id": "a", "category": "x", "price_cents": 1, "allergens": [], "dietary_tags": [], "translations": {"en": {"name": "A", "description": ""}}}]}"#, "no 'es' translation"),
-            (#"{"currency": "USD", "items": [{"id": "a", "category": "x", "allergens": [], "dietary_tags": [], "translations": {}}]}"#, "missing 'price_cents'"),
+            (
+                #"{"currency": "USD", "items": [{"id": "a", "category": "x", "price_cents": 1, "allergens": [], "dietary_tags": [], "translations": {"en": {"name": "A", "description": ""}}}]}"#,
+                "no 'es' translation"
+            ),
+            (
+                #"{"currency": "USD", "items": [{"id": "a", "category": "x", "allergens": [], "dietary_tags": [], "translations": {}}]}"#,
+                "missing 'price_cents'"
+            ),
         ])
     func brokenSeed(json: String, expected: String) {
         #expect {

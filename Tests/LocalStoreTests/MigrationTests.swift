@@ -62,7 +62,8 @@ struct MigrationTests {
     func alreadyMigrated() async throws {
         let store = try TestStore()
         _ = try await store.book.create(
-            .init(name: "Ada", phone: nil, partySize: 2, date: LocalDate("2026-12-02")!, time: LocalTime("19:00")!,
+            .init(
+                name: "Ada", phone: nil, partySize: 2, date: LocalDate("2026-12-02")!, time: LocalTime("19:00")!,
                 source: .staff), actor: "test")
         let applied = try await store.database.read { db in try EdgeDatabase.migrator.appliedIdentifiers(db) }
         try store.database.close()

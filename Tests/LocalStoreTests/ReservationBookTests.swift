@@ -12,7 +12,8 @@ struct ReservationBookTests {
     func request(party: Int = 4, time: String = "19:00", phone: String? = "+15551234567")
         -> ReservationBook.Request
     {
-        .init(name: "Ada Lovelace", phone: phone, partySize: party, date: date, time: LocalTime(time)!,
+        .init(
+            name: "Ada Lovelace", phone: phone, partySize: party, date: date, time: LocalTime(time)!,
             notes: "window", source: .phoneAgent, callID: nil)
     }
 
@@ -25,7 +26,8 @@ struct ReservationBookTests {
         #expect(stored == reservation)
         #expect(stored.status == .confirmed)
         #expect(stored.startsAt == date.instant(at: LocalTime("19:00")!, in: testPolicy.timeZone).unixMilliseconds)
-        let customer = try #require(try await CustomerDirectory(database: store.database).customer(phone: "+15551234567"))
+        let customer = try #require(
+            try await CustomerDirectory(database: store.database).customer(phone: "+15551234567"))
         #expect(customer.name == "Ada Lovelace")
         #expect(stored.customerID == customer.id)
 

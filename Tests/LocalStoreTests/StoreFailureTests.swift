@@ -17,7 +17,8 @@ struct StoreFailureTests {
             try EdgeDatabase(path: path, logger: Logger(label: "test"))
         } throws: { error in
             guard let error = error as? StoreError else { return false }
-            return error.code == .corrupt && error.message.contains(path) && error.message.contains("nothing was changed")
+            return error.code == .corrupt && error.message.contains(path)
+                && error.message.contains("nothing was changed")
         }
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == garbage)
         #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
@@ -52,7 +53,8 @@ struct StoreFailureTests {
         let store = try TestStore()
         let book = store.book
         let first = try await book.create(
-            .init(name: "First", phone: nil, partySize: 2, date: LocalDate("2026-12-08")!, time: LocalTime("19:00")!,
+            .init(
+                name: "First", phone: nil, partySize: 2, date: LocalDate("2026-12-08")!, time: LocalTime("19:00")!,
                 source: .staff), actor: "test")
         // Cap the file at its current size: the next page SQLite needs is "disk full".
         try await store.database.pool.writeWithoutTransaction { db in
@@ -62,7 +64,8 @@ struct StoreFailureTests {
         let longNotes = String(repeating: "x", count: 64 * 1024)
         await #expect {
             try await book.create(
-                .init(name: "Second", phone: nil, partySize: 2, date: LocalDate("2026-12-08")!,
+                .init(
+                    name: "Second", phone: nil, partySize: 2, date: LocalDate("2026-12-08")!,
                     time: LocalTime("19:00")!, notes: longNotes, source: .staff), actor: "test")
         } throws: { error in
             guard let error = error as? StoreError else { return false }
@@ -83,4 +86,3 @@ struct StoreFailureTests {
         } throws: { ($0 as? StoreError)?.code == .cannotOpen && "\($0)".contains("EDGE_DATA_DIR") }
     }
 }
-

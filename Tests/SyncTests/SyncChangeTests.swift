@@ -49,13 +49,26 @@ struct SyncChangeTests {
         let rows: [SyncRow] = [
             .reservation(reservation),
             .customer(Customer(id: "c", phone: "+15551234567", createdAt: 1, updatedAt: 1)),
-            .call(Call(id: "k", callSid: "CA1", fromNumber: "+1", toNumber: "+2", status: .ringing, startedAt: 1, updatedAt: 1)),
-            .conversationTurn(ConversationTurn(id: "t", callID: "k", sequence: 1, speaker: .agent, text: "hi", startedAt: 1)),
-            .toolExecution(ToolExecution(id: "x", callID: "k", tool: "get_menu", arguments: "{}", result: "{}", status: .ok, startedAt: 1, durationMilliseconds: 2)),
+            .call(
+                Call(
+                    id: "k", callSid: "CA1", fromNumber: "+1", toNumber: "+2", status: .ringing, startedAt: 1,
+                    updatedAt: 1)),
+            .conversationTurn(
+                ConversationTurn(id: "t", callID: "k", sequence: 1, speaker: .agent, text: "hi", startedAt: 1)),
+            .toolExecution(
+                ToolExecution(
+                    id: "x", callID: "k", tool: "get_menu", arguments: "{}", result: "{}", status: .ok, startedAt: 1,
+                    durationMilliseconds: 2)),
             .callMetric(CallMetric(id: "m", callID: "k", name: "turns", value: 3, recordedAt: 1)),
-            .menuItem(MenuItem(id: "i", category: "mains", priceCents: 100, currency: "USD", allergens: ["milk"], updatedAt: 1)),
-            .menuItemTranslation(MenuItemTranslation(id: "i:en", menuItemID: "i", language: "en", name: "A", description: "B")),
-            .recording(Recording(id: "rec", callID: "k", fileName: "rec.eop", sealedKey: Data([1, 2, 3]), state: .complete, startedAt: 1)),
+            .menuItem(
+                MenuItem(
+                    id: "i", category: "mains", priceCents: 100, currency: "USD", allergens: ["milk"], updatedAt: 1)),
+            .menuItemTranslation(
+                MenuItemTranslation(id: "i:en", menuItemID: "i", language: "en", name: "A", description: "B")),
+            .recording(
+                Recording(
+                    id: "rec", callID: "k", fileName: "rec.eop", sealedKey: Data([1, 2, 3]), state: .complete,
+                    startedAt: 1)),
         ]
         #expect(Set(rows.map(\.table)) == Set(SyncTable.allCases))
         for row in rows {

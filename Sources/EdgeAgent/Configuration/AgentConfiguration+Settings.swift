@@ -4,112 +4,120 @@ import LocalStore
 extension AgentConfiguration {
     /// Every setting the agent reads, in the order `--check-config` prints them. Keys are the file's
     /// dotted paths; environment names follow the interface spec.
-    static let settings: [Setting] = [
-        .string("data_dir", "EDGE_DATA_DIR", \.dataDirectory),
-        .string("http.host", "EDGE_HTTP_HOST", \.http.host),
-        .integer("http.port", "EDGE_HTTP_PORT", \.http.port, in: 0...65535),
-        .url("public_url", "EDGE_PUBLIC_URL", \.publicURL, schemes: ["http", "https"]),
-        Setting(
-            key: "twilio.account_sid", environment: "TWILIO_ACCOUNT_SID", isSecret: false,
-            apply: { configuration, raw throws(Setting.SettingError) in
-                guard raw.isEmpty || (raw.hasPrefix("AC") && raw.count == 34) else {
-                    throw Setting.SettingError(reason: "a Twilio account SID is AC followed by 32 characters")
-                }
-                configuration.twilio.accountSID = raw.isEmpty ? nil : raw
-            }, render: { $0.twilio.accountSID }),
-        .secret("twilio.auth_token", "TWILIO_AUTH_TOKEN", \.twilio.authToken),
-        .url("twilio.api_base_url", "TWILIO_API_BASE_URL", \.twilio.apiBaseURL, schemes: ["http", "https"]),
-        .secret("llm.api_key", "OPENAI_API_KEY", \.llm.apiKey),
-        .url("llm.base_url", "OPENAI_BASE_URL", \.llm.baseURL, schemes: ["http", "https"]),
-        .string("llm.model", "EDGE_LLM_MODEL", \.llm.model),
-        .optionalURL("llm.fallback_base_url", "EDGE_LLM_FALLBACK_BASE_URL", \.llm.fallbackBaseURL, schemes: ["http", "https"]),
-        .optionalString("llm.fallback_model", "EDGE_LLM_FALLBACK_MODEL", \.llm.fallbackModel),
-        .secret("stt.deepgram_api_key", "DEEPGRAM_API_KEY", \.speechToText.deepgramAPIKey),
-        .url("stt.deepgram_base_url", "DEEPGRAM_BASE_URL", \.speechToText.deepgramBaseURL, schemes: ["ws", "wss"]),
-        .optionalURL(
-            "stt.transcription_base_url", "EDGE_STT_BASE_URL", \.speechToText.transcriptionBaseURL,
-            schemes: ["http", "https"]),
-        .secret("tts.api_key", "ELEVENLABS_API_KEY", \.textToSpeech.apiKey),
-        .url("tts.base_url", "ELEVENLABS_BASE_URL", \.textToSpeech.baseURL, schemes: ["http", "https"]),
-        .optionalString("tts.voice_en", "EDGE_VOICE_EN", \.textToSpeech.voiceEnglish),
-        .optionalString("tts.voice_es", "EDGE_VOICE_ES", \.textToSpeech.voiceSpanish),
-        Setting(
-            key: "recording.public_key", environment: "EDGE_RECORDING_PUBLIC_KEY", isSecret: false,
-            apply: { configuration, raw throws(Setting.SettingError) in
-                guard !raw.isEmpty else {
-                    configuration.recordingPublicKey = nil
-                    return
-                }
-                guard let key = Data(base64Encoded: raw), key.count == 32 else {
-                    throw Setting.SettingError(
-                        reason: "is not a base64 X25519 public key (32 bytes); make one with `edge-agent keys generate`")
-                }
-                configuration.recordingPublicKey = raw
-            }, render: { $0.recordingPublicKey }),
-        .optionalURL("hq.url", "EDGE_HQ_URL", \.headquartersURL, schemes: ["http", "https"]),
-        .secret("admin.token", "EDGE_ADMIN_TOKEN", \.adminToken),
-        .string("restaurant.name", "EDGE_RESTAURANT_NAME", \.restaurant.name),
-        Setting(
-            key: "restaurant.staff_phone", environment: "EDGE_STAFF_PHONE", isSecret: false,
-            apply: { configuration, raw throws(Setting.SettingError) in
-                guard !raw.isEmpty else {
-                    configuration.restaurant.staffPhone = nil
-                    return
-                }
-                guard let phone = PhoneNumber.e164(raw) else {
-                    throw Setting.SettingError(reason: "is not a phone number in international form (+15551234567)")
-                }
-                configuration.restaurant.staffPhone = phone
-            }, render: { $0.restaurant.staffPhone }),
-        Setting(
-            key: "restaurant.time_zone", environment: "EDGE_TIME_ZONE", isSecret: false,
-            apply: { configuration, raw throws(Setting.SettingError) in
-                guard let zone = TimeZone(identifier: raw) else {
-                    throw Setting.SettingError(reason: "'\(raw)' is not a time zone name like America/New_York")
-                }
-                configuration.reservations.timeZone = zone
-            }, render: { $0.reservations.timeZone.identifier }),
-        .policyInteger("reservations.slot_minutes", "EDGE_SLOT_MINUTES", \.slotMinutes, in: 5...240),
-        .policyInteger("reservations.seats_per_slot", "EDGE_SEATS_PER_SLOT", \.seatsPerSlot, in: 1...10_000),
-        .policyInteger("reservations.max_party_size", "EDGE_MAX_PARTY_SIZE", \.maxPartySize, in: 1...1000),
-        .policyInteger("reservations.dining_minutes", "EDGE_DINING_MINUTES", \.diningMinutes, in: 5...720),
-        .policyInteger(
-            "reservations.minimum_notice_minutes", "EDGE_MINIMUM_NOTICE_MINUTES", \.minimumNoticeMinutes,
-            in: 0...10_080),
-        .policyInteger("reservations.horizon_days", "EDGE_BOOKING_HORIZON_DAYS", \.bookingHorizonDays, in: 1...730),
-    ] + ReservationPolicy.weekdayKeys.enumerated().map { index, day in
-        Setting.openingHours(weekday: index + 1, key: day)
-    } + [
-        Setting(
-            key: "reservations.closed_dates", environment: "EDGE_CLOSED_DATES", isSecret: false,
-            apply: { configuration, raw throws(Setting.SettingError) in
-                var dates = Set<LocalDate>()
-                for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
-                where !item.isEmpty {
-                    guard let date = LocalDate(item) else {
-                        throw Setting.SettingError(reason: "'\(item)' is not a YYYY-MM-DD date")
+    static let settings: [Setting] =
+        [
+            .string("data_dir", "EDGE_DATA_DIR", \.dataDirectory),
+            .string("http.host", "EDGE_HTTP_HOST", \.http.host),
+            .integer("http.port", "EDGE_HTTP_PORT", \.http.port, in: 0...65535),
+            .url("public_url", "EDGE_PUBLIC_URL", \.publicURL, schemes: ["http", "https"]),
+            Setting(
+                key: "twilio.account_sid", environment: "TWILIO_ACCOUNT_SID", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard raw.isEmpty || (raw.hasPrefix("AC") && raw.count == 34) else {
+                        throw Setting.SettingError(reason: "a Twilio account SID is AC followed by 32 characters")
                     }
-                    dates.insert(date)
-                }
-                configuration.reservations.closedDates = dates
-            },
-            render: { configuration in
-                let dates = configuration.reservations.closedDates.sorted().map(\.description)
-                return dates.isEmpty ? "none" : dates.joined(separator: ", ")
-            }),
-        .optionalString("menu.seed_file", "EDGE_MENU_SEED_FILE", \.menuSeedFile),
-        .choice("log.level", "EDGE_LOG_LEVEL", \.logging.level, among: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
-        .choice("log.format", "EDGE_LOG_FORMAT", \.logging.format, among: ["json", "text"]),
-        .seconds("shutdown.grace_seconds", "EDGE_SHUTDOWN_GRACE_SECONDS", \.shutdownGraceSeconds, in: 0...600),
-        Setting(
-            key: "disk.minimum_free_mb", environment: "EDGE_MINIMUM_FREE_DISK_MB", isSecret: false,
-            apply: { configuration, raw throws(Setting.SettingError) in
-                guard let megabytes = Int64(raw), megabytes >= 0 else {
-                    throw Setting.SettingError(reason: "'\(raw)' is not a whole number of megabytes")
-                }
-                configuration.minimumFreeDiskBytes = megabytes * 1024 * 1024
-            }, render: { "\($0.minimumFreeDiskBytes / 1024 / 1024)" }),
-    ]
+                    configuration.twilio.accountSID = raw.isEmpty ? nil : raw
+                }, render: { $0.twilio.accountSID }),
+            .secret("twilio.auth_token", "TWILIO_AUTH_TOKEN", \.twilio.authToken),
+            .url("twilio.api_base_url", "TWILIO_API_BASE_URL", \.twilio.apiBaseURL, schemes: ["http", "https"]),
+            .secret("llm.api_key", "OPENAI_API_KEY", \.llm.apiKey),
+            .url("llm.base_url", "OPENAI_BASE_URL", \.llm.baseURL, schemes: ["http", "https"]),
+            .string("llm.model", "EDGE_LLM_MODEL", \.llm.model),
+            .optionalURL(
+                "llm.fallback_base_url", "EDGE_LLM_FALLBACK_BASE_URL", \.llm.fallbackBaseURL,
+                schemes: ["http", "https"]),
+            .optionalString("llm.fallback_model", "EDGE_LLM_FALLBACK_MODEL", \.llm.fallbackModel),
+            .secret("stt.deepgram_api_key", "DEEPGRAM_API_KEY", \.speechToText.deepgramAPIKey),
+            .url("stt.deepgram_base_url", "DEEPGRAM_BASE_URL", \.speechToText.deepgramBaseURL, schemes: ["ws", "wss"]),
+            .optionalURL(
+                "stt.transcription_base_url", "EDGE_STT_BASE_URL", \.speechToText.transcriptionBaseURL,
+                schemes: ["http", "https"]),
+            .secret("tts.api_key", "ELEVENLABS_API_KEY", \.textToSpeech.apiKey),
+            .url("tts.base_url", "ELEVENLABS_BASE_URL", \.textToSpeech.baseURL, schemes: ["http", "https"]),
+            .optionalString("tts.voice_en", "EDGE_VOICE_EN", \.textToSpeech.voiceEnglish),
+            .optionalString("tts.voice_es", "EDGE_VOICE_ES", \.textToSpeech.voiceSpanish),
+            Setting(
+                key: "recording.public_key", environment: "EDGE_RECORDING_PUBLIC_KEY", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard !raw.isEmpty else {
+                        configuration.recordingPublicKey = nil
+                        return
+                    }
+                    guard let key = Data(base64Encoded: raw), key.count == 32 else {
+                        throw Setting.SettingError(
+                            reason:
+                                "is not a base64 X25519 public key (32 bytes); make one with `edge-agent keys generate`"
+                        )
+                    }
+                    configuration.recordingPublicKey = raw
+                }, render: { $0.recordingPublicKey }),
+            .optionalURL("hq.url", "EDGE_HQ_URL", \.headquartersURL, schemes: ["http", "https"]),
+            .secret("admin.token", "EDGE_ADMIN_TOKEN", \.adminToken),
+            .string("restaurant.name", "EDGE_RESTAURANT_NAME", \.restaurant.name),
+            Setting(
+                key: "restaurant.staff_phone", environment: "EDGE_STAFF_PHONE", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard !raw.isEmpty else {
+                        configuration.restaurant.staffPhone = nil
+                        return
+                    }
+                    guard let phone = PhoneNumber.e164(raw) else {
+                        throw Setting.SettingError(reason: "is not a phone number in international form (+15551234567)")
+                    }
+                    configuration.restaurant.staffPhone = phone
+                }, render: { $0.restaurant.staffPhone }),
+            Setting(
+                key: "restaurant.time_zone", environment: "EDGE_TIME_ZONE", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard let zone = TimeZone(identifier: raw) else {
+                        throw Setting.SettingError(reason: "'\(raw)' is not a time zone name like America/New_York")
+                    }
+                    configuration.reservations.timeZone = zone
+                }, render: { $0.reservations.timeZone.identifier }),
+            .policyInteger("reservations.slot_minutes", "EDGE_SLOT_MINUTES", \.slotMinutes, in: 5...240),
+            .policyInteger("reservations.seats_per_slot", "EDGE_SEATS_PER_SLOT", \.seatsPerSlot, in: 1...10_000),
+            .policyInteger("reservations.max_party_size", "EDGE_MAX_PARTY_SIZE", \.maxPartySize, in: 1...1000),
+            .policyInteger("reservations.dining_minutes", "EDGE_DINING_MINUTES", \.diningMinutes, in: 5...720),
+            .policyInteger(
+                "reservations.minimum_notice_minutes", "EDGE_MINIMUM_NOTICE_MINUTES", \.minimumNoticeMinutes,
+                in: 0...10_080),
+            .policyInteger("reservations.horizon_days", "EDGE_BOOKING_HORIZON_DAYS", \.bookingHorizonDays, in: 1...730),
+        ]
+        + ReservationPolicy.weekdayKeys.enumerated().map { index, day in
+            Setting.openingHours(weekday: index + 1, key: day)
+        } + [
+            Setting(
+                key: "reservations.closed_dates", environment: "EDGE_CLOSED_DATES", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    var dates = Set<LocalDate>()
+                    for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
+                    where !item.isEmpty {
+                        guard let date = LocalDate(item) else {
+                            throw Setting.SettingError(reason: "'\(item)' is not a YYYY-MM-DD date")
+                        }
+                        dates.insert(date)
+                    }
+                    configuration.reservations.closedDates = dates
+                },
+                render: { configuration in
+                    let dates = configuration.reservations.closedDates.sorted().map(\.description)
+                    return dates.isEmpty ? "none" : dates.joined(separator: ", ")
+                }),
+            .optionalString("menu.seed_file", "EDGE_MENU_SEED_FILE", \.menuSeedFile),
+            .choice(
+                "log.level", "EDGE_LOG_LEVEL", \.logging.level,
+                among: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+            .choice("log.format", "EDGE_LOG_FORMAT", \.logging.format, among: ["json", "text"]),
+            .seconds("shutdown.grace_seconds", "EDGE_SHUTDOWN_GRACE_SECONDS", \.shutdownGraceSeconds, in: 0...600),
+            Setting(
+                key: "disk.minimum_free_mb", environment: "EDGE_MINIMUM_FREE_DISK_MB", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard let megabytes = Int64(raw), megabytes >= 0 else {
+                        throw Setting.SettingError(reason: "'\(raw)' is not a whole number of megabytes")
+                    }
+                    configuration.minimumFreeDiskBytes = megabytes * 1024 * 1024
+                }, render: { "\($0.minimumFreeDiskBytes / 1024 / 1024)" }),
+        ]
 
     /// Checks that settings fit together once all of them are read.
     func validated() throws(ConfigurationError) -> AgentConfiguration {
@@ -124,7 +132,8 @@ extension AgentConfiguration {
                     + "(\(policy.seatsPerSlot))")
         }
         if llm.fallbackBaseURL != nil && llm.fallbackModel == nil {
-            throw ConfigurationError("llm.fallback_base_url is set but llm.fallback_model (EDGE_LLM_FALLBACK_MODEL) is not")
+            throw ConfigurationError(
+                "llm.fallback_base_url is set but llm.fallback_model (EDGE_LLM_FALLBACK_MODEL) is not")
         }
         return self
     }

@@ -39,7 +39,8 @@ public struct ConfigurationLoader: Sendable {
         var sources: [String: ConfigurationSource] = [:]
         let settingsByKey = Dictionary(uniqueKeysWithValues: AgentConfiguration.settings.map { ($0.key, $0) })
 
-        let path = filePath ?? (FileManager.default.fileExists(atPath: Self.defaultFilePath) ? Self.defaultFilePath : nil)
+        let path =
+            filePath ?? (FileManager.default.fileExists(atPath: Self.defaultFilePath) ? Self.defaultFilePath : nil)
         if let path {
             for entry in try Self.readFile(path) {
                 guard let setting = settingsByKey[entry.key] else {
@@ -120,7 +121,8 @@ public struct ConfigurationLoader: Sendable {
                 guard case .scalar(let key) = keyNode else {
                     throw ConfigurationError("\(path) line \(keyNode.mark?.line ?? 0): keys must be plain words")
                 }
-                try flatten(value, prefix: prefix.isEmpty ? key.string : "\(prefix).\(key.string)", path: path, into: &entries)
+                try flatten(
+                    value, prefix: prefix.isEmpty ? key.string : "\(prefix).\(key.string)", path: path, into: &entries)
             }
         case .scalar(let scalar):
             let isNull = scalar.style == .plain && ["", "~", "null"].contains(scalar.string)
@@ -160,7 +162,8 @@ public struct ConfigurationLoader: Sendable {
     }
 
     private static func editDistance(_ left: String, _ right: String) -> Int {
-        let a = Array(left), b = Array(right)
+        let a = Array(left)
+        let b = Array(right)
         var previous = Array(0...b.count)
         for i in 1...max(a.count, 1) where !a.isEmpty {
             var current = [i] + Array(repeating: 0, count: b.count)

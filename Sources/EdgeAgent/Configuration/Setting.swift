@@ -38,11 +38,14 @@ extension Setting {
     ) -> Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in configuration[keyPath: path] = raw.isEmpty ? nil : raw },
+            apply: { configuration, raw throws(SettingError) in configuration[keyPath: path] = raw.isEmpty ? nil : raw
+            },
             render: { $0[keyPath: path] })
     }
 
-    static func secret(_ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Secret?> & Sendable)
+    static func secret(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Secret?> & Sendable
+    )
         -> Setting
     {
         Setting(
@@ -53,7 +56,8 @@ extension Setting {
     }
 
     static func integer(
-        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Int> & Sendable, in range: ClosedRange<Int>
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Int> & Sendable,
+        in range: ClosedRange<Int>
     ) -> Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
@@ -82,7 +86,8 @@ extension Setting {
     }
 
     static func url(
-        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL> & Sendable, schemes: Set<String>
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL> & Sendable,
+        schemes: Set<String>
     ) -> Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
@@ -92,7 +97,8 @@ extension Setting {
     }
 
     static func optionalURL(
-        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL?> & Sendable, schemes: Set<String>
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL?> & Sendable,
+        schemes: Set<String>
     ) -> Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
@@ -102,7 +108,8 @@ extension Setting {
     }
 
     static func choice(
-        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String> & Sendable, among: [String]
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String> & Sendable,
+        among: [String]
     ) -> Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
@@ -120,7 +127,9 @@ extension Setting {
             let host = url.host, !host.isEmpty
         else {
             throw SettingError(
-                reason: "'\(raw)' is not a URL starting with \(schemes.sorted().map { "\($0)://" }.joined(separator: " or "))")
+                reason:
+                    "'\(raw)' is not a URL starting with \(schemes.sorted().map { "\($0)://" }.joined(separator: " or "))"
+            )
         }
         return url
     }

@@ -31,8 +31,10 @@ public struct RequestLoggingMiddleware<Context: RequestContext>: RouterMiddlewar
                 .response(from: request, context: context)
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            response = try APIError(.internalServerError, code: "internal", message: "internal error; see the agent's log")
-                .response(from: request, context: context)
+            response = try APIError(
+                .internalServerError, code: "internal", message: "internal error; see the agent's log"
+            )
+            .response(from: request, context: context)
         }
         response.headers[.requestID] = requestID
         let milliseconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1_000_000

@@ -54,8 +54,10 @@ public struct EdgeAgentApp: Sendable {
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         HealthRoutes(readiness: ReadinessProbe(database: database, configuration: configuration), metrics: metrics)
             .register(on: router)
-        TwilioWebhookRoutes(configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens)
-            .register(on: router)
+        TwilioWebhookRoutes(
+            configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens
+        )
+        .register(on: router)
         return router
     }
 
@@ -65,7 +67,8 @@ public struct EdgeAgentApp: Sendable {
     ) -> some ApplicationProtocol where Responder.Responder.Context == BasicRequestContext {
         Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "edge-agent"),
+            configuration: .init(
+                address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "edge-agent"),
             onServerRunning: onServerRunning,
             logger: logger)
     }
@@ -95,12 +98,15 @@ public struct EdgeAgentApp: Sendable {
         let notifier = SystemdNotifier(environment: environment, logger: logger)
         let address = "\(configuration.http.host):\(configuration.http.port)"
         let server = makeApplication(router: makeRouter()) { [logger] channel in
-            logger.info("listening", metadata: ["http.address": .string("\(channel.localAddress.map { "\($0)" } ?? address)")])
+            logger.info(
+                "listening", metadata: ["http.address": .string("\(channel.localAddress.map { "\($0)" } ?? address)")])
             notifier.ready()
         }
         do {
-            try await makeServiceGroup(server: server, notifier: notifier, gracefulShutdownSignals: [.sigterm, .sigint])
-                .run()
+            try await makeServiceGroup(
+                server: server, notifier: notifier, gracefulShutdownSignals: [.sigterm, .sigint]
+            )
+            .run()
         } catch {
             throw Self.describeServerError(error, address: address)
         }
@@ -114,7 +120,8 @@ public struct EdgeAgentApp: Sendable {
                 "cannot listen on \(address): the port is already in use; stop the other process or set EDGE_HTTP_PORT")
         }
         if text.contains("Permission denied") || text.contains("EACCES") {
-            return StartupError("cannot listen on \(address): permission denied; use a port above 1024 or EDGE_HTTP_PORT")
+            return StartupError(
+                "cannot listen on \(address): permission denied; use a port above 1024 or EDGE_HTTP_PORT")
         }
         if text.contains("Cannot assign requested address") || text.contains("EADDRNOTAVAIL") {
             return StartupError("cannot listen on \(address): no such address on this machine; check EDGE_HTTP_HOST")

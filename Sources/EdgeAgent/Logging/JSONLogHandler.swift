@@ -56,7 +56,8 @@ public struct JSONLogHandler: LogHandler {
         object["message"] = event.message.description
         if event.level >= .error { object["source"] = "\(event.file):\(event.line)" }
 
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+        let data =
+            (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
             ?? Data(#"{"message":"unencodable log line"}"#.utf8)
         sink(String(decoding: data, as: UTF8.self) + "\n")
     }

@@ -28,7 +28,8 @@ public struct StreamTokens: Sendable {
             return StreamTokens(key: SymmetricKey(data: data))
         }
         do {
-            try manager.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try manager.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let key = SymmetricKey(size: .bits256)
             let data = key.withUnsafeBytes { Data($0) }
             let temporary = path + ".tmp"

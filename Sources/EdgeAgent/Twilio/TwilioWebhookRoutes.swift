@@ -59,7 +59,9 @@ public struct TwilioWebhookRoutes: Sendable {
             throw APIError.badRequest("CallStatus is missing or not one of Twilio's call statuses")
         }
         let duration = try form["CallDuration"].map { text -> Int in
-            guard let seconds = Int(text), seconds >= 0 else { throw APIError.badRequest("CallDuration is not a number") }
+            guard let seconds = Int(text), seconds >= 0 else {
+                throw APIError.badRequest("CallDuration is not a number")
+            }
             return seconds
         }
         var logger = context.logger
@@ -88,7 +90,8 @@ public struct TwilioWebhookRoutes: Sendable {
         do {
             body = try await request.body.collect(upTo: Self.maximumBodyBytes)
         } catch {
-            throw APIError(.contentTooLarge, code: "payload_too_large", message: "a Twilio webhook body is at most 64 KiB")
+            throw APIError(
+                .contentTooLarge, code: "payload_too_large", message: "a Twilio webhook body is at most 64 KiB")
         }
         guard let form = FormParameters(body: body.readableBytesView) else {
             throw APIError.badRequest("the body is not application/x-www-form-urlencoded UTF-8")
@@ -100,7 +103,10 @@ public struct TwilioWebhookRoutes: Sendable {
         else {
             context.logger.warning(
                 "Twilio signature did not match: check TWILIO_AUTH_TOKEN and that EDGE_PUBLIC_URL is the URL Twilio calls",
-                metadata: ["http.path": .string(request.uri.path), "signature.present": .stringConvertible(request.headers[.twilioSignature] != nil)])
+                metadata: [
+                    "http.path": .string(request.uri.path),
+                    "signature.present": .stringConvertible(request.headers[.twilioSignature] != nil),
+                ])
             throw APIError(
                 .forbidden, code: "invalid_signature",
                 message: "X-Twilio-Signature is missing or does not match this request")
@@ -129,7 +135,8 @@ public struct TwilioWebhookRoutes: Sendable {
 
     /// `CA` followed by 32 letters or digits.
     static func isCallSid(_ value: String) -> Bool {
-        value.count == 34 && value.hasPrefix("CA") && value.dropFirst(2).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+        value.count == 34 && value.hasPrefix("CA")
+            && value.dropFirst(2).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 }
 

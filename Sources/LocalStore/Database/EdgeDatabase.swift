@@ -76,7 +76,8 @@ public final class EdgeDatabase: Sendable {
 
     /// Opens `edge.sqlite` inside `dataDirectory`.
     public convenience init(dataDirectory: String, clock: any WallClock = SystemWallClock(), logger: Logger) throws {
-        try self.init(path: (dataDirectory as NSString).appendingPathComponent(Self.fileName), clock: clock, logger: logger)
+        try self.init(
+            path: (dataDirectory as NSString).appendingPathComponent(Self.fileName), clock: clock, logger: logger)
     }
 
     /// Runs `body` in one write transaction, translating SQLite failures into ``StoreError``s.

@@ -61,8 +61,9 @@ public struct MenuCatalog: Sendable {
             return items.compactMap { item -> LocalizedItem? in
                 if let dietary, !item.dietaryTags.contains(dietary) { return nil }
                 let options = words[item.id] ?? []
-                guard let chosen = options.first(where: { $0.language == language })
-                    ?? options.first(where: { $0.language == "en" }) ?? options.first
+                guard
+                    let chosen = options.first(where: { $0.language == language })
+                        ?? options.first(where: { $0.language == "en" }) ?? options.first
                 else { return nil }
                 return LocalizedItem(
                     item: item, language: chosen.language, name: chosen.name, description: chosen.description)

@@ -212,9 +212,12 @@ public struct ReservationBook: Sendable {
 
     private func fetchHolding(days: ClosedRange<LocalDate>, in db: Database) throws -> [Reservation] {
         let window = availability.window(for: days)
-        return try Reservation
+        return
+            try Reservation
             .filter(Column("starts_at") >= window.lowerBound && Column("starts_at") <= window.upperBound)
-            .filter([Reservation.Status.confirmed.rawValue, Reservation.Status.seated.rawValue].contains(Column("status")))
+            .filter(
+                [Reservation.Status.confirmed.rawValue, Reservation.Status.seated.rawValue].contains(Column("status"))
+            )
             .fetchAll(db)
     }
 }

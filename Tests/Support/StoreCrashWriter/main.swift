@@ -12,7 +12,8 @@ guard CommandLine.arguments.count == 2 else {
 let database = try EdgeDatabase(path: CommandLine.arguments[1], logger: Logger(label: "crash-writer"))
 let allDay = ReservationPolicy.Period(opens: LocalTime("00:00")!, closes: LocalTime("24:00")!)!
 let policy = ReservationPolicy(
-    timeZone: TimeZone(identifier: "UTC")!, openingHours: Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) }),
+    timeZone: TimeZone(identifier: "UTC")!,
+    openingHours: Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) }),
     slotMinutes: 15, seatsPerSlot: 1_000_000, maxPartySize: 8, diningMinutes: 60, bookingHorizonDays: 400)
 let book = ReservationBook(database: database, policy: policy)
 let tomorrow = LocalDate(Date(), in: policy.timeZone).adding(days: 1)

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs, with apt-get, the Debian packages that building and testing edge-agent need and that
+# are missing. Safe to run again: it installs nothing when everything is there.
+#   provisioning/install-build-deps.sh          libraries for building and running
+#   provisioning/install-build-deps.sh --test   plus the tools the test suite and lint use
+set -euo pipefail
+
+packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev libspeexdsp-dev libasound2-dev
+    libespeak-ng-dev)
+if [[ "${1:-}" == "--test" ]]; then
+    packages+=(shellcheck)
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+    echo "install-build-deps: the Swift 6 toolchain is not on PATH; install it (swift.org) and run again" >&2
+    exit 1
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$package")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+
+echo "install-build-deps: installing ${missing[*]}"
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "install-build-deps: need root (or sudo) to install ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
