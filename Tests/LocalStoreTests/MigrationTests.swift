@@ -9,7 +9,7 @@ import Testing
 struct MigrationTests {
     static let specTables = [
         "calls", "conversation_turns", "tool_executions", "reservations", "customers", "call_metrics", "menu_items",
-        "menu_item_translations", "recordings", "phrase_cache", "outbox", "audit_log",
+        "menu_item_translations", "recordings", "phrase_cache", "outbox", "audit_log", "staff_messages",
     ]
 
     @Test("an empty database gets every table of the interface spec, in WAL mode with FULL sync")
@@ -73,7 +73,7 @@ struct MigrationTests {
         let (appliedAgain, count) = try await reopened.read { db in
             (try EdgeDatabase.migrator.appliedIdentifiers(db), try Reservation.fetchCount(db))
         }
-        #expect(applied == ["v1 schema"])
+        #expect(applied == ["v1 schema", "v2 staff messages"])
         #expect(appliedAgain == applied)
         #expect(count == 1)
     }

@@ -11,6 +11,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v1 schema") { db in
             try db.execute(sql: v1Schema)
         }
+        migrator.registerMigration("v2 staff messages") { db in
+            try db.execute(sql: v2StaffMessages)
+        }
         return migrator
     }
 
@@ -183,5 +186,19 @@ extension EdgeDatabase {
             details TEXT NOT NULL DEFAULT '{}' CHECK (json_valid(details))
         ) STRICT;
         CREATE INDEX audit_log_by_time ON audit_log (at);
+        """
+
+    /// Messages callers leave for the staff (`take_message`, keypad key 3).
+    private static let v2StaffMessages = """
+        CREATE TABLE staff_messages (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_id TEXT REFERENCES calls (id) ON DELETE SET NULL,
+            message TEXT NOT NULL CHECK (length(message) > 0),
+            callback_phone TEXT,
+            language TEXT,
+            status TEXT NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'read', 'done')),
+            created_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX staff_messages_by_status ON staff_messages (status, created_at);
         """
 }

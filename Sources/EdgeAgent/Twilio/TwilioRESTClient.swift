@@ -1,0 +1,83 @@
+public import AsyncHTTPClient
+public import Foundation
+public import Logging
+public import NIOCore
+
+/// Twilio's REST API for live calls: transfer to staff (new TwiML with `<Dial>`) and hang-up.
+/// Authenticates with HTTP Basic `AccountSid:AuthToken`; the token never reaches a log line.
+public struct TwilioRESTClient: CallControl {
+    /// A refused or failed request, with Twilio's error code when it sent one.
+    public struct RequestError: Error, CustomStringConvertible, Sendable {
+        public let status: UInt
+        public let twilioCode: Int?
+        public var description: String {
+            "Twilio REST answered \(status)\(twilioCode.map { " (code \($0))" } ?? ""): check TWILIO_ACCOUNT_SID, "
+                + "TWILIO_AUTH_TOKEN and that the call is still live"
+        }
+    }
+
+    let http: HTTPClient
+    let baseURL: URL
+    let accountSID: String
+    let authToken: Secret
+    let timeout: TimeAmount
+    let logger: Logger
+
+    public init(
+        http: HTTPClient, baseURL: URL, accountSID: String, authToken: Secret, timeout: TimeAmount = .seconds(10),
+        logger: Logger
+    ) {
+        self.http = http
+        self.baseURL = baseURL
+        self.accountSID = accountSID
+        self.authToken = authToken
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Replaces the call's TwiML with a `<Dial>` to `number`.
+    public func transfer(callSid: String, to number: String) async throws {
+        let twiml = "<Response><Dial>\(TwiML.escape(number))</Dial></Response>"
+        try await updateCall(callSid: callSid, form: [("Twiml", twiml)])
+        logger.info("call transferred to staff", metadata: ["call.sid": .string(callSid)])
+    }
+
+    /// Ends the call; a call that has already ended (Twilio's 404 with code 20404) counts as done.
+    public func hangUp(callSid: String) async throws {
+        do {
+            try await updateCall(callSid: callSid, form: [("Status", "completed")])
+        } catch let error as RequestError where error.status == 404 && error.twilioCode == 20404 {
+            return
+        }
+    }
+
+    /// `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with a form body.
+    func updateCall(callSid: String, form: [(String, String)]) async throws {
+        var base = baseURL.absoluteString
+        if base.hasSuffix("/") { base.removeLast() }
+        var request = HTTPClientRequest(url: "\(base)/2010-04-01/Accounts/\(accountSID)/Calls/\(callSid).json")
+        request.method = .POST
+        let credentials = Data("\(accountSID):\(authToken.value)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+        request.body = .bytes(ByteBuffer(string: Self.encode(form)))
+        let response = try await http.execute(request, timeout: timeout)
+        let body = try await response.body.collect(upTo: 256 * 1024)
+        guard (200..<300).contains(response.status.code) else {
+            let code = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["code"] as? Int
+            let error = RequestError(status: response.status.code, twilioCode: code)
+            logger.warning(
+                "Twilio REST call update failed", metadata: ["call.sid": .string(callSid), "error": "\(error)"])
+            throw error
+        }
+    }
+
+    /// `application/x-www-form-urlencoded`, spaces as `%20`.
+    static func encode(_ form: [(String, String)]) -> String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return form.map { name, value in
+            "\(name.addingPercentEncoding(withAllowedCharacters: allowed)!)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        }.joined(separator: "&")
+    }
+}
