@@ -116,7 +116,7 @@ struct ConfigurationTests {
             ),
             (
                 ["EDGE_PUBLIC_URL": "agent.example.com"],
-                "public_url (environment EDGE_PUBLIC_URL): 'agent.example.com' is not a URL starting with http:// or https://"
+                "public_url (environment EDGE_PUBLIC_URL): is not a URL starting with http:// or https://"
             ),
             (
                 ["EDGE_TIME_ZONE": "Mars/Olympus"],
@@ -180,6 +180,49 @@ struct ConfigurationTests {
         #expect(description.contains("http.port"))
         #expect("\(Secret("sk-secret-value"))" == "******** (set)")
         #expect(String(reflecting: Secret("sk-secret-value")) == "******** (set)")
+        var dumped = ""
+        dump(Secret("sk-secret-value"), to: &dumped)
+        #expect(!dumped.contains("sk-secret-value"))
+    }
+
+    @Test("values from Windows-edited files lose their line endings")
+    func carriageReturns() throws {
+        let loaded = try loader.load(
+            filePath: nil, environment: ["TWILIO_AUTH_TOKEN": "token-value\r\n", "EDGE_HTTP_PORT": "9000\r"])
+        #expect(loaded.configuration.twilio.authToken?.value == "token-value")
+        #expect(loaded.configuration.http.port == 9000)
+    }
+
+    @Test(
+        "URLs with credentials, queries or fragments are refused without repeating them",
+        arguments: [
+            ("EDGE_PUBLIC_URL", "https://user:hunter2@agent.example.com", "must not contain a user name or password"),
+            ("EDGE_PUBLIC_URL", "https://agent.example.com?x=1", "must not contain a query"),
+            ("OPENAI_BASE_URL", "https://api.example.com/v1#frag", "must not contain a query"),
+            ("EDGE_HQ_URL", "ftp://hq.example.com", "is not a URL starting with http:// or https://"),
+        ])
+    func unsafeURLs(variable: String, value: String, expected: String) {
+        let message = error { _ = try loader.load(filePath: nil, environment: [variable: value]) }
+        #expect(message?.contains(expected) == true, "\(message ?? "")")
+        #expect(message?.contains("hunter2") == false)
+        #expect(message?.contains(value) == false)
+    }
+
+    @Test("an empty section is fine; a list where one value is expected, or an absurd size, is not")
+    func yamlShapes() throws {
+        let folder = TemporaryFolder()
+        let empty = try write("twilio:\n# account_sid: AC...\nhttp:\n  port: 9000\nhq:\n  url: Null\n", to: folder)
+        let loaded = try loader.load(filePath: empty, environment: [:])
+        #expect(loaded.configuration.http.port == 9000)
+        #expect(loaded.configuration.headquartersURL == nil)
+        let list = try write("http:\n  host: [a, b]\n", to: folder, name: "list.yaml")
+        #expect(
+            error { _ = try loader.load(filePath: list, environment: [:]) }?.contains("takes one value, not a list")
+                == true)
+        let huge = error {
+            _ = try loader.load(filePath: nil, environment: ["EDGE_MINIMUM_FREE_DISK_MB": "99999999999999"])
+        }
+        #expect(huge?.contains("from 0 to 10000000") == true)
     }
 
     @Test("the Media Stream URL follows the public URL")

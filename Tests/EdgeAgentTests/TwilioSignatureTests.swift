@@ -61,6 +61,20 @@ struct TwilioSignatureTests {
             !TwilioSignature.isValid(header: header, url: url, parameters: Self.documentedParameters, authToken: token))
     }
 
+    @Test("the other port form keeps the path and query bytes exactly")
+    func portVariantsAreTextual() {
+        #expect(
+            TwilioSignature.urlVariants("https://h.example.com:443/a%7Cb?x=%7C&y=1")
+                == ["https://h.example.com:443/a%7Cb?x=%7C&y=1", "https://h.example.com/a%7Cb?x=%7C&y=1"])
+        #expect(
+            TwilioSignature.urlVariants("https://h.example.com/v?q=|")
+                == ["https://h.example.com/v?q=|", "https://h.example.com:443/v?q=|"])
+        #expect(
+            TwilioSignature.urlVariants("http://h.example.com") == ["http://h.example.com", "http://h.example.com:80"])
+        #expect(TwilioSignature.urlVariants("https://h.example.com:8443/v") == ["https://h.example.com:8443/v"])
+        #expect(TwilioSignature.urlVariants("https://[::1]/v") == ["https://[::1]/v", "https://[::1]:443/v"])
+    }
+
     @Test("a tampered parameter is refused")
     func tamperedParameter() {
         var pairs = Self.documentedParameters.pairs

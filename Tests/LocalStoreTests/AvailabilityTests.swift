@@ -142,3 +142,53 @@ struct LocalDateTests {
         #expect(date.adding(days: 31).description == "2027-01-01")
     }
 }
+
+@Suite("Availability edge cases")
+struct AvailabilityEdgeCaseTests {
+    @Test("seats are counted at the true peak, not per slot")
+    func exactPeak() {
+        var policy = testPolicy
+        policy.slotMinutes = 60
+        policy.seatsPerSlot = 40
+        policy.maxPartySize = 20
+        let availability = Availability(policy: policy)
+        let date = LocalDate("2026-12-08")!
+        func booking(_ time: String, _ party: Int) -> Reservation {
+            Reservation(
+                id: time, name: "x", partySize: party,
+                startsAt: date.instant(at: LocalTime(time)!, in: policy.timeZone).unixMilliseconds,
+                durationMinutes: 90, source: .staff, createdAt: 0, updatedAt: 0)
+        }
+        // 20 guests 18:00-19:30 and 20 guests 19:30-21:00: never more than 30 seated with 10 more at 19:00.
+        let existing = [booking("18:00", 20), booking("19:30", 20)]
+        let decision = availability.decide(
+            date: date, time: LocalTime("19:00")!, partySize: 10, existing: existing, now: referenceNow)
+        #expect(decision.isAvailable)
+        #expect(
+            availability.decide(
+                date: date, time: LocalTime("19:00")!, partySize: 21, existing: existing, now: referenceNow
+            ).reason == .partyTooLarge)
+    }
+
+    @Test("a time skipped by the spring daylight-saving change is refused and never offered")
+    func springForward() {
+        var policy = testPolicy
+        policy.openingHours[7] = [.init("00:00-24:00")!]  // 2026-03-08 is a Sunday
+        policy.bookingHorizonDays = 400
+        let availability = Availability(policy: policy)
+        let date = LocalDate("2026-03-08")!
+        #expect(!date.exists(LocalTime("02:30")!, in: policy.timeZone))
+        #expect(date.exists(LocalTime("03:00")!, in: policy.timeZone))
+        let decision = availability.decide(
+            date: date, time: LocalTime("02:30")!, partySize: 2, existing: [],
+            now: referenceNow.addingTimeInterval(-300 * 86_400))
+        #expect(decision.reason == .nonexistentTime)
+        #expect(
+            !decision.alternatives.contains {
+                $0.date == date && ["02:00", "02:15", "02:30", "02:45"].contains($0.time.description)
+            })
+        // The day is 23 hours long.
+        let window = availability.window(for: date...date)
+        #expect(window.upperBound - window.lowerBound == 23 * 3_600_000)
+    }
+}

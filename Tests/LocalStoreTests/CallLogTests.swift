@@ -42,6 +42,27 @@ struct CallLogTests {
         #expect(try await store.outbox().filter { $0.tableName == "calls" }.map(\.version) == [1, 2])
     }
 
+    @Test("callbacks out of order never move a call backwards, and an unseen call is recorded in one go")
+    func outOfOrderCallbacks() async throws {
+        let store = try TestStore()
+        var answered = incoming
+        answered.status = .inProgress
+        let first = try await store.calls.applyStatus(answered, durationSeconds: nil)
+        #expect(first.status == .inProgress)
+        var ringing = incoming
+        ringing.status = .ringing
+        let late = try await store.calls.applyStatus(ringing, durationSeconds: nil)
+        #expect(late.status == .inProgress)
+        #expect(late.version == 1)
+        var busy = incoming
+        busy.status = .completed
+        let done = try await store.calls.applyStatus(busy, durationSeconds: 12)
+        #expect(done.status == .completed)
+        #expect(done.durationSeconds == 12)
+        #expect(try await store.count("calls") == 1)
+        #expect(try await store.outbox().filter { $0.tableName == "calls" }.map(\.version) == [1, 2])
+    }
+
     @Test("a known caller's profile counts the call")
     func customerCounted() async throws {
         let store = try TestStore()

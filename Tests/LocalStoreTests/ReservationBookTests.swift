@@ -163,3 +163,20 @@ struct ReservationBookTests {
         #expect(try await store.count("reservations") == 0)
     }
 }
+
+@Suite("Reservation book with long bookings")
+struct LongBookingTests {
+    @Test("a booking longer than the dining time, started hours earlier, still holds its seats")
+    func longBookingCounts() async throws {
+        let store = try TestStore()
+        let date = LocalDate("2026-12-08")!
+        // A party of 20 from 16:00 for four hours, as headquarters might send (an event).
+        let event = Reservation(
+            id: "event", name: "Company dinner", partySize: 20,
+            startsAt: date.instant(at: LocalTime("16:00")!, in: testPolicy.timeZone).unixMilliseconds,
+            durationMinutes: 240, source: .headquarters, createdAt: 0, updatedAt: 0)
+        try await store.database.write { db in try event.insert(db) }
+        #expect(try await store.book.check(date: date, time: LocalTime("19:00")!, partySize: 2).reason == .full)
+        #expect(try await store.book.check(date: date, time: LocalTime("20:00")!, partySize: 2).isAvailable)
+    }
+}

@@ -87,7 +87,7 @@ extension AgentConfiguration {
             Setting.openingHours(weekday: index + 1, key: day)
         } + [
             Setting(
-                key: "reservations.closed_dates", environment: "EDGE_CLOSED_DATES", isSecret: false,
+                key: "reservations.closed_dates", environment: "EDGE_CLOSED_DATES", isSecret: false, acceptsList: true,
                 apply: { configuration, raw throws(Setting.SettingError) in
                     var dates = Set<LocalDate>()
                     for item in raw.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) })
@@ -112,8 +112,9 @@ extension AgentConfiguration {
             Setting(
                 key: "disk.minimum_free_mb", environment: "EDGE_MINIMUM_FREE_DISK_MB", isSecret: false,
                 apply: { configuration, raw throws(Setting.SettingError) in
-                    guard let megabytes = Int64(raw), megabytes >= 0 else {
-                        throw Setting.SettingError(reason: "'\(raw)' is not a whole number of megabytes")
+                    guard let megabytes = Int64(raw), (0...10_000_000).contains(megabytes) else {
+                        throw Setting.SettingError(
+                            reason: "'\(raw)' is not a whole number of megabytes from 0 to 10000000")
                     }
                     configuration.minimumFreeDiskBytes = megabytes * 1024 * 1024
                 }, render: { "\($0.minimumFreeDiskBytes / 1024 / 1024)" }),
@@ -157,7 +158,7 @@ extension Setting {
 
     /// `reservations.opening_hours.mon`: comma-separated `HH:MM-HH:MM` periods; empty means closed.
     fileprivate static func openingHours(weekday: Int, key day: String) -> Setting {
-        Setting(
+        var setting = Setting(
             key: "reservations.opening_hours.\(day)", environment: "EDGE_OPENING_HOURS_\(day.uppercased())",
             isSecret: false,
             apply: { configuration, raw throws(SettingError) in
@@ -178,5 +179,7 @@ extension Setting {
                 let periods = configuration.reservations.openingHours[weekday] ?? []
                 return periods.isEmpty ? "closed" : periods.map(\.description).joined(separator: ", ")
             })
+        setting.acceptsList = true
+        return setting
     }
 }

@@ -74,7 +74,7 @@ public struct ConfigurationLoader: Sendable {
         _ setting: Setting, _ value: String, source: ConfigurationSource, to configuration: inout AgentConfiguration
     ) throws(ConfigurationError) {
         do {
-            try setting.apply(&configuration, value.trimmingCharacters(in: .whitespaces))
+            try setting.apply(&configuration, value.trimmingCharacters(in: .whitespacesAndNewlines))
         } catch {
             // Secrets are never echoed: their parsers do not put the value in the reason.
             throw ConfigurationError("\(setting.key) (\(source)): \(error.reason)")
@@ -125,9 +125,14 @@ public struct ConfigurationLoader: Sendable {
                     value, prefix: prefix.isEmpty ? key.string : "\(prefix).\(key.string)", path: path, into: &entries)
             }
         case .scalar(let scalar):
-            let isNull = scalar.style == .plain && ["", "~", "null"].contains(scalar.string)
+            let isNull = scalar.style == .plain && ["", "~", "null"].contains(scalar.string.lowercased())
+            // A section whose settings are all commented out (`twilio:` alone) is an empty section.
+            if isNull && AgentConfiguration.settings.contains(where: { $0.key.hasPrefix(prefix + ".") }) { return }
             entries.append(FileEntry(key: prefix, value: isNull ? "" : scalar.string, line: line))
         case .sequence(let sequence):
+            guard AgentConfiguration.settings.first(where: { $0.key == prefix })?.acceptsList ?? true else {
+                throw ConfigurationError("\(path) line \(line): '\(prefix)' takes one value, not a list")
+            }
             var items: [String] = []
             for item in sequence {
                 guard case .scalar(let scalar) = item else {

@@ -1,6 +1,6 @@
 /// A credential from configuration. Its description is always masked, so it cannot leak into a
 /// log line, an error or `--check-config` output by accident.
-public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible {
+public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The credential itself; read it only where it is sent or used.
     public let value: String
 
@@ -10,4 +10,6 @@ public struct Secret: Sendable, Equatable, CustomStringConvertible, CustomDebugS
 
     public var description: String { "******** (set)" }
     public var debugDescription: String { description }
+    /// `dump()` and mirrors see the mask too.
+    public var customMirror: Mirror { Mirror(self, children: ["value": description]) }
 }

@@ -10,6 +10,8 @@ struct Setting: Sendable {
     let environment: String
     /// Whether the value is a credential, masked everywhere.
     let isSecret: Bool
+    /// Whether the file may give a YAML list (joined with commas).
+    var acceptsList = false
     /// Parses `raw` into the configuration; throws a message (without the value when secret).
     let apply: @Sendable (inout AgentConfiguration, String) throws(SettingError) -> Void
     /// The effective value for `--check-config`; nil when unset.
@@ -122,14 +124,22 @@ extension Setting {
             }, render: { $0[keyPath: path] })
     }
 
+    /// Parses a base URL: the scheme must be one of `schemes`, a host is required, and credentials,
+    /// queries and fragments are refused (they would leak into logs or break URLs built from it).
+    /// The value is not repeated in the error, since a URL may carry a password.
     static func parseURL(_ raw: String, schemes: Set<String>) throws(SettingError) -> URL {
-        guard let url = URL(string: raw), let scheme = url.scheme?.lowercased(), schemes.contains(scheme),
-            let host = url.host, !host.isEmpty
+        let expected = schemes.sorted().map { "\($0)://" }.joined(separator: " or ")
+        guard let components = URLComponents(string: raw), let url = components.url,
+            let scheme = components.scheme?.lowercased(), schemes.contains(scheme), let host = components.host,
+            !host.isEmpty
         else {
-            throw SettingError(
-                reason:
-                    "'\(raw)' is not a URL starting with \(schemes.sorted().map { "\($0)://" }.joined(separator: " or "))"
-            )
+            throw SettingError(reason: "is not a URL starting with \(expected)")
+        }
+        guard components.user == nil, components.password == nil else {
+            throw SettingError(reason: "must not contain a user name or password; put credentials in their own setting")
+        }
+        guard components.query == nil, components.fragment == nil else {
+            throw SettingError(reason: "must not contain a query (?...) or fragment (#...)")
         }
         return url
     }

@@ -61,25 +61,29 @@ public struct ReadinessProbe: Sendable {
         do {
             let answer = try await database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
             return answer == 1 ? Check(status: .up, detail: nil) : Check(status: .down, detail: "unexpected answer")
+        } catch let error as StoreError {
+            // /readyz needs no login: the code, not the message with its paths.
+            return Check(status: .down, detail: "database error: \(error.code)")
         } catch {
-            return Check(status: .down, detail: "\(error)")
+            return Check(status: .down, detail: "database error")
         }
     }
 
     private func diskCheck() -> Check {
         let folder = configuration.dataDirectory
         guard access(folder, W_OK) == 0 else {
-            return Check(status: .down, detail: "data folder \(folder) is not writable")
+            return Check(status: .down, detail: "the data folder (EDGE_DATA_DIR) is not writable")
         }
         var stats = statvfs()
         guard statvfs(folder, &stats) == 0 else {
-            return Check(status: .down, detail: "cannot read free space of \(folder)")
+            return Check(status: .down, detail: "cannot read the data folder's free space")
         }
         let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         if free < configuration.minimumFreeDiskBytes {
             return Check(
                 status: .degraded,
-                detail: "only \(free / 1_048_576) MiB free under \(folder); free space or raise disk.minimum_free_mb")
+                detail: "only \(free / 1_048_576) MiB free in the data folder; free space or lower disk.minimum_free_mb"
+            )
         }
         return Check(status: .up, detail: nil)
     }

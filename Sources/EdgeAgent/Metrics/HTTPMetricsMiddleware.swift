@@ -31,7 +31,8 @@ public struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
         // Unknown paths share one label (Hummingbird names them "NotFound") so a scanner cannot grow the
         // metric's cardinality.
         let dimensions = [
-            ("route", context.endpointPath ?? "unmatched"), ("method", request.method.rawValue),
+            ("route", context.endpointPath ?? "unmatched"),
+            ("method", knownHTTPMethods.contains(request.method.rawValue) ? request.method.rawValue : "OTHER"),
             ("status", String(status)),
         ]
         Counter(label: "edge_http_requests_total", dimensions: dimensions, factory: metrics.factory).increment()
@@ -39,3 +40,6 @@ public struct HTTPMetricsMiddleware<Context: RequestContext>: RouterMiddleware {
             .recordNanoseconds(Int64(DispatchTime.now().uptimeNanoseconds - start))
     }
 }
+
+/// Methods kept as metric labels; any other becomes `OTHER`, so made-up methods cannot grow the series.
+private let knownHTTPMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

@@ -20,7 +20,11 @@ public struct StreamTokens: Sendable {
         let folder = (dataDirectory as NSString).appendingPathComponent("secrets")
         let path = (folder as NSString).appendingPathComponent("stream-token.key")
         let manager = FileManager.default
-        if let data = manager.contents(atPath: path) {
+        if manager.fileExists(atPath: path) {
+            // Present but unreadable must fail: making a new key would break every call in progress.
+            guard let data = manager.contents(atPath: path) else {
+                throw StartupError("cannot read \(path): check that it belongs to the agent's user")
+            }
             guard data.count == 32 else {
                 throw StartupError(
                     "\(path) is damaged (expected 32 bytes); delete it to make a new one (calls in progress will drop)")

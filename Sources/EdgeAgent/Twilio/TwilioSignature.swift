@@ -8,12 +8,14 @@ public enum TwilioSignature {
     public static func compute(url: String, parameters: FormParameters, authToken: String) -> String {
         var message = url
         // Names sorted by code point; a repeated name's values de-duplicated and sorted, as Twilio's SDKs do.
-        let grouped = Dictionary(grouping: parameters.pairs, by: \.name)
-        for name in grouped.keys.sorted(by: { $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars) }) {
-            let values = Set(grouped[name]!.map(\.value)).sorted {
-                $0.unicodeScalars.lexicographicallyPrecedes($1.unicodeScalars)
+        // Grouping is by exact bytes: Swift's String equality would merge differently normalised accents,
+        // which Twilio keeps apart.
+        let grouped = Dictionary(grouping: parameters.pairs, by: { Array($0.name.utf8) })
+        for name in grouped.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let values = Set(grouped[name]!.map { Array($0.value.utf8) }).sorted { $0.lexicographicallyPrecedes($1) }
+            for value in values {
+                message += String(decoding: name, as: UTF8.self) + String(decoding: value, as: UTF8.self)
             }
-            for value in values { message += name + value }
         }
         let code = HMAC<Insecure.SHA1>.authenticationCode(
             for: Data(message.utf8), using: SymmetricKey(data: Data(authToken.utf8)))
@@ -34,23 +36,27 @@ public enum TwilioSignature {
         return valid
     }
 
-    /// The URL as given, without an explicit default port, and with it.
+    /// The URL as given, and the same with its scheme's default port added or removed. Edited as text,
+    /// so the path and query keep exactly the bytes Twilio signed.
     static func urlVariants(_ url: String) -> [String] {
-        guard var components = URLComponents(string: url), let scheme = components.scheme?.lowercased() else {
-            return [url]
+        guard let schemeEnd = url.range(of: "://") else { return [url] }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard let defaultPort = ["https": "443", "http": "80"][scheme] else { return [url] }
+        let authorityStart = schemeEnd.upperBound
+        let authorityEnd = url[authorityStart...].firstIndex(where: { "/?#".contains($0) }) ?? url.endIndex
+        let authority = url[authorityStart..<authorityEnd]
+        let hostEnd = authority.lastIndex(of: ":").flatMap { colon in
+            // A colon inside an IPv6 literal is not a port separator.
+            authority[colon...].contains("]") ? nil : colon
         }
-        let defaultPort = scheme == "https" ? 443 : (scheme == "http" ? 80 : nil)
-        guard let defaultPort else { return [url] }
-        var variants = [url]
-        if components.port == defaultPort {
-            components.port = nil
-        } else if components.port == nil {
-            components.port = defaultPort
+        let other: String
+        if let hostEnd {
+            guard authority[authority.index(after: hostEnd)...] == defaultPort else { return [url] }
+            other = String(url[..<authorityStart]) + authority[..<hostEnd] + url[authorityEnd...]
         } else {
-            return variants
+            other = String(url[..<authorityEnd]) + ":" + defaultPort + url[authorityEnd...]
         }
-        if let other = components.string { variants.append(other) }
-        return variants
+        return [url, other]
     }
 
     static func constantTimeEquals(_ left: Data, _ right: Data) -> Bool {

@@ -66,15 +66,12 @@ public struct TwilioWebhookRoutes: Sendable {
         }
         var logger = context.logger
         logger[metadataKey: "call.sid"] = .string(callSid)
-        if try await calls.call(sid: callSid) == nil {
-            _ = try await calls.recordIncoming(
-                .init(
-                    callSid: callSid, from: form["From"] ?? "unknown", to: form["To"] ?? "unknown",
-                    direction: form["Direction"] ?? "inbound", status: status))
-        }
-        let call = try await calls.updateStatus(callSid: callSid, status: status, durationSeconds: duration)
-        logger.info(
-            "call status", metadata: ["call.status": .string(call?.status.rawValue ?? status.rawValue)])
+        let call = try await calls.applyStatus(
+            .init(
+                callSid: callSid, from: form["From"] ?? "unknown", to: form["To"] ?? "unknown",
+                direction: form["Direction"] ?? "inbound", status: status),
+            durationSeconds: duration)
+        logger.info("call status", metadata: ["call.status": .string(call.status.rawValue)])
         return Response(status: .noContent)
     }
 

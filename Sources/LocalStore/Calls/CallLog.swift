@@ -37,39 +37,65 @@ public struct CallLog: Sendable {
             if let existing = try Call.filter(Column("call_sid") == incoming.callSid).fetchOne(db) {
                 return (existing, false)
             }
-            let call = Call(
-                id: UUID().uuidString.lowercased(), callSid: incoming.callSid, fromNumber: incoming.from,
-                toNumber: incoming.to, direction: incoming.direction, status: incoming.status, startedAt: now,
-                updatedAt: now)
-            try call.insert(db)
-            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
-            try Self.touchCustomer(phone: incoming.from, at: now, in: db)
+            let call = try Self.insert(incoming, at: now, in: db)
             return (call, true)
         }
     }
 
-    /// Applies a status callback. A terminal status is never replaced by a live one, whatever order
-    /// Twilio's callbacks arrive in; returns nil for an unknown CallSid.
+    /// Applies a status callback in one transaction, recording the call first if it was never seen.
+    /// Statuses only move forward (queued, initiated, ringing, in progress, then a terminal one), so
+    /// callbacks that Twilio delivers out of order never undo a later state.
+    public func applyStatus(_ incoming: IncomingCall, durationSeconds: Int?) async throws -> Call {
+        let now = database.clock.nowMilliseconds()
+        return try await database.write { db in
+            guard var call = try Call.filter(Column("call_sid") == incoming.callSid).fetchOne(db) else {
+                let call = try Self.insert(incoming, at: now, in: db)
+                guard incoming.status.isTerminal else { return call }
+                return try Self.advance(call, to: incoming.status, durationSeconds: durationSeconds, at: now, in: db)
+            }
+            call = try Self.advance(call, to: incoming.status, durationSeconds: durationSeconds, at: now, in: db)
+            return call
+        }
+    }
+
+    /// Moves a known call's status forward; returns nil for an unknown CallSid.
     @discardableResult
     public func updateStatus(callSid: String, status: Call.Status, durationSeconds: Int?) async throws -> Call? {
         let now = database.clock.nowMilliseconds()
         return try await database.write { db in
-            guard var call = try Call.filter(Column("call_sid") == callSid).fetchOne(db) else { return nil }
-            if call.status.isTerminal && !status.isTerminal { return call }
-            if call.status == status && (durationSeconds == nil || call.durationSeconds == durationSeconds) {
-                return call
-            }
-            call.status = status
-            if status.isTerminal {
-                call.endedAt = call.endedAt ?? now
-                call.durationSeconds = durationSeconds ?? call.durationSeconds
-            }
-            call.version += 1
-            call.updatedAt = now
-            try call.update(db)
-            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
-            return call
+            guard let call = try Call.filter(Column("call_sid") == callSid).fetchOne(db) else { return nil }
+            return try Self.advance(call, to: status, durationSeconds: durationSeconds, at: now, in: db)
         }
+    }
+
+    private static func advance(
+        _ original: Call, to status: Call.Status, durationSeconds: Int?, at now: Int64, in db: Database
+    ) throws -> Call {
+        var call = original
+        if status.progress > call.status.progress {
+            call.status = status
+        }
+        if status.isTerminal && call.status.isTerminal {
+            call.endedAt = call.endedAt ?? now
+            call.durationSeconds = durationSeconds ?? call.durationSeconds
+        }
+        guard call != original else { return original }
+        call.version += 1
+        call.updatedAt = now
+        try call.update(db)
+        try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+        return call
+    }
+
+    private static func insert(_ incoming: IncomingCall, at now: Int64, in db: Database) throws -> Call {
+        let call = Call(
+            id: UUID().uuidString.lowercased(), callSid: incoming.callSid, fromNumber: incoming.from,
+            toNumber: incoming.to, direction: incoming.direction, status: incoming.status, startedAt: now,
+            updatedAt: now)
+        try call.insert(db)
+        try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+        try touchCustomer(phone: incoming.from, at: now, in: db)
+        return call
     }
 
     /// The call with Twilio's `callSid`.

@@ -13,6 +13,8 @@ public struct AvailabilityDecision: Sendable, Equatable {
         case tooSoon = "too_soon"
         case tooFarAhead = "too_far_ahead"
         case full
+        /// The time does not exist that day (skipped by a daylight-saving change).
+        case nonexistentTime = "nonexistent_time"
     }
 
     /// A bookable alternative.
@@ -63,12 +65,13 @@ public struct Availability: Sendable {
     }
 
     /// The span of start times (Unix ms) whose reservations can hold seats during `days`, for fetching.
-    public func window(for days: ClosedRange<LocalDate>) -> ClosedRange<Int64> {
-        let start = days.lowerBound.instant(at: LocalTime(minutesSinceMidnight: 0)!, in: policy.timeZone)
-        let end = days.upperBound.instant(at: LocalTime(minutesSinceMidnight: 0)!, in: policy.timeZone)
-            .addingTimeInterval(86_400)
-        let margin = Int64(policy.diningMinutes) * 60_000
-        return (start.unixMilliseconds - margin)...(end.unixMilliseconds + margin)
+    /// The instants (Unix ms) from the first day's midnight to the midnight after the last day, in the
+    /// restaurant's zone (a day is 23 or 25 hours long when the clocks change).
+    public func window(for days: ClosedRange<LocalDate>) -> Range<Int64> {
+        let midnight = LocalTime(minutesSinceMidnight: 0)!
+        let start = days.lowerBound.instant(at: midnight, in: policy.timeZone)
+        let end = days.upperBound.adding(days: 1).instant(at: midnight, in: policy.timeZone)
+        return start.unixMilliseconds..<end.unixMilliseconds
     }
 
     /// The days searched for alternatives to a request on `date`.
@@ -92,6 +95,7 @@ public struct Availability: Sendable {
             })
         else { return .outsideOpeningHours }
         guard time.minutesSinceMidnight % policy.slotMinutes == 0 else { return .notOnSlot }
+        guard date.exists(time, in: policy.timeZone) else { return .nonexistentTime }
         let start = date.instant(at: time, in: policy.timeZone)
         let earliest = now.addingTimeInterval(Double(policy.minimumNoticeMinutes) * 60)
         guard start >= earliest else { return .tooSoon }
@@ -101,19 +105,19 @@ public struct Availability: Sendable {
         return nil
     }
 
-    /// Whether the party fits in every slot it would sit through.
+    /// Whether the party fits at every moment it would sit: the most guests seated at once during
+    /// its stay (counted exactly, from each reservation's own start and length) plus the party must
+    /// not exceed the seats.
     private func fits(partySize: Int, startingAt start: Int64, holding: [Reservation]) -> Bool {
-        let slot = Int64(policy.slotMinutes) * 60_000
         let end = start + Int64(policy.diningMinutes) * 60_000
-        var slotStart = start
-        while slotStart < end {
-            let slotEnd = slotStart + slot
-            let seated = holding.lazy.filter { $0.startsAt < slotEnd && $0.endsAt > slotStart }
-                .reduce(0) { $0 + $1.partySize }
-            if seated + partySize > policy.seatsPerSlot { return false }
-            slotStart = slotEnd
-        }
-        return true
+        let overlapping = holding.filter { $0.startsAt < end && $0.endsAt > start }
+        // The number seated only rises when someone arrives, so the peak is at the start or at an arrival.
+        let moments = [start] + overlapping.map(\.startsAt).filter { $0 > start }
+        let peak =
+            moments.map { moment in
+                overlapping.lazy.filter { $0.startsAt <= moment && $0.endsAt > moment }.reduce(0) { $0 + $1.partySize }
+            }.max() ?? 0
+        return peak + partySize <= policy.seatsPerSlot
     }
 
     private func alternatives(
@@ -122,7 +126,7 @@ public struct Availability: Sendable {
         var found: [AvailabilityDecision.Alternative] = []
         var day = date
         while found.count < Self.maximumAlternatives, day <= alternativeDays(from: date).upperBound {
-            let candidates = policy.slots(on: day).sorted {
+            let candidates = policy.slots(on: day).filter { day.exists($0, in: policy.timeZone) }.sorted {
                 let left = abs($0.minutesSinceMidnight - time.minutesSinceMidnight)
                 let right = abs($1.minutesSinceMidnight - time.minutesSinceMidnight)
                 return left == right ? $0 < $1 : left < right

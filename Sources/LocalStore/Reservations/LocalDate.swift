@@ -55,7 +55,16 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         return gregorian == 1 ? 7 : gregorian - 1
     }
 
-    /// The instant this day reaches `time` in `timeZone`.
+    /// Whether the wall clock shows `time` on this day in `timeZone`; false for the hour skipped when
+    /// the clocks go forward.
+    public func exists(_ time: LocalTime, in timeZone: TimeZone) -> Bool {
+        guard time.minutesSinceMidnight < 1440 else { return true }
+        let instant = self.instant(at: time, in: timeZone)
+        return LocalDate(instant, in: timeZone) == self && LocalTime(instant, in: timeZone) == time
+    }
+
+    /// The instant this day reaches `time` in `timeZone` (for a time skipped by a daylight-saving
+    /// change, the instant the clock shows an hour later; check ``exists(_:in:)`` first).
     public func instant(at time: LocalTime, in timeZone: TimeZone) -> Date {
         Self.calendar(timeZone).date(
             from: DateComponents(year: year, month: month, day: day, hour: time.hour, minute: time.minute))!

@@ -125,7 +125,13 @@ public struct ReservationBook: Sendable {
                 try requireAvailable(
                     date: date, time: time, partySize: partySize, excluding: reservation.id, now: now, in: db)
             }
-            reservation.startsAt = date.instant(at: time, in: timeZone).unixMilliseconds
+            if changes.date != nil || changes.time != nil {
+                // Recomputed only when moved: an unmoved booking in a repeated autumn hour keeps its instant.
+                reservation.startsAt = date.instant(at: time, in: timeZone).unixMilliseconds
+            }
+            if changes.date != nil || changes.time != nil || changes.partySize != nil {
+                reservation.durationMinutes = availability.policy.diningMinutes
+            }
             reservation.partySize = partySize
             if let notes = changes.notes { reservation.notes = notes }
             reservation.version += 1
@@ -181,11 +187,9 @@ public struct ReservationBook: Sendable {
 
     /// Every reservation starting on `date` (restaurant time), in start order.
     public func reservations(on date: LocalDate) async throws -> [Reservation] {
-        let start = date.instant(at: LocalTime(minutesSinceMidnight: 0)!, in: timeZone).unixMilliseconds
-        let end = date.adding(days: 1).instant(at: LocalTime(minutesSinceMidnight: 0)!, in: timeZone)
-            .unixMilliseconds
+        let window = availability.window(for: date...date)
         return try await database.read { db in
-            try Reservation.filter(Column("starts_at") >= start && Column("starts_at") < end)
+            try Reservation.filter(Column("starts_at") >= window.lowerBound && Column("starts_at") < window.upperBound)
                 .order(Column("starts_at")).fetchAll(db)
         }
     }
@@ -210,14 +214,17 @@ public struct ReservationBook: Sendable {
         }
     }
 
+    /// Seat-holding reservations that overlap `days` (plus the dining time after the last day), by each
+    /// reservation's own length, so a long booking that started earlier is counted too.
     private func fetchHolding(days: ClosedRange<LocalDate>, in db: Database) throws -> [Reservation] {
         let window = availability.window(for: days)
-        return
-            try Reservation
-            .filter(Column("starts_at") >= window.lowerBound && Column("starts_at") <= window.upperBound)
-            .filter(
-                [Reservation.Status.confirmed.rawValue, Reservation.Status.seated.rawValue].contains(Column("status"))
-            )
-            .fetchAll(db)
+        let end = window.upperBound + Int64(availability.policy.diningMinutes) * 60_000
+        return try Reservation.fetchAll(
+            db,
+            sql: """
+                SELECT * FROM reservations
+                WHERE starts_at < ? AND starts_at + duration_minutes * 60000 > ? AND status IN ('confirmed', 'seated')
+                """,
+            arguments: [end, window.lowerBound])
     }
 }

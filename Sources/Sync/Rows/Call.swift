@@ -17,6 +17,18 @@ public struct Call: Codable, Sendable, Equatable, Identifiable {
             self.init(rawValue: twilioValue.replacingOccurrences(of: "-", with: "_"))
         }
 
+        /// How far along a call is: statuses only move to a higher value. All terminal ones rank equal,
+        /// so the first terminal status reported stays.
+        public var progress: Int {
+            switch self {
+            case .queued: 0
+            case .initiated: 1
+            case .ringing: 2
+            case .inProgress: 3
+            case .completed, .busy, .failed, .noAnswer, .canceled: 4
+            }
+        }
+
         /// Whether the call is over; a terminal status never goes back to a live one.
         public var isTerminal: Bool {
             switch self {
