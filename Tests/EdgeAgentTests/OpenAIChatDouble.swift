@@ -1,0 +1,75 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
+
+@testable import EdgeAgent
+
+/// A local stand-in for an OpenAI-compatible `/v1/chat/completions`, speaking the documented wire
+/// format: Bearer auth, JSON request, `text/event-stream` answers of `data: <chunk>` events ending in
+/// `data: [DONE]`, and `{"error": {...}}` bodies with their status codes.
+final class OpenAIChatDouble: Sendable {
+    /// One scripted answer.
+    struct Answer: Sendable {
+        var status: Int = 200
+        var headers: [(String, String)] = []
+        /// Body pieces, written one by one so the client sees arbitrary chunk boundaries.
+        var pieces: [String]
+    }
+
+    static let apiKey = "sk-test-0123456789"
+    let answers: NIOLockedValueBox<[Answer]>
+    let requests = NIOLockedValueBox<[JSONValue]>([])
+
+    init(_ answers: [Answer]) {
+        self.answers = NIOLockedValueBox(answers)
+    }
+
+    var router: Router<BasicRequestContext> {
+        let router = Router()
+        router.post("/v1/chat/completions") { request, _ -> Response in
+            guard request.headers[.authorization] == "Bearer \(Self.apiKey)" else {
+                return Self.json(
+                    401,
+                    #"{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error","param":null,"code":"invalid_api_key"}}"#
+                )
+            }
+            let body = try await request.body.collect(upTo: 1 << 20)
+            self.requests.withLockedValue { $0.append(JSONValue.parse(String(buffer: body)) ?? .null) }
+            let answer = self.answers.withLockedValue { $0.isEmpty ? nil : $0.removeFirst() }
+            guard let answer else { return Self.json(500, #"{"error":{"message":"no scripted answer"}}"#) }
+            var headers: HTTPFields = [.contentType: answer.status == 200 ? "text/event-stream" : "application/json"]
+            for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
+            let pieces = answer.pieces
+            return Response(
+                status: .init(code: answer.status), headers: headers,
+                body: .init { writer in
+                    for piece in pieces { try await writer.write(ByteBuffer(string: piece)) }
+                    try await writer.finish(nil)
+                })
+        }
+        return router
+    }
+
+    static func json(_ status: Int, _ body: String) -> Response {
+        Response(
+            status: .init(code: status), headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// SSE for chunk objects, each `data:` line then a blank line, ending with `[DONE]`.
+    static func events(_ chunks: [String], done: Bool = true) -> String {
+        chunks.map { "data: \($0)\n\n" }.joined() + (done ? "data: [DONE]\n\n" : "")
+    }
+
+    /// Splits text into pieces of `size` characters.
+    static func pieces(_ text: String, size: Int) -> [String] {
+        var result: [String] = []
+        var current = text[...]
+        while !current.isEmpty {
+            result.append(String(current.prefix(size)))
+            current = current.dropFirst(size)
+        }
+        return result
+    }
+}
