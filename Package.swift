@@ -103,7 +103,8 @@ let package = Package(
             path: "Tests/Support/StoreCrashWriter",
             swiftSettings: swiftSettings
         ),
-        .testTarget(name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AudioIOTests", dependencies: ["AudioIO"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalStoreTests",

@@ -1,0 +1,170 @@
+import Synchronization
+import Testing
+
+@testable import AudioIO
+
+/// A clock that moves only when the test says so.
+final class ManualClock: Clock, Sendable {
+    struct Instant: InstantProtocol {
+        let offset: Duration
+        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
+        func duration(to other: Instant) -> Duration { other.offset - offset }
+        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
+    }
+
+    private struct Sleeper {
+        let deadline: Instant
+        let continuation: CheckedContinuation<Void, any Error>
+    }
+
+    private let state = Mutex<(now: Instant, sleepers: [Sleeper])>((Instant(offset: .zero), []))
+    private let sleeperCount = Mutex<[CheckedContinuation<Void, Never>]>([])
+
+    var now: Instant { state.withLock { $0.now } }
+    var minimumResolution: Duration { .zero }
+
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Bool in
+                if deadline <= state.now { return true }
+                state.sleepers.append(Sleeper(deadline: deadline, continuation: continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+            let waiters = sleeperCount.withLock { waiters in
+                defer { waiters = [] }
+                return waiters
+            }
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    /// Waits until someone is sleeping on the clock.
+    func waitForSleeper() async {
+        await withCheckedContinuation { continuation in
+            let sleeping = state.withLock { !$0.sleepers.isEmpty }
+            if sleeping {
+                continuation.resume()
+            } else {
+                sleeperCount.withLock { $0.append(continuation) }
+            }
+        }
+    }
+
+    /// Moves time forward and wakes every sleeper whose deadline has come.
+    func advance(by duration: Duration) {
+        let due = state.withLock { state -> [Sleeper] in
+            state.now = state.now.advanced(by: duration)
+            let now = state.now
+            let due = state.sleepers.filter { $0.deadline <= now }
+            state.sleepers.removeAll { $0.deadline <= now }
+            return due
+        }
+        for sleeper in due { sleeper.continuation.resume() }
+    }
+}
+
+/// Records what the pacer sent and when (on the manual clock), and lets the test wait for it.
+final class SentLog: Sendable {
+    let entries = Mutex<[(item: OutboundPacer<ManualClock>.Item, at: Duration)]>([])
+    let waiters = Mutex<[(count: Int, continuation: CheckedContinuation<Void, Never>)]>([])
+
+    func record(_ item: OutboundPacer<ManualClock>.Item, at: Duration) {
+        let count = entries.withLock {
+            $0.append((item, at))
+            return $0.count
+        }
+        let ready = waiters.withLock { waiters in
+            let ready = waiters.filter { $0.count <= count }
+            waiters.removeAll { $0.count <= count }
+            return ready
+        }
+        for waiter in ready { waiter.continuation.resume() }
+    }
+
+    func wait(forCount count: Int) async {
+        await withCheckedContinuation { continuation in
+            let done = entries.withLock { $0.count >= count }
+            if done { continuation.resume() } else { waiters.withLock { $0.append((count, continuation)) } }
+        }
+    }
+}
+
+@Suite("Outbound pacing")
+struct OutboundPacerTests {
+    static func frames(_ count: Int) -> [MuLawFrame] {
+        (0..<count).map { MuLawFrame(bytes: [UInt8](repeating: UInt8($0), count: 160))! }
+    }
+
+    @Test("frames leave one per 20 ms, never in a burst, marks right after their audio")
+    func paced() async throws {
+        let clock = ManualClock()
+        let log = SentLog()
+        let pacer = OutboundPacer(clock: clock) { item, _ in log.record(item, at: clock.now.offset) }
+        let running = Task { await pacer.run() }
+        await pacer.enqueue(Self.frames(5))
+        await pacer.enqueueMark("piece-1")
+        await log.wait(forCount: 1)  // the first frame goes out at once
+        for expected in 2...5 {
+            await clock.waitForSleeper()
+            // Not a moment early: half a frame later nothing more has left.
+            clock.advance(by: .milliseconds(10))
+            #expect(log.entries.withLock { $0.count } == expected - 1)
+            clock.advance(by: .milliseconds(10))
+            await log.wait(forCount: expected)
+        }
+        await log.wait(forCount: 6)
+        let entries = log.entries.withLock { $0 }
+        #expect(entries.map(\.at) == [0, 20, 40, 60, 80, 80].map { Duration.milliseconds($0) })
+        #expect(entries.last?.item == .mark("piece-1"))
+        await pacer.finish()
+        await running.value
+    }
+
+    @Test("clear drops what is queued and returns the marks that will never be reached")
+    func clear() async throws {
+        let clock = ManualClock()
+        let log = SentLog()
+        let pacer = OutboundPacer(clock: clock) { item, _ in log.record(item, at: clock.now.offset) }
+        let running = Task { await pacer.run() }
+        await pacer.enqueue(Self.frames(3))
+        await pacer.enqueueMark("a")
+        await pacer.enqueue(Self.frames(3))
+        await pacer.enqueueMark("b")
+        await log.wait(forCount: 1)
+        await clock.waitForSleeper()
+        #expect(await pacer.clear() == ["a", "b"])
+        #expect(await pacer.queuedFrames == 0)
+        clock.advance(by: .milliseconds(100))
+        // The next answer starts at once, on a new anchor.
+        await pacer.enqueue(Self.frames(1))
+        await log.wait(forCount: 2)
+        #expect(log.entries.withLock { $0.map(\.at) } == [.zero, .milliseconds(100)])
+        await pacer.finish()
+        await running.value
+    }
+
+    @Test("a late frame is reported with its lateness and does not shift the next deadlines")
+    func lateness() async throws {
+        let clock = ManualClock()
+        let latenesses = Mutex<[Duration]>([])
+        let log = SentLog()
+        let pacer = OutboundPacer(clock: clock) { item, lateness in
+            latenesses.withLock { $0.append(lateness) }
+            log.record(item, at: clock.now.offset)
+        }
+        let running = Task { await pacer.run() }
+        await pacer.enqueue(Self.frames(3))
+        await log.wait(forCount: 1)
+        await clock.waitForSleeper()
+        clock.advance(by: .milliseconds(27))  // woken 7 ms after the second frame's deadline
+        await log.wait(forCount: 2)
+        await clock.waitForSleeper()
+        clock.advance(by: .milliseconds(13))  // the third frame's deadline is still 40 ms
+        await log.wait(forCount: 3)
+        #expect(log.entries.withLock { $0.map(\.at) } == [.zero, .milliseconds(27), .milliseconds(40)])
+        #expect(latenesses.withLock { $0 } == [.zero, .milliseconds(7), .zero])
+        await pacer.finish()
+        await running.value
+    }
+}
