@@ -32,10 +32,12 @@ struct Serve: AsyncParsableCommand {
             return
         }
         let logger = AgentLogging.bootstrap(loaded.configuration.logging)
+        let http = UpstreamHTTP.makeClient()
         do {
-            let app = try await EdgeAgentApp.prepare(configuration: loaded.configuration, logger: logger)
+            let app = try await EdgeAgentApp.prepare(configuration: loaded.configuration, logger: logger, http: http)
             try await app.run(environment: environment)
         } catch {
+            try? await http.shutdown()
             throw fail("\(error)", code: 1)
         }
     }

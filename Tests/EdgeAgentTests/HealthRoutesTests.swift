@@ -19,7 +19,7 @@ struct HealthRoutesTests {
         try await Application(router: app.makeRouter(), logger: logs.logger).test(.router) { client in
             try await body(app, client, logs)
         }
-        try? app.database.close()
+        await app.shutdown()
     }
 
     static func json(_ response: TestResponse) throws -> [String: Any] {

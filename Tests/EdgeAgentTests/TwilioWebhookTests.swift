@@ -45,7 +45,7 @@ struct TwilioWebhookTests {
             configuration: testConfiguration(folder: folder, authToken: authToken), logger: logs.logger)
         let application = Application(router: app.makeRouter(), logger: logs.logger)
         try await application.test(.router) { client in try await body(app, client, logs) }
-        try app.database.close()
+        await app.shutdown()
     }
 
     func callCount(_ app: EdgeAgentApp) async throws -> Int {

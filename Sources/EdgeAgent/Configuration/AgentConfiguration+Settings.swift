@@ -32,7 +32,9 @@ extension AgentConfiguration {
             .optionalURL(
                 "stt.transcription_base_url", "EDGE_STT_BASE_URL", \.speechToText.transcriptionBaseURL,
                 schemes: ["http", "https"]),
+            .string("stt.model", "EDGE_STT_MODEL", \.speechToText.transcriptionModel),
             .secret("tts.api_key", "ELEVENLABS_API_KEY", \.textToSpeech.apiKey),
+            .string("tts.model", "EDGE_TTS_MODEL", \.textToSpeech.model),
             .url("tts.base_url", "ELEVENLABS_BASE_URL", \.textToSpeech.baseURL, schemes: ["http", "https"]),
             .optionalString("tts.voice_en", "EDGE_VOICE_EN", \.textToSpeech.voiceEnglish),
             .optionalString("tts.voice_es", "EDGE_VOICE_ES", \.textToSpeech.voiceSpanish),

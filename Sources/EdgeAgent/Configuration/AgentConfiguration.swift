@@ -33,6 +33,8 @@ public struct AgentConfiguration: Sendable {
         public var deepgramBaseURL = URL(string: "wss://api.deepgram.com")!
         /// OpenAI-compatible `/audio/transcriptions`; nil means the LLM's base URL.
         public var transcriptionBaseURL: URL?
+        /// The transcription model.
+        public var transcriptionModel = "gpt-4o-mini-transcribe"
     }
 
     /// ElevenLabs text-to-speech.
@@ -41,6 +43,7 @@ public struct AgentConfiguration: Sendable {
         public var baseURL = URL(string: "https://api.elevenlabs.io")!
         public var voiceEnglish: String?
         public var voiceSpanish: String?
+        public var model = "eleven_flash_v2_5"
     }
 
     /// The restaurant itself.

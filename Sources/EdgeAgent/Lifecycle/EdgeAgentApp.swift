@@ -1,5 +1,7 @@
+public import AsyncHTTPClient
 import Foundation
 public import Hummingbird
+public import HummingbirdWebSocket
 public import LocalStore
 public import Logging
 public import NIOCore
@@ -13,12 +15,21 @@ public struct EdgeAgentApp: Sendable {
     public let database: EdgeDatabase
     public let metrics: AgentMetrics
     public let logger: Logger
+    /// The one client for every upstream; shut down by ``shutdown()`` or the service group unless it is
+    /// the process-wide shared client.
+    public let http: HTTPClient
+    public let phrases: PhraseBook
+    let clock: any WallClock
     let streamTokens: StreamTokens
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
+    ///
+    /// - Parameter http: the upstream client; `serve` passes one made by ``UpstreamHTTP/makeClient(connectTimeout:readTimeout:connectionsPerHost:)``,
+    ///   tests leave the shared one.
     public static func prepare(
-        configuration: AgentConfiguration, logger: Logger, clock: any WallClock = SystemWallClock()
+        configuration: AgentConfiguration, logger: Logger, clock: any WallClock = SystemWallClock(),
+        http: HTTPClient = .shared
     ) async throws -> EdgeAgentApp {
         let database = try EdgeDatabase(path: configuration.databasePath, clock: clock, logger: logger)
         do {
@@ -27,9 +38,10 @@ public struct EdgeAgentApp: Sendable {
                 logger.info("seed menu loaded", metadata: ["menu.items": .stringConvertible(seed.items.count)])
             }
             let tokens = try StreamTokens.load(dataDirectory: configuration.dataDirectory)
+            let phrases = try PhraseBook.shipped()
             return EdgeAgentApp(
                 configuration: configuration, database: database, metrics: AgentMetrics(), logger: logger,
-                streamTokens: tokens)
+                http: http, phrases: phrases, clock: clock, streamTokens: tokens)
         } catch {
             try? database.close()
             throw error
@@ -47,9 +59,15 @@ public struct EdgeAgentApp: Sendable {
         return try MenuSeed.load(from: url)
     }
 
-    /// Every route of the agent behind the logging and metrics middleware.
-    public func makeRouter() -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    /// Closes the database and the upstream client (tests; `serve` stops through its service group).
+    public func shutdown() async {
+        try? database.close()
+        if http !== HTTPClient.shared { try? await http.shutdown() }
+    }
+
+    /// Every route of the agent behind the logging and metrics middleware, the Media Stream included.
+    public func makeRouter() -> Router<BasicWebSocketRequestContext> {
+        let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         HealthRoutes(readiness: ReadinessProbe(database: database, configuration: configuration), metrics: metrics)
@@ -58,15 +76,64 @@ public struct EdgeAgentApp: Sendable {
             configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens
         )
         .register(on: router)
+        let handler = MediaStreamHandler(services: makeCallServices())
+        router.ws("/twilio/media") { _, context in
+            context.logger.debug("Media Stream connecting")
+            return .upgrade([:])
+        } onUpgrade: { inbound, outbound, context in
+            await handler.run(inbound: inbound, outbound: outbound, logger: context.logger)
+        }
         return router
     }
 
+    /// The providers, tools and store every call shares, from the configuration.
+    public func makeCallServices() -> CallServices {
+        let calls = CallLog(database: database)
+        let book = ReservationBook(database: database, policy: configuration.reservations)
+        let twilio = configuration.twilio
+        let control: (any CallControl)? = {
+            guard let sid = twilio.accountSID, let token = twilio.authToken else { return nil }
+            return TwilioRESTClient(
+                http: http, baseURL: twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger)
+        }()
+        let tools = ToolRunner(
+            tools: [
+                CheckAvailabilityTool(book: book), CreateReservationTool(book: book),
+                UpdateReservationTool(book: book), CancelReservationTool(book: book),
+                GetMenuTool(catalog: MenuCatalog(database: database)),
+                GetOpeningHoursTool(policy: configuration.reservations, clock: clock),
+                TakeMessageTool(board: StaffMessageBoard(database: database)),
+                TransferToStaffTool(control: control, staffPhone: configuration.restaurant.staffPhone),
+            ], calls: calls, logger: logger)
+        let llm = configuration.llm
+        let model = OpenAIChatClient(
+            http: http, baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, logger: logger)
+        let speech = configuration.speechToText
+        let recognizer = OpenAITranscriptionClient(
+            http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
+            model: speech.transcriptionModel, logger: logger)
+        let tts = configuration.textToSpeech
+        var voices: [String: String] = [:]
+        voices["en"] = tts.voiceEnglish
+        voices["es"] = tts.voiceSpanish
+        let synthesizer = ElevenLabsClient(
+            http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model, logger: logger)
+        return CallServices(
+            calls: calls, customers: CustomerDirectory(database: database),
+            engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),
+            recognizer: recognizer, synthesizer: synthesizer, phrases: phrases, policy: configuration.reservations,
+            restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
+            logger: logger)
+    }
+
     /// The HTTP server on the configured host and port.
-    public func makeApplication<Responder: HTTPResponderBuilder>(
-        router: Responder, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> some ApplicationProtocol where Responder.Responder.Context == BasicRequestContext {
+    public func makeApplication(
+        router: Router<BasicWebSocketRequestContext>,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
         Application(
             router: router,
+            server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(
                 address: .hostname(configuration.http.host, port: configuration.http.port), serverName: "edge-agent"),
             onServerRunning: onServerRunning,
@@ -81,6 +148,7 @@ public struct EdgeAgentApp: Sendable {
         var group = ServiceGroupConfiguration(
             services: [
                 .init(service: DatabaseService(database: database, logger: logger)),
+                .init(service: HTTPClientService(http: http, logger: logger)),
                 .init(service: notifier),
                 .init(service: server),
             ],

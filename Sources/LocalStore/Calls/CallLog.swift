@@ -98,6 +98,32 @@ public struct CallLog: Sendable {
         return call
     }
 
+    /// Records how the conversation went (language, outcome) when its Media Stream ends; the status
+    /// and duration come from Twilio's status callback.
+    @discardableResult
+    public func recordConversation(callID: String, language: String?, outcome: String?) async throws -> Call? {
+        let now = database.clock.nowMilliseconds()
+        return try await database.write { db in
+            guard var call = try Call.fetchOne(db, key: callID) else { return nil }
+            let original = call
+            call.language = language ?? call.language
+            call.outcome = outcome ?? call.outcome
+            guard call != original else { return call }
+            call.version += 1
+            call.updatedAt = now
+            try call.update(db)
+            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            return call
+        }
+    }
+
+    /// The turns of a call, in order.
+    public func turns(callID: String) async throws -> [ConversationTurn] {
+        try await database.read { db in
+            try ConversationTurn.filter(Column("call_id") == callID).order(Column("sequence")).fetchAll(db)
+        }
+    }
+
     /// The call with Twilio's `callSid`.
     public func call(sid callSid: String) async throws -> Call? {
         try await database.read { db in try Call.filter(Column("call_sid") == callSid).fetchOne(db) }

@@ -16,6 +16,23 @@ public struct CustomerDirectory: Sendable {
         return try await database.read { db in try Self.customer(phone: phone, in: db) }
     }
 
+    /// Remembers what a call taught about a known caller (their language); unknown callers are not
+    /// given a profile just for calling.
+    public func rememberAfterCall(phone: String, language: String?) async throws {
+        guard let phone = PhoneNumber.e164(phone), let language else { return }
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            guard var customer = try Self.customer(phone: phone, in: db), customer.preferredLanguage != language else {
+                return
+            }
+            customer.preferredLanguage = language
+            customer.version += 1
+            customer.updatedAt = now
+            try customer.update(db)
+            try Outbox.enqueueUpsert(.customer(customer), at: now, in: db)
+        }
+    }
+
     static func customer(phone: String, in db: Database) throws -> Customer? {
         try Customer.filter(Column("phone") == phone).fetchOne(db)
     }

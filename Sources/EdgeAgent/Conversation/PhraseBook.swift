@@ -1,0 +1,80 @@
+import Foundation
+
+/// Every fixed thing the agent says, and its system prompt, per language, from reviewed resource files
+/// (`Resources/phrases/en.json`, `es.json`) rather than strings scattered in code.
+public struct PhraseBook: Sendable {
+    /// The phrase keys every language file must define.
+    public enum Key: String, CaseIterable, Sendable {
+        case systemPrompt = "system_prompt"
+        case callerKnown = "caller_known"
+        case callerUnknown = "caller_unknown"
+        case greeting
+        case greetingReturning = "greeting_returning"
+        case filler
+        case didNotHear = "did_not_hear"
+        case apology
+        case goodbye
+        case transferring
+        case recordingNotice = "recording_notice"
+        case keypadMenu = "keypad_menu"
+    }
+
+    /// The languages the agent speaks.
+    public static let languages = ["en", "es"]
+
+    private let phrases: [String: [String: String]]
+
+    /// Loads the shipped phrase files.
+    public static func shipped() throws -> PhraseBook {
+        var phrases: [String: [String: String]] = [:]
+        for language in languages {
+            guard let url = Bundle.module.url(forResource: language, withExtension: "json", subdirectory: "phrases")
+            else { throw StartupError("the phrase file phrases/\(language).json is missing from the installation") }
+            phrases[language] = try load(url)
+        }
+        return try PhraseBook(phrases)
+    }
+
+    /// Checks that every language has every key, and every placeholder each key uses in English.
+    public init(_ phrases: [String: [String: String]]) throws {
+        for language in Self.languages {
+            guard let table = phrases[language] else { throw StartupError("no phrases for language \(language)") }
+            for key in Key.allCases {
+                guard let text = table[key.rawValue], !text.isEmpty else {
+                    throw StartupError("phrases/\(language).json has no '\(key.rawValue)'")
+                }
+                let expected = Self.placeholders(phrases["en"]?[key.rawValue] ?? "")
+                guard Self.placeholders(text) == expected else {
+                    throw StartupError(
+                        "phrases/\(language).json: '\(key.rawValue)' must use the placeholders \(expected.sorted())")
+                }
+            }
+        }
+        self.phrases = phrases
+    }
+
+    /// The phrase `key` in `language` (English when the language is unknown), placeholders filled.
+    public func text(_ key: Key, language: String, _ values: [String: String] = [:]) -> String {
+        let table = phrases[language] ?? phrases["en"]!
+        var text = table[key.rawValue]!
+        for (name, value) in values { text = text.replacingOccurrences(of: "{\(name)}", with: value) }
+        return text
+    }
+
+    static func load(_ url: URL) throws -> [String: String] {
+        guard let data = try? Data(contentsOf: url),
+            let table = try? JSONDecoder().decode([String: String].self, from: data)
+        else { throw StartupError("\(url.lastPathComponent) is not a JSON object of strings") }
+        return table
+    }
+
+    static func placeholders(_ text: String) -> Set<String> {
+        var names = Set<String>()
+        var rest = text[...]
+        while let open = rest.firstIndex(of: "{"), let close = rest[open...].firstIndex(of: "}") {
+            names.insert(String(rest[rest.index(after: open)..<close]))
+            rest = rest[rest.index(after: close)...]
+        }
+        return names
+    }
+}

@@ -1,0 +1,397 @@
+import AudioIO
+import CoreMetrics
+import Foundation
+import LocalStore
+public import Logging
+public import Sync
+
+/// One live call: owns all of its state (what the caller is saying, what the agent is saying and
+/// what the caller has heard of it) and turns Media Stream messages into conversation.
+///
+/// Inbound frames go through voice activity detection into the speech recognizer; at the end of an
+/// utterance a turn runs in its own task (recognition, the model, tools, speech), so the session keeps
+/// listening while it thinks and speaks. When the caller starts talking over the agent, the session
+/// sends `clear`, cancels the turn, and records what was not heard (barge-in).
+public actor CallSession {
+    /// A piece of speech sent to Twilio and not yet confirmed played by its mark.
+    struct PendingPiece {
+        let mark: String
+        let text: String
+        let turnID: String?
+    }
+
+    /// Timings of the agent turn in progress.
+    struct TurnTiming {
+        let id: String
+        var endOfSpeechAt: Date?
+        var transcriptFinalAt: Date?
+        var firstAudioAt: Date?
+        var firstFrameAt: Date?
+        var spoken: [String] = []
+    }
+
+    public let call: Call
+    let streamSid: String
+    let services: CallServices
+    let send: @Sendable (MediaStreamOutbound) async -> Void
+    let hangUp: @Sendable () async -> Void
+    var logger: Logger
+
+    private(set) var language: String
+    private var history: [ChatMessage] = []
+    private var customer: Customer?
+    private var detector = VoiceActivityDetector()
+    private var recentFrames: [[UInt8]] = []
+    private var recognition: (any UtteranceRecognition)?
+    private var turnTask: Task<Void, Never>?
+    private var currentTurn: TurnTiming?
+    private var pending: [PendingPiece] = []
+    private var markCounter = 0
+    private var turnSequence = 0
+    private var pacer: OutboundPacer<ContinuousClock>!
+    private var pacerTask: Task<Void, Never>?
+    private var endAfterPlayback = false
+    private var ended = false
+    private var outcomes: [String] = []
+    private var callerTurns = 0
+    private var responseLatencies: [Double] = []
+    private var worstLateness: Duration = .zero
+    private var lateFrames = 0
+
+    /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
+    static let preRollFrames = 10
+
+    public init(
+        call: Call, streamSid: String, services: CallServices, logger: Logger,
+        send: @escaping @Sendable (MediaStreamOutbound) async -> Void, hangUp: @escaping @Sendable () async -> Void
+    ) {
+        self.call = call
+        self.streamSid = streamSid
+        self.services = services
+        self.send = send
+        self.hangUp = hangUp
+        var logger = logger
+        logger[metadataKey: "call.id"] = .string(call.id)
+        logger[metadataKey: "call.sid"] = .string(call.callSid)
+        self.logger = logger
+        self.language = "en"
+    }
+
+    /// Starts the outbound pacer and greets the caller (by name when they are known).
+    public func begin() async {
+        let send = self.send
+        pacer = OutboundPacer(clock: ContinuousClock()) { [weak self] item, lateness in
+            switch item {
+            case .frame(let frame): await send(.media(frame.bytes))
+            case .mark(let name): await send(.mark(name: name))
+            }
+            if case .frame = item { await self?.frameSent(lateness: lateness) }
+        }
+        let pacer = self.pacer!
+        pacerTask = Task { await pacer.run() }
+
+        customer = try? await services.customers.customer(phone: call.fromNumber)
+        language = customer?.preferredLanguage ?? "en"
+        let values = ["restaurant": services.restaurantName, "name": customer?.name ?? ""]
+        let greeting = services.phrases.text(
+            customer?.name == nil ? .greeting : .greetingReturning, language: language, values)
+        history.append(.assistant(greeting))
+        turnTask = Task { await self.speakGreeting(greeting) }
+    }
+
+    private func speakGreeting(_ text: String) async {
+        currentTurn = TurnTiming(id: UUID().uuidString.lowercased())
+        await speak(text)
+        await recordAgentTurn(text: text, interrupted: false, unheard: nil)
+    }
+
+    /// Handles one inbound message, in the order Twilio sent them.
+    public func receive(_ message: MediaStreamInbound) async {
+        switch message {
+        case .media(let media):
+            await hear(media.payload)
+        case .dtmf(let digit):
+            logger.info("keypad digit", metadata: ["call.dtmf": .string(digit)])
+        case .mark(let name):
+            markPlayed(name)
+        case .stop:
+            await end(reason: "stream stopped")
+        case .connected, .start, .unknown:
+            break
+        }
+    }
+
+    private func hear(_ audio: [UInt8]) async {
+        for frame in MuLawFrame.frames(from: audio) {
+            recentFrames.append(frame.bytes)
+            if recentFrames.count > Self.preRollFrames { recentFrames.removeFirst() }
+            if let recognition { await recognition.send(frame.bytes) }
+            switch detector.process(frame.bytes) {
+            case .speechStarted:
+                await callerStartedSpeaking()
+            case .utteranceEnded:
+                callerFinishedSpeaking()
+            case nil:
+                break
+            }
+        }
+    }
+
+    private func callerStartedSpeaking() async {
+        if isAgentBusy { await bargeIn() }
+        do {
+            let recognition = try await services.recognizer.startUtterance(languageHint: language)
+            for frame in recentFrames { await recognition.send(frame) }
+            self.recognition = recognition
+        } catch {
+            logger.error("speech recognition unavailable", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func callerFinishedSpeaking() {
+        guard let recognition else { return }
+        self.recognition = nil
+        let endOfSpeech = Date().addingTimeInterval(-detector.currentEndSilence.seconds)
+        turnTask = Task { await self.runTurn(recognition: recognition, endOfSpeechAt: endOfSpeech) }
+    }
+
+    /// Whether the agent is speaking, or about to.
+    private var isAgentBusy: Bool {
+        !pending.isEmpty || (turnTask != nil && currentTurn != nil)
+    }
+
+    /// The caller talks over the agent: stop the audio within a frame, cancel the turn, and keep
+    /// what the caller did not hear.
+    private func bargeIn() async {
+        await send(.clear)
+        await pacer.clear()
+        turnTask?.cancel()
+        turnTask = nil
+        let unheard = pending.filter { $0.turnID == currentTurn?.id }.map(\.text).joined(separator: " ")
+        pending.removeAll()
+        if let turn = currentTurn {
+            logger.info("barge-in", metadata: ["call.turn": .string(turn.id)])
+            let heard = turn.spoken.joined(separator: " ")
+            await recordAgentTurn(text: heard, interrupted: true, unheard: unheard.isEmpty ? nil : unheard)
+        }
+        services.metrics.counter("edge_barge_ins_total").increment()
+    }
+
+    /// One turn: what the caller said, then the agent's answer.
+    private func runTurn(recognition: any UtteranceRecognition, endOfSpeechAt: Date) async {
+        let transcript: Transcript
+        do {
+            transcript = try await recognition.finish()
+        } catch {
+            logger.error("speech recognition failed", metadata: ["error": "\(error)"])
+            turnTask = nil
+            return
+        }
+        let transcriptAt = Date()
+        guard !transcript.text.isEmpty, !Task.isCancelled else {
+            turnTask = nil
+            return
+        }
+        if let detected = transcript.language ?? LanguageDetector.detect(transcript.text), detected != language {
+            logger.info("caller language", metadata: ["call.language": .string(detected)])
+            language = detected
+        }
+        callerTurns += 1
+        turnSequence += 1
+        let callerTurn = ConversationTurn(
+            id: UUID().uuidString.lowercased(), callID: call.id, sequence: turnSequence, speaker: .caller,
+            text: transcript.text, language: language, startedAt: endOfSpeechAt.unixMilliseconds,
+            endOfSpeechAt: endOfSpeechAt.unixMilliseconds, transcriptFinalAt: transcriptAt.unixMilliseconds)
+        await persist(callerTurn)
+        history.append(.user(transcript.text))
+
+        var timing = TurnTiming(id: UUID().uuidString.lowercased())
+        timing.endOfSpeechAt = endOfSpeechAt
+        timing.transcriptFinalAt = transcriptAt
+        currentTurn = timing
+        let context = ToolContext(
+            callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
+        do {
+            let (reply, added) = try await services.engine.respond(
+                to: [.system(systemPrompt())] + history, context: context, turnID: timing.id
+            ) { [weak self] piece in await self?.speak(piece) }
+            try Task.checkCancellation()
+            history += added
+            outcomes += reply.tools.filter(\.succeeded).map(\.name)
+            await recordAgentTurn(
+                text: reply.spokenPieces.joined(separator: " "), interrupted: false, unheard: nil,
+                firstTokenAt: reply.firstTokenAt)
+            if reply.endCall {
+                endAfterPlayback = true
+                await hangUpIfDone()
+            }
+        } catch is CancellationError {
+            // Barge-in: the interrupted turn was recorded by bargeIn().
+        } catch {
+            logger.error("the agent could not answer", metadata: ["error": "\(error)"])
+            if !Task.isCancelled {
+                await speak(services.phrases.text(.apology, language: language))
+                await recordAgentTurn(
+                    text: services.phrases.text(.apology, language: language), interrupted: false, unheard: nil)
+            }
+        }
+        if !Task.isCancelled { turnTask = nil }
+    }
+
+    /// Synthesises `text`, queues its frames as they arrive, then a mark to learn when it was heard.
+    func speak(_ text: String) async {
+        guard !Task.isCancelled, !ended else { return }
+        markCounter += 1
+        let mark = "m\(markCounter)"
+        var leftover: [UInt8] = []
+        do {
+            for try await chunk in services.synthesizer.synthesize(text, language: language) {
+                if Task.isCancelled { return }
+                if currentTurn?.firstAudioAt == nil { currentTurn?.firstAudioAt = Date() }
+                leftover += chunk
+                let whole = leftover.count / TelephoneAudio.samplesPerFrame * TelephoneAudio.samplesPerFrame
+                if whole > 0 {
+                    await pacer.enqueue(MuLawFrame.frames(from: Array(leftover[..<whole])))
+                    leftover.removeFirst(whole)
+                }
+            }
+        } catch {
+            logger.error("speech synthesis failed", metadata: ["error": "\(error)"])
+            return
+        }
+        guard !Task.isCancelled else { return }
+        if !leftover.isEmpty { await pacer.enqueue(MuLawFrame.frames(from: leftover)) }
+        currentTurn?.spoken.append(text)
+        pending.append(PendingPiece(mark: mark, text: text, turnID: currentTurn?.id))
+        await pacer.enqueueMark(mark)
+    }
+
+    private func markPlayed(_ name: String) {
+        pending.removeAll { $0.mark == name }
+        Task { await hangUpIfDone() }
+    }
+
+    private func hangUpIfDone() async {
+        guard endAfterPlayback, pending.isEmpty, await pacer.queuedFrames == 0 else { return }
+        logger.info("ending the call after the goodbye")
+        await hangUp()
+    }
+
+    private func frameSent(lateness: Duration) {
+        if let turn = currentTurn, turn.firstFrameAt == nil {
+            currentTurn?.firstFrameAt = Date()
+            if let end = turn.endOfSpeechAt { responseLatencies.append(Date().timeIntervalSince(end)) }
+        }
+        worstLateness = max(worstLateness, lateness)
+        if lateness > .milliseconds(20) { lateFrames += 1 }
+        services.metrics.timer("edge_outbound_frame_lateness_seconds").recordNanoseconds(Int64(lateness.seconds * 1e9))
+    }
+
+    private func recordAgentTurn(text: String, interrupted: Bool, unheard: String?, firstTokenAt: Date? = nil) async {
+        guard let timing = currentTurn else { return }
+        currentTurn = nil
+        turnSequence += 1
+        let turn = ConversationTurn(
+            id: timing.id, callID: call.id, sequence: turnSequence, speaker: .agent, text: text, language: language,
+            startedAt: (timing.transcriptFinalAt ?? Date()).unixMilliseconds,
+            endOfSpeechAt: timing.endOfSpeechAt?.unixMilliseconds,
+            transcriptFinalAt: timing.transcriptFinalAt?.unixMilliseconds, firstTokenAt: firstTokenAt?.unixMilliseconds,
+            firstAudioAt: timing.firstAudioAt?.unixMilliseconds, firstFrameAt: timing.firstFrameAt?.unixMilliseconds,
+            interrupted: interrupted, unheardText: unheard)
+        await persist(turn)
+    }
+
+    private func persist(_ turn: ConversationTurn) async {
+        do {
+            try await services.calls.append(turn)
+        } catch {
+            logger.error("turn not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func systemPrompt() -> String {
+        let zone = services.policy.timeZone
+        let now = Date()
+        let callerContext: String
+        if let name = customer?.name {
+            callerContext = services.phrases.text(
+                .callerKnown, language: language,
+                ["name": name, "party_size": customer?.usualPartySize.map(String.init) ?? "?"])
+        } else {
+            callerContext = services.phrases.text(.callerUnknown, language: language)
+        }
+        let formatter = DateFormatter()
+        formatter.timeZone = zone
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "EEEE yyyy-MM-dd"
+        let today = formatter.string(from: now)
+        formatter.dateFormat = "HH:mm"
+        return services.phrases.text(
+            .systemPrompt, language: language,
+            [
+                "restaurant": services.restaurantName, "today": today, "now": formatter.string(from: now),
+                "time_zone": zone.identifier, "caller_context": callerContext,
+            ])
+    }
+
+    /// The call is over: stop everything, and record how it went.
+    public func end(reason: String) async {
+        guard !ended else { return }
+        ended = true
+        turnTask?.cancel()
+        await recognition?.cancel()
+        recognition = nil
+        await pacer?.clear()
+        await pacer?.finish()
+        pacerTask?.cancel()
+        logger.info("call ended", metadata: ["call.end_reason": .string(reason)])
+        do {
+            try await services.calls.recordConversation(callID: call.id, language: language, outcome: outcome)
+            try await services.customers.rememberAfterCall(phone: call.fromNumber, language: language)
+            let now = Date().unixMilliseconds
+            var metrics = [
+                CallMetric(
+                    id: UUID().uuidString.lowercased(), callID: call.id, name: "caller_turns",
+                    value: Double(callerTurns), recordedAt: now),
+                CallMetric(
+                    id: UUID().uuidString.lowercased(), callID: call.id, name: "worst_frame_lateness_ms",
+                    value: worstLateness.seconds * 1000, recordedAt: now),
+                CallMetric(
+                    id: UUID().uuidString.lowercased(), callID: call.id, name: "late_frames",
+                    value: Double(lateFrames), recordedAt: now),
+            ]
+            if !responseLatencies.isEmpty {
+                metrics.append(
+                    CallMetric(
+                        id: UUID().uuidString.lowercased(), callID: call.id, name: "mean_response_latency_ms",
+                        value: responseLatencies.reduce(0, +) / Double(responseLatencies.count) * 1000, recordedAt: now)
+                )
+            }
+            try await services.calls.record(metrics)
+        } catch {
+            logger.error("call summary not recorded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// What the call achieved, from the tools that succeeded.
+    var outcome: String {
+        if outcomes.contains("transfer_to_staff") { return "transferred" }
+        if outcomes.contains("create_reservation") { return "reservation_created" }
+        if outcomes.contains("update_reservation") { return "reservation_changed" }
+        if outcomes.contains("cancel_reservation") { return "reservation_cancelled" }
+        if outcomes.contains("take_message") { return "message_taken" }
+        return callerTurns == 0 ? "no_conversation" : "information"
+    }
+}
+
+extension AgentMetrics {
+    func counter(_ label: String) -> Counter { Counter(label: label, factory: factory) }
+    func timer(_ label: String) -> CoreMetrics.Timer { CoreMetrics.Timer(label: label, factory: factory) }
+}
+
+extension Duration {
+    /// The duration in seconds, fractions included.
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
