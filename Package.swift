@@ -107,7 +107,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
-            name: "AudioIOTests", dependencies: ["AudioIO"], exclude: ["Fixtures"], swiftSettings: swiftSettings),
+            name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalStoreTests",
@@ -125,6 +125,7 @@ let package = Package(
                 "EdgeAgent",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "GRDB", package: "GRDB.swift"),

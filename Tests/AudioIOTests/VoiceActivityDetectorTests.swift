@@ -8,8 +8,8 @@ import Testing
 @Suite("Voice activity and end of utterance")
 struct VoiceActivityDetectorTests {
     static func fixture(_ name: String) throws -> [UInt8] {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/\(name).ulaw")
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/speech/\(name).ulaw")
         return Array(try Data(contentsOf: url))
     }
 

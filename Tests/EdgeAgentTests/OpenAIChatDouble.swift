@@ -27,6 +27,11 @@ final class OpenAIChatDouble: Sendable {
 
     var router: Router<BasicRequestContext> {
         let router = Router()
+        register(on: router)
+        return router
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/chat/completions") { request, _ -> Response in
             guard request.headers[.authorization] == "Bearer \(Self.apiKey)" else {
                 return Self.json(
@@ -36,7 +41,8 @@ final class OpenAIChatDouble: Sendable {
             }
             let body = try await request.body.collect(upTo: 1 << 20)
             self.requests.withLockedValue { $0.append(JSONValue.parse(String(buffer: body)) ?? .null) }
-            let answer = self.answers.withLockedValue { $0.isEmpty ? nil : $0.removeFirst() }
+            // The last scripted answer repeats once the script is used up.
+            let answer = self.answers.withLockedValue { $0.count > 1 ? $0.removeFirst() : $0.first }
             guard let answer else { return Self.json(500, #"{"error":{"message":"no scripted answer"}}"#) }
             var headers: HTTPFields = [.contentType: answer.status == 200 ? "text/event-stream" : "application/json"]
             for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }
@@ -48,7 +54,6 @@ final class OpenAIChatDouble: Sendable {
                     try await writer.finish(nil)
                 })
         }
-        return router
     }
 
     static func json(_ status: Int, _ body: String) -> Response {

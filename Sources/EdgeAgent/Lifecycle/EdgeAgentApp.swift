@@ -21,6 +21,9 @@ public struct EdgeAgentApp: Sendable {
     public let phrases: PhraseBook
     let clock: any WallClock
     let streamTokens: StreamTokens
+    /// What happens to calls, as sessions report it.
+    public let callEvents: AsyncStream<CallEvent>
+    let callEventSink: AsyncStream<CallEvent>.Continuation
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
@@ -39,9 +42,11 @@ public struct EdgeAgentApp: Sendable {
             }
             let tokens = try StreamTokens.load(dataDirectory: configuration.dataDirectory)
             let phrases = try PhraseBook.shipped()
+            let (events, sink) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .bufferingNewest(1000))
             return EdgeAgentApp(
                 configuration: configuration, database: database, metrics: AgentMetrics(), logger: logger,
-                http: http, phrases: phrases, clock: clock, streamTokens: tokens)
+                http: http, phrases: phrases, clock: clock, streamTokens: tokens, callEvents: events,
+                callEventSink: sink)
         } catch {
             try? database.close()
             throw error
@@ -123,7 +128,7 @@ public struct EdgeAgentApp: Sendable {
             engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),
             recognizer: recognizer, synthesizer: synthesizer, phrases: phrases, policy: configuration.reservations,
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
-            logger: logger)
+            logger: logger, events: callEventSink)
     }
 
     /// The HTTP server on the configured host and port.

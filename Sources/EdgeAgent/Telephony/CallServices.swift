@@ -14,11 +14,14 @@ public struct CallServices: Sendable {
     public let streamTokens: StreamTokens
     public let metrics: AgentMetrics
     public let logger: Logger
+    /// Where sessions report what happened to their calls (for observers such as tests and the demo).
+    public let events: AsyncStream<CallEvent>.Continuation
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
         synthesizer: any SpeechSynthesizer, phrases: PhraseBook, policy: ReservationPolicy, restaurantName: String,
-        streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger
+        streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
+        events: AsyncStream<CallEvent>.Continuation
     ) {
         self.calls = calls
         self.customers = customers
@@ -31,5 +34,12 @@ public struct CallServices: Sendable {
         self.streamTokens = streamTokens
         self.metrics = metrics
         self.logger = logger
+        self.events = events
     }
+}
+
+/// Something that happened to a call, for observers.
+public enum CallEvent: Sendable, Equatable {
+    /// The call's session has ended and everything about it is stored.
+    case ended(callID: String)
 }

@@ -20,14 +20,19 @@ public actor CallSession {
         let turnID: String?
     }
 
-    /// Timings of the agent turn in progress.
-    struct TurnTiming {
+    /// An agent turn from its first token until its audio has been heard (or cut off): its row is
+    /// written then, with what the caller heard and what they did not.
+    struct OpenTurn {
         let id: String
+        /// What the caller said that this turn answers (carried into the next turn if none of this one is heard).
+        var callerText: String?
         var endOfSpeechAt: Date?
         var transcriptFinalAt: Date?
+        var firstTokenAt: Date?
         var firstAudioAt: Date?
         var firstFrameAt: Date?
-        var spoken: [String] = []
+        var heard: [String] = []
+        var finishedGenerating = false
     }
 
     public let call: Call
@@ -44,7 +49,11 @@ public actor CallSession {
     private var recentFrames: [[UInt8]] = []
     private var recognition: (any UtteranceRecognition)?
     private var turnTask: Task<Void, Never>?
-    private var currentTurn: TurnTiming?
+    /// The turn being generated, if any.
+    private var generatingTurnID: String?
+    private var openTurns: [String: OpenTurn] = [:]
+    /// Caller words whose answer was cut off before any of it was heard: the next turn answers them too.
+    private var carriedCallerText: String?
     private var pending: [PendingPiece] = []
     private var markCounter = 0
     private var turnSequence = 0
@@ -57,6 +66,8 @@ public actor CallSession {
     private var responseLatencies: [Double] = []
     private var worstLateness: Duration = .zero
     private var lateFrames = 0
+    /// Frames sent since the last `clear`: with none, Twilio holds nothing to clear.
+    private var framesSinceClear = 0
 
     /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
     static let preRollFrames = 10
@@ -100,9 +111,11 @@ public actor CallSession {
     }
 
     private func speakGreeting(_ text: String) async {
-        currentTurn = TurnTiming(id: UUID().uuidString.lowercased())
-        await speak(text)
-        await recordAgentTurn(text: text, interrupted: false, unheard: nil)
+        let id = UUID().uuidString.lowercased()
+        openTurns[id] = OpenTurn(id: id)
+        generatingTurnID = id
+        await speak(text, turnID: id)
+        await finishGenerating(id)
     }
 
     /// Handles one inbound message, in the order Twilio sent them.
@@ -113,7 +126,7 @@ public actor CallSession {
         case .dtmf(let digit):
             logger.info("keypad digit", metadata: ["call.dtmf": .string(digit)])
         case .mark(let name):
-            markPlayed(name)
+            await markPlayed(name)
         case .stop:
             await end(reason: "stream stopped")
         case .connected, .start, .unknown:
@@ -157,23 +170,36 @@ public actor CallSession {
 
     /// Whether the agent is speaking, or about to.
     private var isAgentBusy: Bool {
-        !pending.isEmpty || (turnTask != nil && currentTurn != nil)
+        !pending.isEmpty || generatingTurnID != nil
     }
 
-    /// The caller talks over the agent: stop the audio within a frame, cancel the turn, and keep
-    /// what the caller did not hear.
+    /// The caller talks over the agent: stop the audio within a frame, cancel the turn, and record
+    /// what the caller heard and what they did not.
     private func bargeIn() async {
-        await send(.clear)
         await pacer.clear()
+        if framesSinceClear > 0 {
+            await send(.clear)
+            framesSinceClear = 0
+        }
         turnTask?.cancel()
         turnTask = nil
-        let unheard = pending.filter { $0.turnID == currentTurn?.id }.map(\.text).joined(separator: " ")
-        pending.removeAll()
-        if let turn = currentTurn {
+        generatingTurnID = nil
+        for turn in openTurns.values.sorted(by: {
+            ($0.endOfSpeechAt ?? .distantPast) < ($1.endOfSpeechAt ?? .distantPast)
+        }) {
+            let unheard = pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")
             logger.info("barge-in", metadata: ["call.turn": .string(turn.id)])
-            let heard = turn.spoken.joined(separator: " ")
-            await recordAgentTurn(text: heard, interrupted: true, unheard: unheard.isEmpty ? nil : unheard)
+            if turn.heard.isEmpty, let callerText = turn.callerText {
+                // Nothing of the answer reached the caller: answer these words together with what comes next.
+                carriedCallerText = [carriedCallerText, callerText].compactMap { $0 }.joined(separator: " ")
+                if let index = history.lastIndex(where: { $0.role == .user && $0.content == callerText }) {
+                    history.removeSubrange(index...)
+                }
+            }
+            await recordAgentTurn(turn, interrupted: true, unheard: unheard.isEmpty ? nil : unheard)
         }
+        openTurns.removeAll()
+        pending.removeAll()
         services.metrics.counter("edge_barge_ins_total").increment()
     }
 
@@ -192,6 +218,8 @@ public actor CallSession {
             turnTask = nil
             return
         }
+        let callerText = [carriedCallerText, transcript.text].compactMap { $0 }.joined(separator: " ")
+        carriedCallerText = nil
         if let detected = transcript.language ?? LanguageDetector.detect(transcript.text), detected != language {
             logger.info("caller language", metadata: ["call.language": .string(detected)])
             language = detected
@@ -203,43 +231,51 @@ public actor CallSession {
             text: transcript.text, language: language, startedAt: endOfSpeechAt.unixMilliseconds,
             endOfSpeechAt: endOfSpeechAt.unixMilliseconds, transcriptFinalAt: transcriptAt.unixMilliseconds)
         await persist(callerTurn)
-        history.append(.user(transcript.text))
+        history.append(.user(callerText))
 
-        var timing = TurnTiming(id: UUID().uuidString.lowercased())
-        timing.endOfSpeechAt = endOfSpeechAt
-        timing.transcriptFinalAt = transcriptAt
-        currentTurn = timing
+        let turnID = UUID().uuidString.lowercased()
+        openTurns[turnID] = OpenTurn(
+            id: turnID, callerText: callerText, endOfSpeechAt: endOfSpeechAt, transcriptFinalAt: transcriptAt)
+        generatingTurnID = turnID
         let context = ToolContext(
             callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
         do {
             let (reply, added) = try await services.engine.respond(
-                to: [.system(systemPrompt())] + history, context: context, turnID: timing.id
-            ) { [weak self] piece in await self?.speak(piece) }
+                to: [.system(systemPrompt())] + history, context: context, turnID: turnID
+            ) { [weak self] piece in await self?.speak(piece, turnID: turnID) }
             try Task.checkCancellation()
             history += added
             outcomes += reply.tools.filter(\.succeeded).map(\.name)
-            await recordAgentTurn(
-                text: reply.spokenPieces.joined(separator: " "), interrupted: false, unheard: nil,
-                firstTokenAt: reply.firstTokenAt)
-            if reply.endCall {
-                endAfterPlayback = true
-                await hangUpIfDone()
-            }
+            openTurns[turnID]?.firstTokenAt = reply.firstTokenAt
+            if reply.endCall { endAfterPlayback = true }
         } catch is CancellationError {
-            // Barge-in: the interrupted turn was recorded by bargeIn().
+            return  // Barge-in: bargeIn() recorded the turn.
         } catch {
             logger.error("the agent could not answer", metadata: ["error": "\(error)"])
-            if !Task.isCancelled {
-                await speak(services.phrases.text(.apology, language: language))
-                await recordAgentTurn(
-                    text: services.phrases.text(.apology, language: language), interrupted: false, unheard: nil)
-            }
+            if !Task.isCancelled { await speak(services.phrases.text(.apology, language: language), turnID: turnID) }
         }
-        if !Task.isCancelled { turnTask = nil }
+        guard !Task.isCancelled else { return }
+        turnTask = nil
+        await finishGenerating(turnID)
+    }
+
+    /// The turn has said everything it will say; its row is written once the caller has heard it.
+    private func finishGenerating(_ turnID: String) async {
+        if generatingTurnID == turnID { generatingTurnID = nil }
+        openTurns[turnID]?.finishedGenerating = true
+        await closeTurnIfHeard(turnID)
+        await hangUpIfDone()
+    }
+
+    private func closeTurnIfHeard(_ turnID: String) async {
+        guard let turn = openTurns[turnID], turn.finishedGenerating, !pending.contains(where: { $0.turnID == turnID })
+        else { return }
+        openTurns[turnID] = nil
+        await recordAgentTurn(turn, interrupted: false, unheard: nil)
     }
 
     /// Synthesises `text`, queues its frames as they arrive, then a mark to learn when it was heard.
-    func speak(_ text: String) async {
+    func speak(_ text: String, turnID: String) async {
         guard !Task.isCancelled, !ended else { return }
         markCounter += 1
         let mark = "m\(markCounter)"
@@ -247,7 +283,7 @@ public actor CallSession {
         do {
             for try await chunk in services.synthesizer.synthesize(text, language: language) {
                 if Task.isCancelled { return }
-                if currentTurn?.firstAudioAt == nil { currentTurn?.firstAudioAt = Date() }
+                if openTurns[turnID]?.firstAudioAt == nil { openTurns[turnID]?.firstAudioAt = Date() }
                 leftover += chunk
                 let whole = leftover.count / TelephoneAudio.samplesPerFrame * TelephoneAudio.samplesPerFrame
                 if whole > 0 {
@@ -261,43 +297,56 @@ public actor CallSession {
         }
         guard !Task.isCancelled else { return }
         if !leftover.isEmpty { await pacer.enqueue(MuLawFrame.frames(from: leftover)) }
-        currentTurn?.spoken.append(text)
-        pending.append(PendingPiece(mark: mark, text: text, turnID: currentTurn?.id))
+        pending.append(PendingPiece(mark: mark, text: text, turnID: turnID))
         await pacer.enqueueMark(mark)
     }
 
-    private func markPlayed(_ name: String) {
-        pending.removeAll { $0.mark == name }
-        Task { await hangUpIfDone() }
+    private func markPlayed(_ name: String) async {
+        guard let index = pending.firstIndex(where: { $0.mark == name }) else { return }
+        let piece = pending.remove(at: index)
+        if let turnID = piece.turnID {
+            openTurns[turnID]?.heard.append(piece.text)
+            await closeTurnIfHeard(turnID)
+        }
+        await hangUpIfDone()
     }
 
     private func hangUpIfDone() async {
-        guard endAfterPlayback, pending.isEmpty, await pacer.queuedFrames == 0 else { return }
+        guard endAfterPlayback, !ended, pending.isEmpty, generatingTurnID == nil, await pacer.queuedFrames == 0 else {
+            return
+        }
         logger.info("ending the call after the goodbye")
         await hangUp()
     }
 
     private func frameSent(lateness: Duration) {
-        if let turn = currentTurn, turn.firstFrameAt == nil {
-            currentTurn?.firstFrameAt = Date()
-            if let end = turn.endOfSpeechAt { responseLatencies.append(Date().timeIntervalSince(end)) }
+        // The first frame of the oldest turn still waiting for one.
+        if let turn = openTurns.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
+            .min(by: { ($0.firstAudioAt ?? .distantFuture) < ($1.firstAudioAt ?? .distantFuture) })
+        {
+            openTurns[turn.id]?.firstFrameAt = Date()
+            if let end = turn.endOfSpeechAt {
+                let latency = Date().timeIntervalSince(end)
+                responseLatencies.append(latency)
+                services.metrics.timer("edge_turn_response_seconds").recordNanoseconds(Int64(latency * 1e9))
+            }
         }
+        framesSinceClear += 1
         worstLateness = max(worstLateness, lateness)
         if lateness > .milliseconds(20) { lateFrames += 1 }
         services.metrics.timer("edge_outbound_frame_lateness_seconds").recordNanoseconds(Int64(lateness.seconds * 1e9))
     }
 
-    private func recordAgentTurn(text: String, interrupted: Bool, unheard: String?, firstTokenAt: Date? = nil) async {
-        guard let timing = currentTurn else { return }
-        currentTurn = nil
+    private func recordAgentTurn(_ timing: OpenTurn, interrupted: Bool, unheard: String?) async {
         turnSequence += 1
         let turn = ConversationTurn(
-            id: timing.id, callID: call.id, sequence: turnSequence, speaker: .agent, text: text, language: language,
-            startedAt: (timing.transcriptFinalAt ?? Date()).unixMilliseconds,
+            id: timing.id, callID: call.id, sequence: turnSequence, speaker: .agent,
+            text: timing.heard.joined(separator: " "), language: language,
+            startedAt: (timing.transcriptFinalAt ?? timing.firstAudioAt ?? Date()).unixMilliseconds,
             endOfSpeechAt: timing.endOfSpeechAt?.unixMilliseconds,
-            transcriptFinalAt: timing.transcriptFinalAt?.unixMilliseconds, firstTokenAt: firstTokenAt?.unixMilliseconds,
-            firstAudioAt: timing.firstAudioAt?.unixMilliseconds, firstFrameAt: timing.firstFrameAt?.unixMilliseconds,
-            interrupted: interrupted, unheardText: unheard)
+            transcriptFinalAt: timing.transcriptFinalAt?.unixMilliseconds,
+            firstTokenAt: timing.firstTokenAt?.unixMilliseconds, firstAudioAt: timing.firstAudioAt?.unixMilliseconds,
+            firstFrameAt: timing.firstFrameAt?.unixMilliseconds, interrupted: interrupted, unheardText: unheard)
         await persist(turn)
     }
 
@@ -339,6 +388,13 @@ public actor CallSession {
         guard !ended else { return }
         ended = true
         turnTask?.cancel()
+        // The caller hung up: whatever was still to be heard of open turns never was.
+        for turn in openTurns.values {
+            let unheard = pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")
+            await recordAgentTurn(turn, interrupted: !unheard.isEmpty, unheard: unheard.isEmpty ? nil : unheard)
+        }
+        openTurns.removeAll()
+        pending.removeAll()
         await recognition?.cancel()
         recognition = nil
         await pacer?.clear()
@@ -371,6 +427,7 @@ public actor CallSession {
         } catch {
             logger.error("call summary not recorded", metadata: ["error": "\(error)"])
         }
+        services.events.yield(.ended(callID: call.id))
     }
 
     /// What the call achieved, from the tools that succeeded.

@@ -3,6 +3,9 @@ import GRDB
 extension EdgeDatabase {
     /// The versioned schema. A migration, once released, is never edited: changes are new migrations.
     ///
+    /// `tool_executions.turn_id` names the agent turn a tool ran in without a foreign key: that turn's
+    /// row is written when its audio has been heard (or cut off), after its tools ran.
+    ///
     /// Conventions: every table has an `id` primary key; times are Unix milliseconds UTC in
     /// INTEGER columns named `*_at`; status columns carry a CHECK of their allowed values;
     /// synced tables carry a `version` that grows with every write.
@@ -91,7 +94,7 @@ extension EdgeDatabase {
         CREATE TABLE tool_executions (
             id TEXT PRIMARY KEY NOT NULL,
             call_id TEXT NOT NULL REFERENCES calls (id) ON DELETE CASCADE,
-            turn_id TEXT REFERENCES conversation_turns (id) ON DELETE SET NULL,
+            turn_id TEXT,
             tool TEXT NOT NULL,
             arguments TEXT NOT NULL,
             result TEXT NOT NULL,

@@ -1,0 +1,43 @@
+/// What a simulated caller does, step by step.
+public struct CallScript: Sendable {
+    /// One thing the caller does.
+    public enum Step: Sendable {
+        /// Speaks: mu-law 8 kHz audio, sent in real time, 20 ms per message.
+        case say([UInt8])
+        /// Presses a key.
+        case press(String)
+        /// Stays silent (sending silence, as a phone line does) for a while.
+        case pause(Duration)
+        /// Waits, listening, until the agent has spoken and finished (or `timeout` passes).
+        case waitForAgent(timeout: Duration)
+        /// Hangs up.
+        case hangUp
+    }
+
+    public var steps: [Step]
+
+    public init(_ steps: [Step]) {
+        self.steps = steps
+    }
+}
+
+/// What a simulated call observed, from the caller's side.
+public struct CallReport: Sendable {
+    /// The call id the agent put in its TwiML.
+    public var callID: String?
+    /// Agent audio received, in bytes (8 bytes per millisecond).
+    public var agentAudioBytes = 0
+    /// Marks the agent sent, and how many the simulated Twilio echoed.
+    public var marksSent = 0
+    public var marksEchoed = 0
+    /// `clear` messages the agent sent (barge-ins).
+    public var clears = 0
+    /// From the end of each caller utterance to the first agent audio after it.
+    public var responseLatencies: [Duration] = []
+    /// How far each agent frame's arrival strayed from 20 ms after the previous one, while the agent spoke.
+    public var pacingErrors: [Duration] = []
+    /// Whether the agent closed the stream (hung up) rather than the caller.
+    public var agentHungUp = false
+    /// `waitForAgent` steps that timed out.
+    public var timeouts = 0
+}

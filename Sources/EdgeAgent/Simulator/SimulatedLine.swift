@@ -1,0 +1,188 @@
+import AudioIO
+import Foundation
+import HummingbirdWSClient
+import Synchronization
+
+/// The Twilio end of one simulated Media Stream: sends the caller's side, plays the agent's side.
+final class SimulatedLine: Sendable {
+    struct State {
+        var report = CallReport()
+        /// When the audio Twilio has buffered will have finished playing.
+        var playoutEnd = ContinuousClock.now
+        /// Marks waiting for their audio to play, with when that will be.
+        var pendingMarks: [(name: String, due: ContinuousClock.Instant)] = []
+        var lastAgentFrame: ContinuousClock.Instant?
+        var callerSpeechEnded: ContinuousClock.Instant?
+        var agentFramesSinceStep = 0
+        var closed = false
+        var hungUpByAgent = false
+        var callerHungUp = false
+    }
+
+    let callSid: String
+    let streamSid = "MZ" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    let parameters: [String: String]
+    let script: CallScript
+    let state = Mutex(State())
+
+    init(callSid: String, parameters: [String: String], script: CallScript) {
+        self.callSid = callSid
+        self.parameters = parameters
+        self.script = script
+    }
+
+    var report: CallReport { state.withLock { $0.report } }
+    var hungUpByAgent: Bool { state.withLock { $0.hungUpByAgent } }
+    var callerHungUp: Bool { state.withLock { $0.callerHungUp } }
+
+    func run(inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+        try await outbound.write(.text(#"{"event":"connected","protocol":"Call","version":"1.0.0"}"#))
+        let custom = parameters.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+        try await outbound.write(
+            .text(
+                #"{"event":"start","sequenceNumber":"1","streamSid":"\#(streamSid)","start":{"accountSid":"AC00000000000000000000000000000001","streamSid":"\#(streamSid)","callSid":"\#(callSid)","tracks":["inbound"],"customParameters":{\#(custom)},"mediaFormat":{"encoding":"audio/x-mulaw","sampleRate":8000,"channels":1}}}"#
+            ))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.receive(inbound) }
+            group.addTask { try await self.echoMarks(outbound) }
+            try await self.perform(outbound)
+            group.cancelAll()
+        }
+    }
+
+    /// The agent's messages: audio into the playout buffer, marks queued behind it, clear empties it.
+    private func receive(_ inbound: WebSocketInboundStream) async throws {
+        for try await message in inbound.messages(maxSize: 1 << 20) {
+            guard case .text(let text) = message,
+                let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
+                let event = object["event"] as? String
+            else { continue }
+            let now = ContinuousClock.now
+            state.withLock { state in
+                switch event {
+                case "media":
+                    let payload = ((object["media"] as? [String: Any])?["payload"] as? String).flatMap {
+                        Data(base64Encoded: $0)
+                    }
+                    let bytes = payload?.count ?? 0
+                    state.report.agentAudioBytes += bytes
+                    state.playoutEnd = max(state.playoutEnd, now) + .milliseconds(bytes / 8)
+                    if let ended = state.callerSpeechEnded {
+                        state.report.responseLatencies.append(ended.duration(to: now))
+                        state.callerSpeechEnded = nil
+                    }
+                    if let last = state.lastAgentFrame, last.duration(to: now) < .milliseconds(100) {
+                        let interval = last.duration(to: now)
+                        state.report.pacingErrors.append(
+                            interval > .milliseconds(20) ? interval - .milliseconds(20) : .milliseconds(20) - interval)
+                    }
+                    state.lastAgentFrame = now
+                    state.agentFramesSinceStep += 1
+                case "mark":
+                    if let name = (object["mark"] as? [String: Any])?["name"] as? String {
+                        state.report.marksSent += 1
+                        state.pendingMarks.append((name, max(state.playoutEnd, now)))
+                    }
+                case "clear":
+                    state.report.clears += 1
+                    state.playoutEnd = now
+                    state.pendingMarks = state.pendingMarks.map { ($0.name, now) }
+                default:
+                    break
+                }
+            }
+        }
+        state.withLock { state in
+            if !state.callerHungUp { state.hungUpByAgent = true }
+            state.closed = true
+        }
+    }
+
+    /// Echoes each mark once the audio before it has played.
+    private func echoMarks(_ outbound: WebSocketOutboundWriter) async throws {
+        while !Task.isCancelled {
+            try await Task.sleep(for: .milliseconds(5))
+            let now = ContinuousClock.now
+            let due = state.withLock { state -> [String] in
+                let due = state.pendingMarks.filter { $0.due <= now }.map(\.name)
+                state.pendingMarks.removeAll { $0.due <= now }
+                state.report.marksEchoed += due.count
+                return due
+            }
+            for name in due {
+                try? await outbound.write(
+                    .text(
+                        #"{"event":"mark","streamSid":"\#(streamSid)","sequenceNumber":"0","mark":{"name":"\#(name)"}}"#
+                    ))
+            }
+        }
+    }
+
+    /// The caller's side, paced like Twilio: one 20 ms media message every 20 ms, silence when quiet.
+    private func perform(_ outbound: WebSocketOutboundWriter) async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
+        var chunk = 0
+        func sendFrame(_ frame: [UInt8]) async throws -> Bool {
+            if state.withLock({ $0.closed }) { return false }
+            try await clock.sleep(until: next)
+            next = next + .milliseconds(20)
+            chunk += 1
+            let message =
+                #"{"event":"media","sequenceNumber":"\#(chunk + 1)","streamSid":"\#(streamSid)","media":{"track":"inbound","chunk":"\#(chunk)","timestamp":"\#(chunk * 20)","payload":"\#(Data(frame).base64EncodedString())"}}"#
+            do {
+                try await outbound.write(.text(message))
+            } catch {
+                return false
+            }
+            return true
+        }
+        let silence = [UInt8](repeating: MuLaw.silence, count: TelephoneAudio.samplesPerFrame)
+        for step in script.steps {
+            switch step {
+            case .say(let audio):
+                state.withLock { $0.agentFramesSinceStep = 0 }
+                var lastLoud: ContinuousClock.Instant?
+                for frame in MuLawFrame.frames(from: audio) {
+                    guard try await sendFrame(frame.bytes) else { return }
+                    if frame.bytes.contains(where: { abs(Int(MuLaw.decode($0))) > 1500 }) { lastLoud = clock.now }
+                }
+                state.withLock { $0.callerSpeechEnded = lastLoud ?? clock.now }
+            case .press(let digit):
+                try await outbound.write(
+                    .text(
+                        #"{"event":"dtmf","streamSid":"\#(streamSid)","sequenceNumber":"0","dtmf":{"track":"inbound_track","digit":"\#(digit)"}}"#
+                    ))
+            case .pause(let duration):
+                let end = clock.now + duration
+                while clock.now < end { guard try await sendFrame(silence) else { return } }
+            case .waitForAgent(let timeout):
+                let end = clock.now + timeout
+                while true {
+                    guard try await sendFrame(silence) else { return }
+                    let (heard, quiet, marks) = state.withLock { state in
+                        (
+                            state.agentFramesSinceStep > 0,
+                            state.lastAgentFrame.map { $0.duration(to: .now) > .milliseconds(600) } ?? false,
+                            state.pendingMarks.isEmpty
+                        )
+                    }
+                    if heard && quiet && marks { break }
+                    if clock.now >= end {
+                        state.withLock { $0.report.timeouts += 1 }
+                        break
+                    }
+                }
+                state.withLock { $0.agentFramesSinceStep = 0 }
+            case .hangUp:
+                state.withLock { $0.callerHungUp = true }
+                try? await outbound.write(
+                    .text(
+                        #"{"event":"stop","sequenceNumber":"0","streamSid":"\#(streamSid)","stop":{"accountSid":"AC00000000000000000000000000000001","callSid":"\#(callSid)"}}"#
+                    ))
+                try? await outbound.close(.normalClosure, reason: "caller hung up")
+                return
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+import AsyncHTTPClient
+import Foundation
+import GRDB
+import Hummingbird
+import LocalStore
+import Logging
+import ServiceLifecycle
+import Sync
+
+@testable import EdgeAgent
+
+/// A whole agent on a loopback port, with loopback doubles for the LLM, speech-to-text and ElevenLabs,
+/// and a Twilio-side simulator to call it.
+struct CallTestRig {
+    static let authToken = testAuthToken
+    static let caller = "+15551234567"
+
+    let llm: OpenAIChatDouble
+    let transcription: TranscriptionDouble
+    let tts: ElevenLabsDouble
+
+    /// Tomorrow in the restaurant's zone, as the model would name it.
+    static var tomorrow: String {
+        LocalDate(Date(), in: TimeZone(identifier: "America/New_York")!).adding(days: 1).description
+    }
+
+    /// Runs `body` with the agent up and a simulator pointed at it.
+    func run(_ body: @Sendable (EdgeAgentApp, CallSimulator) async throws -> Void) async throws {
+        let doubles = Router()
+        llm.register(on: doubles)
+        transcription.register(on: doubles)
+        tts.register(on: doubles)
+        try await withLoopbackServer(doubles) { cloud in
+            let folder = TemporaryFolder()
+            var configuration = testConfiguration(folder: folder)
+            configuration.http.port = 0
+            configuration.llm.baseURL = cloud.appendingPathComponent("v1")
+            configuration.llm.apiKey = Secret(OpenAIChatDouble.apiKey)
+            configuration.textToSpeech.baseURL = cloud
+            configuration.textToSpeech.apiKey = Secret(ElevenLabsDouble.apiKey)
+            configuration.textToSpeech.voiceEnglish = "voice-en"
+            configuration.textToSpeech.voiceSpanish = "voice-es"
+            configuration.restaurant.name = "Trattoria Roma"
+            let allDay = ReservationPolicy.Period("12:00-23:00")!
+            configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
+            let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: Logger(label: "agent"))
+            let port = Handoff<Int>()
+            let server = app.makeApplication(router: app.makeRouter()) { port.send($0.localAddress!.port!) }
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await server.runService(gracefulShutdownSignals: []) }
+                let simulator = CallSimulator(
+                    agentURL: URL(string: "http://127.0.0.1:\(await port.receive())")!,
+                    publicURL: configuration.publicURL, authToken: Self.authToken, logger: Logger(label: "simulator"))
+                try await body(app, simulator)
+                group.cancelAll()
+            }
+            await app.shutdown()
+        }
+    }
+}
+
+extension EdgeAgentApp {
+    /// Waits until the session of `callID` has ended and stored everything.
+    func waitForEnd(of callID: String?) async {
+        for await event in callEvents where event == .ended(callID: callID ?? "") { return }
+    }
+}
+
+/// SSE bodies the LLM double answers with.
+enum ScriptedLLM {
+    static func text(_ text: String) -> OpenAIChatDouble.Answer {
+        let words = text.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { index, word in
+            index == 0 ? String(word) : " " + word
+        }
+        let chunks = words.map { word in
+            #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":\#(json(word))},"finish_reason":null}]}"#
+        }
+        let end = #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}"#
+        return .init(pieces: [OpenAIChatDouble.events(chunks + [end])])
+    }
+
+    static func tool(
+        _ name: String, _ arguments: String, id: String = "call_\(UUID().uuidString.prefix(8))", text: String? = nil
+    )
+        -> OpenAIChatDouble.Answer
+    {
+        var chunks: [String] = []
+        if let text {
+            chunks.append(
+                #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"content":\#(json(text))},"finish_reason":null}]}"#
+            )
+        }
+        let half = arguments.index(arguments.startIndex, offsetBy: arguments.count / 2)
+        chunks.append(
+            #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"\#(id)","type":"function","function":{"name":"\#(name)","arguments":\#(json(String(arguments[..<half])))}}]},"finish_reason":null}]}"#
+        )
+        chunks.append(
+            #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":\#(json(String(arguments[half...])))}}]},"finish_reason":null}]}"#
+        )
+        chunks.append(
+            #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#)
+        return .init(pieces: [OpenAIChatDouble.events(chunks)])
+    }
+
+    static func json(_ text: String) -> String {
+        String(decoding: try! JSONEncoder().encode(text), as: UTF8.self)
+    }
+}

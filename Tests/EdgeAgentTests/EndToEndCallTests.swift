@@ -1,0 +1,184 @@
+import Foundation
+import GRDB
+import LocalStore
+import Sync
+import Testing
+
+@testable import EdgeAgent
+
+/// Whole calls through the simulator: signed webhook, Media Stream, real-time audio both ways,
+/// the agent's voice activity detection on espeak-ng speech, and the cloud services as loopback
+/// doubles. The rows the calls leave are asserted, not only the absence of errors.
+@Suite("End-to-end calls", .serialized)
+struct EndToEndCallTests {
+    @Test("an English booking: availability, name, confirmation, goodbye and hang-up")
+    func englishBooking() async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool("check_availability", #"{"date":"\#(tomorrow)","time":"19:30","party_size":4}"#),
+            ScriptedLLM.text(
+                "Good news, we have a table for four tomorrow at seven thirty. What name should I put it under?"),
+            ScriptedLLM.tool(
+                "create_reservation", #"{"name":"Ada Lovelace","party_size":4,"date":"\#(tomorrow)","time":"19:30"}"#),
+            ScriptedLLM.text("You're all set, Ada. A table for four tomorrow at seven thirty. Anything else?"),
+            ScriptedLLM.tool("end_call", "{}", text: "Thank you for calling, goodbye!"),
+        ])
+        // The last sentence has a long pause after "perfect.": the detector ends the utterance there and
+        // the agent starts answering, then the caller goes on, so the two parts are answered together.
+        let transcription = TranscriptionDouble([
+            "Hi, I'd like a table for four people tomorrow at seven thirty.", "It's under Ada Lovelace.",
+            "Yes please, that's perfect.", "Thank you, goodbye.",
+        ])
+        let tts = ElevenLabsDouble()
+        let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA00000000000000000000000000000e2e", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("en-confirm")), .waitForAgent(timeout: .seconds(8)),
+                    .pause(.seconds(2)), .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+
+            // What the caller experienced.
+            #expect(report.timeouts == 0)
+            #expect(report.agentHungUp)
+            #expect(report.responseLatencies.count == 3)
+            #expect(report.marksSent > 0 && report.marksEchoed == report.marksSent)
+            #expect(report.agentAudioBytes > 8000)
+            #expect(report.clears <= 1)
+
+            // What was stored.
+            let reservation = try #require(try await app.database.read { db in try Reservation.fetchOne(db) })
+            #expect(reservation.name == "Ada Lovelace")
+            #expect(reservation.partySize == 4)
+            #expect(reservation.phone == CallTestRig.caller)
+            #expect(reservation.source == .phoneAgent)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(reservation.callID == call.id)
+            #expect(call.language == "en")
+            #expect(call.outcome == "reservation_created")
+            let turns = try await CallLog(database: app.database).turns(callID: call.id)
+            #expect(
+                turns.filter { $0.speaker == .caller }.map(\.text) == [
+                    "Hi, I'd like a table for four people tomorrow at seven thirty.", "It's under Ada Lovelace.",
+                    "Yes please, that's perfect.", "Thank you, goodbye.",
+                ])
+            let agentTurns = turns.filter { $0.speaker == .agent && !$0.interrupted }
+            #expect(agentTurns.first?.text == "Thank you for calling Trattoria Roma. How can I help you today?")
+            #expect(agentTurns.count == 4)
+            #expect(agentTurns.dropFirst().allSatisfy { $0.firstFrameAt != nil && $0.endOfSpeechAt != nil })
+            #expect(agentTurns.last?.text == "Thank you for calling, goodbye!")
+            // The last answer covered both parts of the caller's last sentence.
+            let lastRequest = try #require(llm.requests.withLockedValue { $0 }.last)
+            guard case .array(let lastMessages) = lastRequest["messages"] else {
+                Issue.record("no messages")
+                return
+            }
+            #expect(lastMessages.last?["content"] == "Yes please, that's perfect. Thank you, goodbye.")
+            let tools = try await app.database.read { db in
+                try ToolExecution.order(Column("started_at")).fetchAll(db)
+            }
+            #expect(tools.map(\.tool) == ["check_availability", "create_reservation"])
+            #expect(tools.allSatisfy { $0.status == .ok })
+            let outboxTables = try await app.database.read { db in
+                try String.fetchAll(db, sql: "SELECT DISTINCT table_name FROM outbox ORDER BY table_name")
+            }
+            #expect(
+                outboxTables == [
+                    "call_metrics", "calls", "conversation_turns", "customers", "reservations", "tool_executions",
+                ])
+
+            // What the cloud services were asked.
+            let first = try #require(llm.requests.withLockedValue { $0 }.first)
+            guard case .array(let messages) = first["messages"] else {
+                Issue.record("no messages")
+                return
+            }
+            #expect(messages.first?["role"] == "system")
+            #expect(messages.first?["content"]?.stringValue?.contains("Trattoria Roma") == true)
+            #expect(
+                messages.last == [
+                    "role": "user", "content": "Hi, I'd like a table for four people tomorrow at seven thirty.",
+                ])
+            #expect(tts.requests.withLockedValue { $0 }.allSatisfy { $0.voice == "voice-en" && $0.language == "en" })
+            #expect(transcription.durations.withLockedValue { $0 }.allSatisfy { $0 > 1 })
+        }
+    }
+
+    @Test("a Spanish caller is answered in Spanish, and a caller who talks over the agent cuts it off")
+    func spanishAndBargeIn() async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text(
+                "Claro que sí. Tenemos mesa para cuatro mañana a las ocho. Le cuento también que esta semana tenemos un menú especial de temporada con platos nuevos, postres caseros y vinos de la región. ¿A nombre de quién hago la reserva?"
+            ),
+            ScriptedLLM.tool(
+                "create_reservation", #"{"name":"Carmen García","party_size":4,"date":"\#(tomorrow)","time":"20:00"}"#),
+            ScriptedLLM.text("Listo, Carmen. Hasta mañana."),
+        ])
+        let transcription = TranscriptionDouble([
+            "Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "A nombre de Carmen García.",
+        ])
+        let tts = ElevenLabsDouble()
+        let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000e2e2", from: "+34600111222", to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("es-booking")),
+                    // The long answer is still playing when the caller gives the name.
+                    .pause(.milliseconds(2500)),
+                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.clears >= 1)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.language == "es")
+            let turns = try await CallLog(database: app.database).turns(callID: call.id)
+            let interrupted = try #require(turns.first { $0.interrupted })
+            #expect(interrupted.speaker == .agent)
+            #expect(interrupted.unheardText?.isEmpty == false)
+            let reservation = try #require(try await app.database.read { db in try Reservation.fetchOne(db) })
+            #expect(reservation.name == "Carmen García")
+            #expect(
+                tts.requests.withLockedValue { $0 }.dropFirst().allSatisfy {
+                    $0.voice == "voice-es" && $0.language == "es"
+                })
+            let second = try #require(llm.requests.withLockedValue { $0 }.dropFirst().first)
+            guard case .array(let messages) = second["messages"] else {
+                Issue.record("no messages")
+                return
+            }
+            #expect(messages.first?["content"]?.stringValue?.hasPrefix("Eres el anfitrión") == true)
+        }
+    }
+
+    @Test("a stream with a forged token is refused and touches no call")
+    func forgedStream() async throws {
+        let rig = CallTestRig(
+            llm: OpenAIChatDouble([]), transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            // A real call first, so a call row exists to aim at.
+            _ = try await simulator.postVoiceWebhook(
+                callSid: "CA000000000000000000000000000000f1", from: "+15550000001", to: "+15557654321")
+            let callID = try #require(
+                try await app.database.read { db in try String.fetchOne(db, sql: "SELECT id FROM calls") })
+            let line = SimulatedLine(
+                callSid: "CA000000000000000000000000000000f1",
+                parameters: ["callId": callID, "streamToken": "forged"],
+                script: CallScript([.waitForAgent(timeout: .seconds(2))]))
+            var url = URLComponents(url: simulator.agentURL, resolvingAgainstBaseURL: false)!
+            url.scheme = "ws"
+            url.path = "/twilio/media"
+            let close = try await HummingbirdWSClientConnect.connect(url: url.string!, line: line)
+            #expect(close?.contains("policyViolation") == true, "\(close ?? "nil")")
+            #expect(line.report.agentAudioBytes == 0)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import AudioIO
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOConcurrencyHelpers
+
+@testable import EdgeAgent
+
+/// A local stand-in for an OpenAI-compatible `POST /v1/audio/transcriptions`: checks the Bearer key
+/// and the multipart form (model, a WAV file), and answers `{"text": ...}` with the next scripted
+/// transcript, as a recognizer would for each utterance in turn.
+final class TranscriptionDouble: Sendable {
+    let transcripts: NIOLockedValueBox<[String]>
+    /// Seconds of audio in each request.
+    let durations = NIOLockedValueBox<[Double]>([])
+
+    init(_ transcripts: [String]) {
+        self.transcripts = NIOLockedValueBox(transcripts)
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/audio/transcriptions") { request, _ -> Response in
+            guard request.headers[.authorization] == "Bearer \(OpenAIChatDouble.apiKey)" else {
+                return OpenAIChatDouble.json(
+                    401, #"{"error":{"message":"Incorrect API key provided.","type":"invalid_request_error"}}"#)
+            }
+            guard let contentType = request.headers[.contentType],
+                contentType.hasPrefix("multipart/form-data; boundary=")
+            else { return OpenAIChatDouble.json(400, #"{"error":{"message":"expected multipart/form-data"}}"#) }
+            let body = Array(try await request.body.collect(upTo: 10 << 20).readableBytesView)
+            let text = String(decoding: body, as: UTF8.self)
+            guard text.contains("name=\"model\""), text.contains("filename=\"utterance.wav\""),
+                let riff = body.firstRange(of: Array("RIFF".utf8)),
+                let data = body[riff.lowerBound...].firstRange(of: Array("data".utf8))
+            else { return OpenAIChatDouble.json(400, #"{"error":{"message":"expected model and a WAV file"}}"#) }
+            let size = body[data.upperBound..<(data.upperBound + 4)].enumerated().reduce(0) {
+                $0 | Int($1.element) << (8 * $1.offset)
+            }
+            self.durations.withLockedValue { $0.append(Double(size) / 16000) }
+            let next = self.transcripts.withLockedValue { $0.isEmpty ? "" : $0.removeFirst() }
+            let json = try JSONSerialization.data(withJSONObject: ["text": next])
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: json)))
+        }
+    }
+}
+
+/// A local stand-in for ElevenLabs `POST /v1/text-to-speech/{voice}/stream?output_format=ulaw_8000`:
+/// checks `xi-api-key`, the query and the JSON body, and streams raw mu-law audio, 100 ms per word.
+final class ElevenLabsDouble: Sendable {
+    static let apiKey = "el-test-key"
+    let requests = NIOLockedValueBox<[(voice: String, text: String, language: String?)]>([])
+    let failWith: Int?
+
+    init(failWith: Int? = nil) {
+        self.failWith = failWith
+    }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/text-to-speech/:voice/stream") { request, context -> Response in
+            guard request.headers[HTTPField.Name("xi-api-key")!] == Self.apiKey else {
+                return OpenAIChatDouble.json(
+                    401, #"{"detail":{"status":"invalid_api_key","message":"Invalid API key"}}"#)
+            }
+            guard request.uri.queryParameters["output_format"] == "ulaw_8000" else {
+                return OpenAIChatDouble.json(400, #"{"detail":{"status":"bad_format","message":"unexpected format"}}"#)
+            }
+            let body = try await request.body.collect(upTo: 1 << 20)
+            guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                let text = object["text"] as? String, object["model_id"] is String
+            else {
+                return OpenAIChatDouble.json(
+                    422, #"{"detail":[{"loc":["body","text"],"msg":"field required","type":"value_error.missing"}]}"#)
+            }
+            let voice = context.parameters.get("voice") ?? ""
+            self.requests.withLockedValue { $0.append((voice, text, object["language_code"] as? String)) }
+            if let status = self.failWith {
+                return OpenAIChatDouble.json(
+                    status, #"{"detail":{"status":"system_busy","message":"The system is busy"}}"#)
+            }
+            let words = max(1, text.split(separator: " ").count)
+            let audio = Self.audio(milliseconds: words * 100)
+            return Response(
+                status: .ok, headers: [.contentType: "audio/basic"],
+                body: .init { writer in
+                    // Chunks of 1,000 bytes, not frame-aligned, as a real stream would arrive.
+                    var index = 0
+                    while index < audio.count {
+                        let end = min(index + 1000, audio.count)
+                        try await writer.write(ByteBuffer(bytes: audio[index..<end]))
+                        index = end
+                    }
+                    try await writer.finish(nil)
+                })
+        }
+    }
+
+    /// A 400 Hz tone in mu-law.
+    static func audio(milliseconds: Int) -> [UInt8] {
+        (0..<(milliseconds * 8)).map { index in
+            EdgeAgentTestAudio.encode(8000 * sin(Double(index) * 2 * .pi * 400 / 8000))
+        }
+    }
+}
+
+enum EdgeAgentTestAudio {
+    static func encode(_ sample: Double) -> UInt8 { MuLaw.encode(Int16(sample)) }
+
+    /// A speech fixture (`Tests/Fixtures/speech`).
+    static func speech(_ name: String) throws -> [UInt8] {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/speech/\(name).ulaw")
+        return Array(try Data(contentsOf: url))
+    }
+}
