@@ -159,6 +159,95 @@ struct EndToEndCallTests {
         }
     }
 
+    @Test("keypad digits reach the model as the caller's turn")
+    func keypadDigits() async throws {
+        let llm = OpenAIChatDouble([ScriptedLLM.text("Thanks, a table for four then. What time?")])
+        let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000d7f1", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)), .press("4"), .press("#"), .waitForAgent(timeout: .seconds(5)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.timeouts == 0)
+            let request = try #require(llm.requests.withLockedValue { $0 }.first)
+            guard case .array(let messages) = request["messages"] else {
+                Issue.record("no messages")
+                return
+            }
+            #expect(messages.last == ["role": "user", "content": "(The caller typed on the keypad: 4)"])
+            let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+            #expect(turns.contains { $0.speaker == .caller && $0.text == "(The caller typed on the keypad: 4)" })
+        }
+    }
+
+    @Test("a tool error goes back to the model, which apologises; nothing is booked")
+    func toolError() async throws {
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool("create_reservation", #"{"name":"Ada","party_size":40,"date":"2026-13-45","time":"7pm"}"#),
+            ScriptedLLM.text("Sorry, I couldn't book that. Could you give me the date again?"),
+        ])
+        let rig = CallTestRig(
+            llm: llm, transcription: TranscriptionDouble(["Book me a table for forty."]), tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000e4e1", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-booking")),
+                    .waitForAgent(timeout: .seconds(8)), .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(try await app.database.read { db in try Reservation.fetchCount(db) } == 0)
+            let execution = try #require(try await app.database.read { db in try ToolExecution.fetchOne(db) })
+            #expect(execution.status == .error)
+            #expect(execution.result.contains("invalid arguments"))
+            let second = try #require(llm.requests.withLockedValue { $0 }.dropFirst().first)
+            guard case .array(let messages) = second["messages"] else {
+                Issue.record("no messages")
+                return
+            }
+            #expect(messages.last?["role"] == "tool")
+            #expect(messages.last?["content"]?.stringValue?.contains("error") == true)
+            let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+            #expect(
+                turns.last { $0.speaker == .agent }?.text
+                    == "Sorry, I couldn't book that. Could you give me the date again?")
+        }
+    }
+
+    @Test("a caller who hangs up mid-sentence leaves a clean record")
+    func hangUpMidSentence() async throws {
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text(
+                "Certainly. Let me tell you about our menu: we have starters, mains, desserts and a long list of wines, and tonight the chef has prepared a special tasting menu with seven courses."
+            )
+        ])
+        let rig = CallTestRig(
+            llm: llm, transcription: TranscriptionDouble(["What's on the menu?"]), tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000aa11", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-name")),
+                    .pause(.milliseconds(1500)), .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.outcome == "information")
+            let turns = try await CallLog(database: app.database).turns(callID: call.id)
+            let cut = try #require(turns.last { $0.speaker == .agent })
+            #expect(cut.interrupted)
+            #expect(cut.unheardText?.contains("seven courses") == true)
+            let metrics = try await app.database.read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT name FROM call_metrics WHERE call_id = ? ORDER BY name", arguments: [call.id])
+            }
+            #expect(metrics.contains("caller_turns"))
+        }
+    }
+
     @Test("a stream with a forged token is refused and touches no call")
     func forgedStream() async throws {
         let rig = CallTestRig(

@@ -17,6 +17,7 @@ public struct PhraseBook: Sendable {
         case transferring
         case recordingNotice = "recording_notice"
         case keypadMenu = "keypad_menu"
+        case keypadInput = "keypad_input"
     }
 
     /// The languages the agent speaks.

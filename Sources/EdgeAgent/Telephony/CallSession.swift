@@ -68,9 +68,15 @@ public actor CallSession {
     private var lateFrames = 0
     /// Frames sent since the last `clear`: with none, Twilio holds nothing to clear.
     private var framesSinceClear = 0
+    private var dtmfDigits = ""
+    private var dtmfTask: Task<Void, Never>?
 
     /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
     static let preRollFrames = 10
+    /// How long after the last key the digits are taken as complete.
+    static let keypadPause = Duration.seconds(2)
+    /// Characters of conversation sent to the model at most (the system prompt aside).
+    static let historyBudget = 12_000
 
     public init(
         call: Call, streamSid: String, services: CallServices, logger: Logger,
@@ -124,7 +130,7 @@ public actor CallSession {
         case .media(let media):
             await hear(media.payload)
         case .dtmf(let digit):
-            logger.info("keypad digit", metadata: ["call.dtmf": .string(digit)])
+            await pressed(digit)
         case .mark(let name):
             await markPlayed(name)
         case .stop:
@@ -146,6 +152,48 @@ public actor CallSession {
                 callerFinishedSpeaking()
             case nil:
                 break
+            }
+        }
+    }
+
+    /// Keypad digits are input too: they gather until `#` or a pause, then go to the agent as a turn.
+    private func pressed(_ digit: String) async {
+        if isAgentBusy { await bargeIn() }
+        dtmfTask?.cancel()
+        if digit == "#" {
+            flushDigits()
+            return
+        }
+        dtmfDigits += digit
+        dtmfTask = Task {
+            try? await Task.sleep(for: Self.keypadPause)
+            guard !Task.isCancelled else { return }
+            self.flushDigits()
+        }
+    }
+
+    private func flushDigits() {
+        guard !dtmfDigits.isEmpty else { return }
+        let digits = dtmfDigits
+        dtmfDigits = ""
+        let text = services.phrases.text(.keypadInput, language: language, ["digits": digits])
+        let now = Date()
+        turnTask = Task {
+            await self.answer(Transcript(text: text, language: self.language), endOfSpeechAt: now, transcriptAt: now)
+        }
+    }
+
+    /// Keeps the conversation within ``historyBudget`` characters, dropping the oldest exchanges whole
+    /// (a tool result never stays without the call that asked for it).
+    private func trimHistory() {
+        func size(_ message: ChatMessage) -> Int {
+            (message.content?.count ?? 0) + (message.toolCalls?.reduce(0) { $0 + $1.arguments.count + 40 } ?? 0)
+        }
+        var total = history.reduce(0) { $0 + size($1) }
+        while total > Self.historyBudget, history.count > 2 {
+            total -= size(history.removeFirst())
+            while let first = history.first, first.role == .tool || first.role == .assistant && first.toolCalls != nil {
+                total -= size(history.removeFirst())
             }
         }
     }
@@ -218,6 +266,11 @@ public actor CallSession {
             turnTask = nil
             return
         }
+        await answer(transcript, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
+    }
+
+    /// Records what the caller said and runs the agent's answer to it.
+    private func answer(_ transcript: Transcript, endOfSpeechAt: Date, transcriptAt: Date) async {
         let callerText = [carriedCallerText, transcript.text].compactMap { $0 }.joined(separator: " ")
         carriedCallerText = nil
         if let detected = transcript.language ?? LanguageDetector.detect(transcript.text), detected != language {
@@ -232,6 +285,7 @@ public actor CallSession {
             endOfSpeechAt: endOfSpeechAt.unixMilliseconds, transcriptFinalAt: transcriptAt.unixMilliseconds)
         await persist(callerTurn)
         history.append(.user(callerText))
+        trimHistory()
 
         let turnID = UUID().uuidString.lowercased()
         openTurns[turnID] = OpenTurn(
@@ -388,6 +442,7 @@ public actor CallSession {
         guard !ended else { return }
         ended = true
         turnTask?.cancel()
+        dtmfTask?.cancel()
         // The caller hung up: whatever was still to be heard of open turns never was.
         for turn in openTurns.values {
             let unheard = pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")
