@@ -48,6 +48,7 @@ let package = Package(
         // MARK: Libraries
         .target(
             name: "AudioIO",
+            dependencies: ["CSpeexDSP"],
             swiftSettings: swiftSettings
         ),
         .target(

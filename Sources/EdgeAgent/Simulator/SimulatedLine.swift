@@ -142,12 +142,13 @@ final class SimulatedLine: Sendable {
             switch step {
             case .say(let audio):
                 state.withLock { $0.agentFramesSinceStep = 0 }
-                var lastLoud: ContinuousClock.Instant?
-                for frame in MuLawFrame.frames(from: audio) {
+                let frames = MuLawFrame.frames(from: audio)
+                // The caller's speech ends with the last loud frame; what follows is silence.
+                let lastLoud = frames.lastIndex { frame in frame.bytes.contains { abs(Int(MuLaw.decode($0))) > 1500 } }
+                for (index, frame) in frames.enumerated() {
                     guard try await sendFrame(frame.bytes) else { return }
-                    if frame.bytes.contains(where: { abs(Int(MuLaw.decode($0))) > 1500 }) { lastLoud = clock.now }
+                    if index == lastLoud ?? frames.count - 1 { state.withLock { $0.callerSpeechEnded = clock.now } }
                 }
-                state.withLock { $0.callerSpeechEnded = lastLoud ?? clock.now }
             case .press(let digit):
                 try await outbound.write(
                     .text(

@@ -1,0 +1,250 @@
+import AudioIO
+import Foundation
+import Hummingbird
+import HummingbirdWebSocket
+import LocalStore
+public import Logging
+import ServiceLifecycle
+import Sync
+import Synchronization
+
+/// `edge-agent demo`: an agent in this process on a free loopback port with a temporary data folder,
+/// the cloud services stood in for by ``DemoCloud``, and simulated callers booking a table.
+public struct DemoRunner: Sendable {
+    /// What the demo observed.
+    public struct Summary: Sendable {
+        public var calls = 0
+        public var completedCalls = 0
+        public var reservations = 0
+        public var responseLatency: Percentiles?
+        public var pacingError: Percentiles?
+        public var timeouts = 0
+    }
+
+    let logger: Logger
+
+    public init(logger: Logger) {
+        self.logger = logger
+    }
+
+    /// Runs `calls` simulated calls at once; `print` receives the report, line by line.
+    public func run(calls: Int, print: @escaping @Sendable (String) -> Void) async throws -> Summary {
+        let lines = try Self.callerAudio(print: print)
+        let durations = lines.map { audio in
+            Double(
+                MuLawFrame.frames(from: audio).filter { $0.bytes.contains { abs(Int(MuLaw.decode($0))) > 1500 } }.count)
+                * 0.02
+        }
+        let zone = TimeZone(identifier: "America/New_York")!
+        let tomorrow = LocalDate(Date(), in: zone).adding(days: 1).description
+        let cloudRouter = Router()
+        DemoCloud(lineDurations: durations, tomorrow: tomorrow).register(on: cloudRouter)
+
+        let folder = NSTemporaryDirectory() + "edge-agent-demo-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let authToken = UUID().uuidString
+
+        return try await Self.serve(cloudRouter, logger: logger) { cloudURL in
+            var configuration = AgentConfiguration()
+            configuration.dataDirectory = folder
+            configuration.http.port = 0
+            configuration.publicURL = URL(string: "https://demo.agent.invalid")!
+            configuration.twilio.authToken = Secret(authToken)
+            configuration.llm.baseURL = cloudURL.appendingPathComponent("v1")
+            configuration.textToSpeech.baseURL = cloudURL
+            configuration.textToSpeech.voiceEnglish = "demo-voice"
+            configuration.restaurant.name = "Trattoria Roma"
+            configuration.reservations.timeZone = zone
+            configuration.reservations.seatsPerSlot = max(40, calls * 4)
+            configuration.reservations.maxPartySize = 8
+            let allDay = ReservationPolicy.Period("11:00-23:30")!
+            configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
+            var quietLogger = logger
+            quietLogger.logLevel = .warning
+            let agentLogger = quietLogger
+            let publicURL = configuration.publicURL
+            let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: agentLogger)
+            let router = app.makeRouter()
+            let summary: Summary
+            do {
+                summary = try await Self.serveAgent(app, router: router) { agentURL in
+                    let simulator = CallSimulator(
+                        agentURL: agentURL, publicURL: publicURL, authToken: authToken, logger: agentLogger)
+                    let script = CallScript([
+                        .waitForAgent(timeout: .seconds(10)), .say(lines[0]), .waitForAgent(timeout: .seconds(15)),
+                        .say(lines[1]), .waitForAgent(timeout: .seconds(15)), .say(lines[2]),
+                        .waitForAgent(timeout: .seconds(15)), .pause(.seconds(1)), .hangUp,
+                    ])
+                    print("Calling the agent at \(agentURL) \(calls == 1 ? "once" : "\(calls) times at once")...")
+                    let reports = try await withThrowingTaskGroup(of: CallReport.self) { group in
+                        for index in 0..<calls {
+                            group.addTask {
+                                try await simulator.call(
+                                    callSid: "CA" + String(format: "%032x", index + 1),
+                                    from: "+1555\(String(format: "%07d", 100 + index))", to: "+15557654321",
+                                    script: script)
+                            }
+                        }
+                        return try await group.reduce(into: []) { $0.append($1) }
+                    }
+                    var ended = Set<String>()
+                    for await event in app.callEvents {
+                        if case .ended(let id) = event { ended.insert(id) }
+                        if ended.count >= reports.count { break }
+                    }
+                    return try await summarise(reports, app: app, print: print)
+                }
+            } catch {
+                await app.shutdown()
+                throw error
+            }
+            await app.shutdown()
+            return summary
+        }
+    }
+
+    private func summarise(_ reports: [CallReport], app: EdgeAgentApp, print: @Sendable (String) -> Void) async throws
+        -> Summary
+    {
+        var summary = Summary()
+        summary.calls = reports.count
+        summary.completedCalls = reports.filter(\.agentHungUp).count
+        summary.timeouts = reports.reduce(0) { $0 + $1.timeouts }
+        summary.responseLatency = Percentiles(reports.flatMap(\.responseLatencies))
+        summary.pacingError = Percentiles(reports.flatMap(\.pacingErrors))
+        summary.reservations = try await app.database.read { db in try Reservation.fetchCount(db) }
+        if reports.count == 1, let callID = reports.first?.callID {
+            print("")
+            print("Transcript:")
+            for turn in try await CallLog(database: app.database).turns(callID: callID) {
+                let who = turn.speaker == .caller ? "Caller" : "Agent "
+                print("  \(who): \(turn.text)\(turn.interrupted ? "  [cut off]" : "")")
+                if turn.speaker == .agent, let end = turn.endOfSpeechAt {
+                    func after(_ time: Int64?) -> String { time.map { "\($0 - end) ms" } ?? "-" }
+                    print(
+                        "           after the caller stopped: transcript \(after(turn.transcriptFinalAt)), first token "
+                            + "\(after(turn.firstTokenAt)), first audio \(after(turn.firstAudioAt)), first frame \(after(turn.firstFrameAt))"
+                    )
+                }
+            }
+            print("")
+            print("Stored:")
+            let (reservations, tools, outbox, call) = try await app.database.read { db in
+                (
+                    try Reservation.fetchAll(db), try ToolExecution.order(sql: "started_at").fetchAll(db),
+                    try String.fetchAll(
+                        db,
+                        sql: "SELECT table_name || ': ' || count(*) FROM outbox GROUP BY table_name ORDER BY table_name"
+                    ),
+                    try Call.fetchOne(db, key: callID)
+                )
+            }
+            for reservation in reservations {
+                let start = Date(unixMilliseconds: reservation.startsAt)
+                let zone = app.configuration.reservations.timeZone
+                print(
+                    "  reservation \(reservation.id): \(reservation.name), party of \(reservation.partySize), "
+                        + "\(LocalDate(start, in: zone)) \(LocalTime(start, in: zone)), \(reservation.status.rawValue)")
+            }
+            for tool in tools {
+                print("  tool \(tool.tool) (\(tool.status.rawValue), \(tool.durationMilliseconds) ms): \(tool.result)")
+            }
+            if let call {
+                print("  call \(call.callSid): language \(call.language ?? "?"), outcome \(call.outcome ?? "?")")
+            }
+            print("  outbox (waiting for headquarters): \(outbox.joined(separator: ", "))")
+        }
+        print("")
+        print(
+            "Calls: \(summary.calls), ended by the agent after goodbye: \(summary.completedCalls), reservations: \(summary.reservations)"
+        )
+        if let latency = summary.responseLatency {
+            print("Caller wait, end of speech to first agent audio: \(latency)")
+        }
+        if let pacing = summary.pacingError { print("Outbound frame pacing error: \(pacing)") }
+        return summary
+    }
+
+    /// The demo caller's three lines, spoken by espeak-ng, or tone bursts of the same lengths without it.
+    static func callerAudio(print: @Sendable (String) -> Void) throws -> [[UInt8]] {
+        do {
+            return try DemoCloud.callerLines.map { try CallerVoice.speak($0, language: "en") }
+        } catch {
+            print("(\(error); the caller speaks in tones instead)")
+            return DemoCloud.callerLines.map { line in
+                let words = line.split(separator: " ").count
+                let tone = (0..<(words * 280 * 8)).map {
+                    MuLaw.encode(Int16(9000 * sin(Double($0) * 2 * .pi * 180 / 8000)))
+                }
+                return tone + [UInt8](repeating: MuLaw.silence, count: 700 * 8)
+            }
+        }
+    }
+
+    static func serve<T: Sendable>(
+        _ router: Router<BasicRequestContext>, logger: Logger, _ body: @escaping @Sendable (URL) async throws -> T
+    ) async throws -> T {
+        let port = PortHandoff()
+        let app = Application(
+            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+            onServerRunning: { port.send($0.localAddress!.port!) }, logger: logger)
+        return try await runWhileServing(app, port: port, logger: logger, body)
+    }
+
+    static func serveAgent<T: Sendable>(
+        _ app: EdgeAgentApp, router: Router<BasicWebSocketRequestContext>,
+        _ body: @escaping @Sendable (URL) async throws -> T
+    ) async throws -> T {
+        let port = PortHandoff()
+        let server = app.makeApplication(router: router) { port.send($0.localAddress!.port!) }
+        return try await runWhileServing(server, port: port, logger: app.logger, body)
+    }
+
+    /// Runs `server` in a service group, `body` against it, then stops the server gracefully.
+    static func runWhileServing<T: Sendable>(
+        _ server: some Service, port: PortHandoff, logger: Logger, _ body: @escaping @Sendable (URL) async throws -> T
+    ) async throws -> T {
+        let group = ServiceGroup(
+            services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+        return try await withThrowingTaskGroup(of: T?.self) { tasks in
+            tasks.addTask {
+                try await group.run()
+                return nil
+            }
+            let result: T
+            do {
+                result = try await body(URL(string: "http://127.0.0.1:\(await port.receive())")!)
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+            return result
+        }
+    }
+}
+
+/// Hands a listening port from the server's start callback to whoever waits for it.
+final class PortHandoff: Sendable {
+    private let state = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
+
+    func send(_ port: Int) {
+        let waiters = state.withLock { state in
+            state.port = port
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume(returning: port) }
+    }
+
+    func receive() async -> Int {
+        await withCheckedContinuation { continuation in
+            let port = state.withLock { state -> Int? in
+                if state.port == nil { state.waiters.append(continuation) }
+                return state.port
+            }
+            if let port { continuation.resume(returning: port) }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import EdgeAgent
+import Foundation
+import Logging
+
+/// `edge-agent demo`: a whole call against an in-process agent, with no accounts and no network.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Place a simulated call against an agent started in this process, and show what was said and stored.",
+        discussion: """
+            The agent runs on a free loopback port with a temporary data folder; the LLM, speech-to-text and \
+            ElevenLabs are local stand-ins speaking their real wire formats; the caller's voice is espeak-ng. \
+            With --calls N, N callers call at once and the latency and pacing figures are printed.
+            """
+    )
+
+    @Option(name: .long, help: "How many simulated callers call at once.")
+    var calls = 1
+
+    func validate() throws {
+        guard (1...500).contains(calls) else { throw ValidationError("--calls must be from 1 to 500") }
+    }
+
+    func run() async throws {
+        var logger = Logger(label: "demo")
+        logger.logLevel = .warning
+        let summary: DemoRunner.Summary
+        do {
+            summary = try await DemoRunner(logger: logger).run(calls: calls) { line in print(line) }
+        } catch {
+            throw fail("the demo failed: \(error)", code: 1)
+        }
+        if summary.completedCalls < summary.calls || summary.reservations < summary.calls {
+            throw fail("not every demo call completed its booking", code: 1)
+        }
+    }
+}
