@@ -18,6 +18,8 @@ struct CallTestRig {
     let llm: OpenAIChatDouble
     let transcription: TranscriptionDouble
     let tts: ElevenLabsDouble
+    /// When set, speech goes to the Deepgram double instead of the transcription endpoint.
+    var deepgram: DeepgramDouble? = nil
 
     /// Tomorrow in the restaurant's zone, as the model would name it.
     static var tomorrow: String {
@@ -26,6 +28,16 @@ struct CallTestRig {
 
     /// Runs `body` with the agent up and a simulator pointed at it.
     func run(_ body: @Sendable (EdgeAgentApp, CallSimulator) async throws -> Void) async throws {
+        if let deepgram {
+            try await deepgram.serve { url in try await run(deepgramURL: url, body) }
+        } else {
+            try await run(deepgramURL: nil, body)
+        }
+    }
+
+    private func run(deepgramURL: URL?, _ body: @Sendable (EdgeAgentApp, CallSimulator) async throws -> Void)
+        async throws
+    {
         let doubles = Router()
         llm.register(on: doubles)
         transcription.register(on: doubles)
@@ -41,6 +53,10 @@ struct CallTestRig {
             configuration.textToSpeech.voiceEnglish = "voice-en"
             configuration.textToSpeech.voiceSpanish = "voice-es"
             configuration.restaurant.name = "Trattoria Roma"
+            if let deepgramURL {
+                configuration.speechToText.deepgramBaseURL = deepgramURL
+                configuration.speechToText.deepgramAPIKey = Secret(DeepgramDouble.apiKey)
+            }
             let allDay = ReservationPolicy.Period("12:00-23:00")!
             configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
             let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: Logger(label: "agent"))

@@ -109,7 +109,7 @@ struct EndToEndCallTests {
         }
     }
 
-    @Test("a Spanish caller is answered in Spanish, and a caller who talks over the agent cuts it off")
+    @Test("a Spanish caller (heard through Deepgram) is answered in Spanish, and talking over the agent cuts it off")
     func spanishAndBargeIn() async throws {
         let tomorrow = CallTestRig.tomorrow
         let llm = OpenAIChatDouble([
@@ -120,11 +120,12 @@ struct EndToEndCallTests {
                 "create_reservation", #"{"name":"Carmen García","party_size":4,"date":"\#(tomorrow)","time":"20:00"}"#),
             ScriptedLLM.text("Listo, Carmen. Hasta mañana."),
         ])
-        let transcription = TranscriptionDouble([
-            "Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "A nombre de Carmen García.",
+        let deepgram = DeepgramDouble([
+            ("Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "es"),
+            ("A nombre de Carmen García.", "es"),
         ])
         let tts = ElevenLabsDouble()
-        let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
+        let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: tts, deepgram: deepgram)
         try await rig.run { app, simulator in
             let report = try await simulator.call(
                 callSid: "CA0000000000000000000000000000e2e2", from: "+34600111222", to: "+15557654321",

@@ -114,9 +114,14 @@ public struct EdgeAgentApp: Sendable {
         let model = OpenAIChatClient(
             http: http, baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, logger: logger)
         let speech = configuration.speechToText
-        let recognizer = OpenAITranscriptionClient(
-            http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
-            model: speech.transcriptionModel, logger: logger)
+        let recognizer: any SpeechRecognizer =
+            if let key = speech.deepgramAPIKey {
+                DeepgramRecognizer(baseURL: speech.deepgramBaseURL, apiKey: key, logger: logger)
+            } else {
+                OpenAITranscriptionClient(
+                    http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
+                    model: speech.transcriptionModel, logger: logger)
+            }
         let tts = configuration.textToSpeech
         var voices: [String: String] = [:]
         voices["en"] = tts.voiceEnglish
