@@ -1,4 +1,5 @@
 public import Foundation
+public import Sync
 public import Logging
 
 /// One agent turn: sends the conversation to the model, speaks its text piece by piece as it
@@ -54,8 +55,11 @@ public struct ConversationEngine: Sendable {
 
     /// Answers the conversation in `messages` (system prompt first); returns the reply and the
     /// messages to append to the history (assistant text, tool calls and tool results).
+    ///
+    /// - Parameter record: stores each tool execution row (a live call queues it off the hot path).
     public func respond(
         to messages: [ChatMessage], context: ToolContext, turnID: String,
+        record: @escaping @Sendable (ToolExecution) async -> Void,
         speak: @escaping @Sendable (String) async -> Void
     ) async throws -> (reply: Reply, newMessages: [ChatMessage]) {
         var reply = Reply()
@@ -101,7 +105,8 @@ public struct ConversationEngine: Sendable {
                     added.append(.tool(callID: call.id, result: #"{"status":"ending"}"#))
                     continue
                 }
-                let result = await runWithFiller(call, context: context, turnID: turnID, speak: speak)
+                let (result, execution) = await runWithFiller(call, context: context, turnID: turnID, speak: speak)
+                await record(execution)
                 let failed = JSONValue.parse(result)?["error"] != nil
                 reply.tools.append((call.name, !failed))
                 added.append(.tool(callID: call.id, result: result))
@@ -115,10 +120,10 @@ public struct ConversationEngine: Sendable {
     /// Runs a tool; if it takes longer than ``fillerAfter``, the caller hears the filler line meanwhile.
     private func runWithFiller(
         _ call: ToolCall, context: ToolContext, turnID: String, speak: @escaping @Sendable (String) async -> Void
-    ) async -> String {
+    ) async -> (String, ToolExecution) {
         let tools = self.tools
         let running = Task {
-            await tools.run(name: call.name, arguments: call.arguments, context: context, turnID: turnID)
+            await tools.perform(name: call.name, arguments: call.arguments, context: context, turnID: turnID)
         }
         let filler = phrases.text(.filler, language: context.language)
         let fillerAfter = self.fillerAfter

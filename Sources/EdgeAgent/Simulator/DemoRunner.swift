@@ -1,5 +1,6 @@
 import AudioIO
 import Foundation
+import GRDB
 import Hummingbird
 import HummingbirdWebSocket
 import LocalStore
@@ -18,6 +19,12 @@ public struct DemoRunner: Sendable {
         public var reservations = 0
         public var responseLatency: Percentiles?
         public var pacingError: Percentiles?
+        /// Per agent turn: from the final transcript to the first outbound frame (what the agent adds).
+        public var agentLatency: Percentiles?
+        /// Per call: the latest any outbound frame left after its deadline, at the agent's pacer.
+        public var worstFrameLateness: Percentiles?
+        /// CPU time of this whole process (agent, simulated callers and stand-ins) over wall time, per core.
+        public var cpuShare: Double?
         public var timeouts = 0
     }
 
@@ -37,6 +44,8 @@ public struct DemoRunner: Sendable {
         }
         let zone = TimeZone(identifier: "America/New_York")!
         let tomorrow = LocalDate(Date(), in: zone).adding(days: 1).description
+        let startedCPU = Self.cpuSeconds()
+        let startedWall = ContinuousClock.now
         let cloudRouter = Router()
         DemoCloud(lineDurations: durations, tomorrow: tomorrow).register(on: cloudRouter)
 
@@ -63,7 +72,14 @@ public struct DemoRunner: Sendable {
             quietLogger.logLevel = .warning
             let agentLogger = quietLogger
             let publicURL = configuration.publicURL
-            let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: agentLogger)
+            let http = UpstreamHTTP.makeClient()
+            let app: EdgeAgentApp
+            do {
+                app = try await EdgeAgentApp.prepare(configuration: configuration, logger: agentLogger, http: http)
+            } catch {
+                try? await http.shutdown()
+                throw error
+            }
             let router = app.makeRouter()
             let summary: Summary
             do {
@@ -92,7 +108,9 @@ public struct DemoRunner: Sendable {
                         if case .ended(let id) = event { ended.insert(id) }
                         if ended.count >= reports.count { break }
                     }
-                    return try await summarise(reports, app: app, print: print)
+                    let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+                    let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
+                    return try await summarise(reports, app: app, cpuShare: cpu, print: print)
                 }
             } catch {
                 await app.shutdown()
@@ -103,10 +121,42 @@ public struct DemoRunner: Sendable {
         }
     }
 
-    private func summarise(_ reports: [CallReport], app: EdgeAgentApp, print: @Sendable (String) -> Void) async throws
-        -> Summary
-    {
+    private func summarise(
+        _ reports: [CallReport], app: EdgeAgentApp, cpuShare: Double, print: @Sendable (String) -> Void
+    ) async throws -> Summary {
         var summary = Summary()
+        summary.cpuShare = cpuShare
+        let (agentLatencies, lateness) = try await app.database.read { db in
+            (
+                try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT first_frame_at - transcript_final_at FROM conversation_turns
+                        WHERE speaker = 'agent' AND first_frame_at IS NOT NULL AND transcript_final_at IS NOT NULL
+                        """),
+                try Double.fetchAll(db, sql: "SELECT value FROM call_metrics WHERE name = 'worst_frame_lateness_ms'")
+            )
+        }
+        summary.agentLatency = Percentiles(agentLatencies.map { .milliseconds($0) })
+        let stages = try await app.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT first_token_at - transcript_final_at AS token, first_audio_at - first_token_at AS audio,
+                        first_frame_at - first_audio_at AS frame FROM conversation_turns
+                    WHERE speaker = 'agent' AND first_frame_at IS NOT NULL AND transcript_final_at IS NOT NULL
+                    """
+            ).map { row in (row["token"] as Int64? ?? 0, row["audio"] as Int64? ?? 0, row["frame"] as Int64? ?? 0) }
+        }
+        if let token = Percentiles(stages.map { .milliseconds($0.0) }),
+            let audio = Percentiles(stages.map { .milliseconds($0.1) }),
+            let frame = Percentiles(stages.map { .milliseconds($0.2) })
+        {
+            print("  of which: transcript to last model token \(token)")
+            print("            model to first audio \(audio)")
+            print("            first audio to first frame \(frame)")
+        }
+        summary.worstFrameLateness = Percentiles(lateness.map { .microseconds(Int64($0 * 1000)) })
         summary.calls = reports.count
         summary.completedCalls = reports.filter(\.agentHungUp).count
         summary.timeouts = reports.reduce(0) { $0 + $1.timeouts }
@@ -161,8 +211,21 @@ public struct DemoRunner: Sendable {
         if let latency = summary.responseLatency {
             print("Caller wait, end of speech to first agent audio: \(latency)")
         }
-        if let pacing = summary.pacingError { print("Outbound frame pacing error: \(pacing)") }
+        if let agent = summary.agentLatency { print("Agent's own time, final transcript to first frame: \(agent)") }
+        if let pacing = summary.pacingError { print("Outbound frame pacing error seen by the callers: \(pacing)") }
+        if let lateness = summary.worstFrameLateness { print("Worst frame lateness per call at the agent's pacer: \(lateness)") }
+        if let cpu = summary.cpuShare {
+            print(String(format: "CPU of this process (agent, callers and stand-ins): %.0f%% of the machine", cpu * 100))
+        }
         return summary
+    }
+
+    /// User plus system CPU seconds of this process so far.
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(Int32(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1_000_000
     }
 
     /// The demo caller's three lines, spoken by espeak-ng, or tone bursts of the same lengths without it.

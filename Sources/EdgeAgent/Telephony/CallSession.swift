@@ -68,6 +68,9 @@ public actor CallSession {
     private var lateFrames = 0
     /// Frames sent since the last `clear`: with none, Twilio holds nothing to clear.
     private var framesSinceClear = 0
+    private let records: AsyncStream<CallRecord>.Continuation
+    private let recordStream: AsyncStream<CallRecord>
+    private var recordWriter: Task<Void, Never>?
     private var dtmfDigits = ""
     private var dtmfTask: Task<Void, Never>?
 
@@ -92,10 +95,26 @@ public actor CallSession {
         logger[metadataKey: "call.sid"] = .string(call.callSid)
         self.logger = logger
         self.language = "en"
+        (recordStream, records) = AsyncStream.makeStream(of: CallRecord.self)
     }
 
     /// Starts the outbound pacer and greets the caller (by name when they are known).
     public func begin() async {
+        let calls = services.calls
+        let logger = self.logger
+        let rows = recordStream
+        recordWriter = Task {
+            for await record in rows {
+                do {
+                    switch record {
+                    case .turn(let turn): try await calls.append(turn)
+                    case .toolExecution(let execution): try await calls.record(execution)
+                    }
+                } catch {
+                    logger.error("call record not stored", metadata: ["error": "\(error)"])
+                }
+            }
+        }
         let send = self.send
         pacer = OutboundPacer(clock: ContinuousClock()) { [weak self] item, lateness in
             switch item {
@@ -295,7 +314,8 @@ public actor CallSession {
             callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
         do {
             let (reply, added) = try await services.engine.respond(
-                to: [.system(systemPrompt())] + history, context: context, turnID: turnID
+                to: [.system(systemPrompt())] + history, context: context, turnID: turnID,
+                record: { [weak self] execution in await self?.queue(.toolExecution(execution)) }
             ) { [weak self] piece in await self?.speak(piece, turnID: turnID) }
             try Task.checkCancellation()
             history += added
@@ -404,12 +424,20 @@ public actor CallSession {
         await persist(turn)
     }
 
+    /// Queues a turn row for the call's writer, so no database commit sits between the caller and
+    /// the answer; ``end(reason:)`` waits until every queued row is stored.
     private func persist(_ turn: ConversationTurn) async {
-        do {
-            try await services.calls.append(turn)
-        } catch {
-            logger.error("turn not recorded", metadata: ["error": "\(error)"])
-        }
+        records.yield(.turn(turn))
+    }
+
+    private func queue(_ record: CallRecord) {
+        records.yield(record)
+    }
+
+    /// A row the call's writer stores in order.
+    enum CallRecord: Sendable {
+        case turn(ConversationTurn)
+        case toolExecution(ToolExecution)
     }
 
     private func systemPrompt() -> String {
@@ -456,6 +484,8 @@ public actor CallSession {
         await pacer?.finish()
         pacerTask?.cancel()
         logger.info("call ended", metadata: ["call.end_reason": .string(reason)])
+        records.finish()
+        await recordWriter?.value
         do {
             try await services.calls.recordConversation(callID: call.id, language: language, outcome: outcome)
             try await services.customers.rememberAfterCall(phone: call.fromNumber, language: language)

@@ -1,7 +1,7 @@
 import Foundation
 public import LocalStore
 public import Logging
-import Sync
+public import Sync
 
 /// Runs the model's tool calls: parses and validates the arguments against the tool's schema, runs
 /// the tool, turns every refusal or failure into `{"error": "..."}` for the model (never a crash or
@@ -34,6 +34,20 @@ public struct ToolRunner: Sendable {
 
     /// Runs one call and returns the result text for the `tool` message.
     public func run(name: String, arguments: String, context: ToolContext, turnID: String? = nil) async -> String {
+        let (text, execution) = await perform(name: name, arguments: arguments, context: context, turnID: turnID)
+        do {
+            try await calls.record(execution)
+        } catch {
+            logger.error("tool execution not recorded", metadata: ["tool.name": .string(name), "error": "\(error)"])
+        }
+        return text
+    }
+
+    /// Runs one call like ``run(name:arguments:context:turnID:)`` but leaves storing its execution row
+    /// to the caller, so a live call can write it off the path between the caller and the answer.
+    public func perform(name: String, arguments: String, context: ToolContext, turnID: String? = nil) async
+        -> (result: String, execution: ToolExecution)
+    {
         let started = Date()
         let clock = ContinuousClock()
         let start = clock.now
@@ -61,22 +75,17 @@ public struct ToolRunner: Sendable {
         let milliseconds = Int(
             elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000)
         let text = result.jsonText
-        do {
-            try await calls.record(
-                ToolExecution(
-                    id: UUID().uuidString.lowercased(), callID: context.callID, turnID: turnID, tool: name,
-                    arguments: arguments, result: text, status: succeeded ? .ok : .error,
-                    startedAt: started.unixMilliseconds, durationMilliseconds: milliseconds))
-        } catch {
-            logger.error("tool execution not recorded", metadata: ["tool.name": .string(name), "error": "\(error)"])
-        }
+        let execution = ToolExecution(
+            id: UUID().uuidString.lowercased(), callID: context.callID, turnID: turnID, tool: name,
+            arguments: arguments, result: text, status: succeeded ? .ok : .error, startedAt: started.unixMilliseconds,
+            durationMilliseconds: milliseconds)
         logger.info(
             "tool ran",
             metadata: [
                 "tool.name": .string(name), "tool.status": .string(succeeded ? "ok" : "error"),
                 "tool.duration_ms": .stringConvertible(milliseconds), "call.id": .string(context.callID),
             ])
-        return text
+        return (text, execution)
     }
 
     private func execute(name: String, arguments: String, context: ToolContext) async throws -> JSONValue {
