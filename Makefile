@@ -1,13 +1,25 @@
 # The two commands of the README, plus the pieces they are made of.
-#   make run    install what is missing, build, and run the agent on embedded defaults
+#   make demo   install what is missing, build, and place a whole simulated call (no accounts, no network)
 #   make test   install what is missing, build, and run every test
+#   make run    install what is missing, build, and run the agent on embedded defaults
 SWIFT ?= swift
 
-.PHONY: run test deps test-deps build build-tests lint format release
+.PHONY: demo run test deps test-deps build build-tests lint format release bench
+
+demo: deps
+	$(SWIFT) build --product edge-agent
+	$(SWIFT) run --skip-build edge-agent demo
 
 run: deps
 	$(SWIFT) build --product edge-agent
 	$(SWIFT) run --skip-build edge-agent serve
+
+# Release build, then 1, 20 and 50 simulated calls at once (see the README's benchmark section).
+bench: deps
+	$(SWIFT) build -c release --product edge-agent
+	$(SWIFT) run -c release --skip-build edge-agent demo --calls 1
+	$(SWIFT) run -c release --skip-build edge-agent demo --calls 20
+	$(SWIFT) run -c release --skip-build edge-agent demo --calls 50
 
 test: test-deps build-tests
 	$(SWIFT) test --skip-build
