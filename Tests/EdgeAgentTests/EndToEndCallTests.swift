@@ -160,6 +160,87 @@ struct EndToEndCallTests {
         }
     }
 
+    @Test("a returning caller changes and then cancels their booking by voice")
+    func changeAndCancel() async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool("update_reservation", #"{"time":"20:00"}"#),
+            ScriptedLLM.text("Done, your table is now at eight."),
+            ScriptedLLM.tool("cancel_reservation", #"{"date":"\#(tomorrow)"}"#),
+            ScriptedLLM.text("It's cancelled. We hope to see you another time."),
+        ])
+        let transcription = TranscriptionDouble(["Can you move my booking to eight?", "Actually, please cancel it."])
+        let rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let book = ReservationBook(database: app.database, policy: app.configuration.reservations)
+            let booked = try await book.create(
+                .init(
+                    name: "Ada Lovelace", phone: CallTestRig.caller, partySize: 2, date: LocalDate(tomorrow)!,
+                    time: LocalTime("19:00")!, source: .staff), actor: "test")
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000c4a1", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("en-interrupt")), .waitForAgent(timeout: .seconds(8)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            // The returning caller was greeted by name.
+            let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+            #expect(turns.first?.text.hasPrefix("Hi Ada Lovelace, welcome back") == true)
+            let final = try #require(try await book.reservation(id: booked.id))
+            #expect(final.status == .cancelled)
+            #expect(
+                LocalTime(Date(unixMilliseconds: final.startsAt), in: app.configuration.reservations.timeZone)
+                    .description == "20:00")
+            #expect(final.version == 3)
+            let versions = try await app.database.read { db in
+                try Int64.fetchAll(
+                    db, sql: "SELECT version FROM outbox WHERE row_id = ? ORDER BY id", arguments: [booked.id])
+            }
+            #expect(versions == [1, 2, 3])
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.outcome == "reservation_changed" || call.outcome == "reservation_cancelled")
+        }
+    }
+
+    @Test("a caller who switches from English to Spanish is answered in Spanish from then on")
+    func languageSwitch() async throws {
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text("Of course, for what time?"), ScriptedLLM.text("Muy bien, Carmen. ¿Para qué hora?"),
+        ])
+        let transcription = TranscriptionDouble([
+            "Hi, I'd like a table for four people tomorrow at seven thirty.", "A nombre de Carmen García.",
+        ])
+        let tts = ElevenLabsDouble()
+        let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000b11e", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)), .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            let requests = tts.requests.withLockedValue { $0 }
+            // Greeting and first answer in English; the Spanish answer is two sentences, two pieces.
+            #expect(requests.map(\.voice) == ["voice-en", "voice-en", "voice-es", "voice-es"])
+            #expect(requests.suffix(2).map(\.text) == ["Muy bien, Carmen.", "¿Para qué hora?"])
+            #expect(requests.suffix(2).allSatisfy { $0.language == "es" })
+            let prompts = llm.requests.withLockedValue { $0 }.compactMap { request -> String? in
+                guard case .array(let messages) = request["messages"] else { return nil }
+                return messages.first?["content"]?.stringValue
+            }
+            #expect(prompts.count == 2)
+            #expect(prompts[0].hasPrefix("You are the friendly phone host"))
+            #expect(prompts[1].hasPrefix("Eres el anfitrión"))
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.language == "es")
+        }
+    }
+
     @Test("keypad digits reach the model as the caller's turn")
     func keypadDigits() async throws {
         let llm = OpenAIChatDouble([ScriptedLLM.text("Thanks, a table for four then. What time?")])

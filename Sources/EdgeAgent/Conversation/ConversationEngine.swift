@@ -1,6 +1,6 @@
 public import Foundation
-public import Sync
 public import Logging
+public import Sync
 
 /// One agent turn: sends the conversation to the model, speaks its text piece by piece as it
 /// streams, runs the tools it calls (with a filler line when a tool is slow), and goes around again

@@ -213,9 +213,12 @@ public struct DemoRunner: Sendable {
         }
         if let agent = summary.agentLatency { print("Agent's own time, final transcript to first frame: \(agent)") }
         if let pacing = summary.pacingError { print("Outbound frame pacing error seen by the callers: \(pacing)") }
-        if let lateness = summary.worstFrameLateness { print("Worst frame lateness per call at the agent's pacer: \(lateness)") }
+        if let lateness = summary.worstFrameLateness {
+            print("Worst frame lateness per call at the agent's pacer: \(lateness)")
+        }
         if let cpu = summary.cpuShare {
-            print(String(format: "CPU of this process (agent, callers and stand-ins): %.0f%% of the machine", cpu * 100))
+            print(
+                String(format: "CPU of this process (agent, callers and stand-ins): %.0f%% of the machine", cpu * 100))
         }
         return summary
     }

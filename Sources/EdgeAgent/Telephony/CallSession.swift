@@ -315,8 +315,8 @@ public actor CallSession {
         do {
             let (reply, added) = try await services.engine.respond(
                 to: [.system(systemPrompt())] + history, context: context, turnID: turnID,
-                record: { [weak self] execution in await self?.queue(.toolExecution(execution)) }
-            ) { [weak self] piece in await self?.speak(piece, turnID: turnID) }
+                record: { [weak self] execution in await self?.queue(.toolExecution(execution)) },
+                speak: { [weak self] piece in await self?.speak(piece, turnID: turnID) })
             try Task.checkCancellation()
             history += added
             outcomes += reply.tools.filter(\.succeeded).map(\.name)
