@@ -241,6 +241,39 @@ struct EndToEndCallTests {
         }
     }
 
+    @Test("a menu question about allergens is answered from the menu in the store")
+    func allergens() async throws {
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool("get_menu", #"{"category":"mains"}"#),
+            ScriptedLLM.text("The grilled salmon contains fish; the risotto contains milk and celery."),
+        ])
+        let rig = CallTestRig(
+            llm: llm, transcription: TranscriptionDouble(["Which of your mains have allergens?"]),
+            tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000a11e", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-name")),
+                    .waitForAgent(timeout: .seconds(8)), .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            let second = try #require(llm.requests.withLockedValue { $0 }.dropFirst().first)
+            guard case .array(let messages) = second["messages"], let result = messages.last?["content"]?.stringValue,
+                let menu = JSONValue.parse(result), case .array(let items) = menu["items"]
+            else {
+                Issue.record("the model did not get the menu")
+                return
+            }
+            let salmon = try #require(items.first { $0["name"] == "Grilled salmon" })
+            #expect(salmon["allergens"] == ["fish"])
+            #expect(items.allSatisfy { $0["category"] == "mains" })
+            let execution = try #require(try await app.database.read { db in try ToolExecution.fetchOne(db) })
+            #expect(execution.tool == "get_menu")
+            #expect(execution.status == .ok)
+        }
+    }
+
     @Test("keypad digits reach the model as the caller's turn")
     func keypadDigits() async throws {
         let llm = OpenAIChatDouble([ScriptedLLM.text("Thanks, a table for four then. What time?")])

@@ -1,0 +1,56 @@
+import Foundation
+import LocalStore
+import NIOConcurrencyHelpers
+import Sync
+import Testing
+
+@testable import EdgeAgent
+
+/// A tool that takes its time, to see the filler line.
+struct SlowTool: AgentTool {
+    let delay: Duration
+    let name = "slow_lookup"
+    let description = "Looks something up slowly."
+    let parameters = JSONSchema.object(properties: [:], required: [])
+
+    func run(_ arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        try await Task.sleep(for: delay)
+        return ["found": true]
+    }
+}
+
+@Suite("Conversation engine")
+struct ConversationEngineTests {
+    @Test("a slow tool makes the caller hear the filler line, and every piece is spoken as it streams")
+    func filler() async throws {
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool("slow_lookup", "{}"), ScriptedLLM.text("Found it. It is ready. Anything else?"),
+        ])
+        let bench = try await ToolBench()
+        try await withLoopbackServer(llm.router) { url in
+            let engine = ConversationEngine(
+                model: OpenAIChatClient(
+                    http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
+                    model: "m", logger: LogCapture().logger),
+                tools: ToolRunner(
+                    tools: [SlowTool(delay: .milliseconds(300))], calls: CallLog(database: bench.app.database),
+                    logger: LogCapture().logger),
+                phrases: bench.app.phrases, logger: LogCapture().logger, fillerAfter: .milliseconds(50))
+            let spoken = NIOLockedValueBox<[String]>([])
+            let recorded = NIOLockedValueBox<[String]>([])
+            let (reply, added) = try await engine.respond(
+                to: [.system("s"), .user("Is it ready?")], context: bench.context, turnID: "t1",
+                record: { execution in recorded.withLockedValue { $0.append(execution.tool) } },
+                speak: { piece in spoken.withLockedValue { $0.append(piece) } })
+            #expect(
+                spoken.withLockedValue { $0 } == [
+                    // "Found it." alone is too short to send on its own.
+                    "One moment, let me check that for you.", "Found it. It is ready.", "Anything else?",
+                ])
+            #expect(reply.tools.map(\.name) == ["slow_lookup"])
+            #expect(recorded.withLockedValue { $0 } == ["slow_lookup"])
+            #expect(added.map(\.role) == [.assistant, .tool, .assistant])
+            #expect(added[1].content == #"{"found":true}"#)
+        }
+    }
+}
