@@ -53,6 +53,7 @@ struct CallTestRig {
             configuration.textToSpeech.voiceEnglish = "voice-en"
             configuration.textToSpeech.voiceSpanish = "voice-es"
             configuration.restaurant.name = "Trattoria Roma"
+            configuration.mediaStreamStallSeconds = 1.5
             if let deepgramURL {
                 configuration.speechToText.deepgramBaseURL = deepgramURL
                 configuration.speechToText.deepgramAPIKey = Secret(DeepgramDouble.apiKey)

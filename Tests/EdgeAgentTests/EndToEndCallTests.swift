@@ -363,6 +363,21 @@ struct EndToEndCallTests {
         }
     }
 
+    @Test("a Media Stream that goes silent is dropped and the call closed cleanly")
+    func stalledStream() async throws {
+        let rig = CallTestRig(
+            llm: OpenAIChatDouble([]), transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000f20e", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([.waitForAgent(timeout: .seconds(5)), .freeze(.seconds(4)), .hangUp]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.agentHungUp)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.outcome == "no_conversation")
+        }
+    }
+
     @Test("a stream with a forged token is refused and touches no call")
     func forgedStream() async throws {
         let rig = CallTestRig(

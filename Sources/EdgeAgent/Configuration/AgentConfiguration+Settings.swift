@@ -111,6 +111,8 @@ extension AgentConfiguration {
                 among: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
             .choice("log.format", "EDGE_LOG_FORMAT", \.logging.format, among: ["json", "text"]),
             .seconds("shutdown.grace_seconds", "EDGE_SHUTDOWN_GRACE_SECONDS", \.shutdownGraceSeconds, in: 0...600),
+            .seconds(
+                "media.stall_timeout_seconds", "EDGE_MEDIA_STALL_SECONDS", \.mediaStreamStallSeconds, in: 0.5...300),
             Setting(
                 key: "disk.minimum_free_mb", environment: "EDGE_MINIMUM_FREE_DISK_MB", isSecret: false,
                 apply: { configuration, raw throws(Setting.SettingError) in

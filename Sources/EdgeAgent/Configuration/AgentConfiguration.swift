@@ -85,6 +85,8 @@ public struct AgentConfiguration: Sendable {
     /// A JSON seed menu to load on first start instead of the embedded one.
     public var menuSeedFile: String?
     public var logging = Logging()
+    /// How long a Media Stream may send nothing before the call is considered gone (Twilio sends every 20 ms).
+    public var mediaStreamStallSeconds = 10.0
     /// How long a graceful stop waits for in-flight requests and calls before cancelling them.
     public var shutdownGraceSeconds = 30.0
     /// Free space under the data folder below which `/readyz` reports the disk degraded.

@@ -81,7 +81,9 @@ public struct EdgeAgentApp: Sendable {
             configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens
         )
         .register(on: router)
-        let handler = MediaStreamHandler(services: makeCallServices())
+        let handler = MediaStreamHandler(
+            services: makeCallServices(),
+            stallTimeout: .milliseconds(Int64(configuration.mediaStreamStallSeconds * 1000)))
         router.ws("/twilio/media") { _, context in
             context.logger.debug("Media Stream connecting")
             return .upgrade([:])

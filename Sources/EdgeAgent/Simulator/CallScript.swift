@@ -10,6 +10,8 @@ public struct CallScript: Sendable {
         case pause(Duration)
         /// Waits, listening, until the agent has spoken and finished (or `timeout` passes).
         case waitForAgent(timeout: Duration)
+        /// Sends nothing at all for a while, as a frozen connection would.
+        case freeze(Duration)
         /// Hangs up.
         case hangUp
     }

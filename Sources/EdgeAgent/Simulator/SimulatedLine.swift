@@ -175,6 +175,9 @@ final class SimulatedLine: Sendable {
                     }
                 }
                 state.withLock { $0.agentFramesSinceStep = 0 }
+            case .freeze(let duration):
+                try await clock.sleep(for: duration)
+                next = clock.now
             case .hangUp:
                 state.withLock { $0.callerHungUp = true }
                 try? await outbound.write(
