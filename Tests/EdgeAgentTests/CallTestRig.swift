@@ -60,16 +60,18 @@ struct CallTestRig {
             }
             let allDay = ReservationPolicy.Period("12:00-23:00")!
             configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
-            let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: Logger(label: "agent"))
-            let port = Handoff<Int>()
-            let server = app.makeApplication(router: app.makeRouter()) { port.send($0.localAddress!.port!) }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await server.runService(gracefulShutdownSignals: []) }
-                let simulator = CallSimulator(
-                    agentURL: URL(string: "http://127.0.0.1:\(await port.receive())")!,
-                    publicURL: configuration.publicURL, authToken: Self.authToken, logger: Logger(label: "simulator"))
-                try await body(app, simulator)
-                group.cancelAll()
+            let logs = LogCapture()
+            let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
+            let publicURL = configuration.publicURL
+            do {
+                try await DemoRunner.serveAgent(app, router: app.makeRouter()) { agentURL in
+                    let simulator = CallSimulator(
+                        agentURL: agentURL, publicURL: publicURL, authToken: Self.authToken, logger: logs.logger)
+                    try await body(app, simulator)
+                }
+            } catch {
+                await app.shutdown()
+                throw error
             }
             await app.shutdown()
         }

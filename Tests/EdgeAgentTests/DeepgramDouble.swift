@@ -82,9 +82,9 @@ final class DeepgramDouble: Sendable {
         let app = Application(
             router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
-            onServerRunning: { port.send($0.localAddress!.port!) }, logger: Logger(label: "deepgram"))
+            onServerRunning: { port.send($0.localAddress!.port!) }, logger: LogCapture().logger)
         let group = ServiceGroup(
-            services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: Logger(label: "deepgram"))
+            services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: LogCapture().logger)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
                 try await group.run()
@@ -92,6 +92,7 @@ final class DeepgramDouble: Sendable {
             }
             let result = try await body(URL(string: "ws://127.0.0.1:\(await port.receive())")!)
             await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
             return result
         }
     }

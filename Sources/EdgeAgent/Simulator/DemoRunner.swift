@@ -248,7 +248,7 @@ public struct DemoRunner: Sendable {
     }
 
     static func serve<T: Sendable>(
-        _ router: Router<BasicRequestContext>, logger: Logger, _ body: @escaping @Sendable (URL) async throws -> T
+        _ router: Router<BasicRequestContext>, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
         let port = PortHandoff()
         let app = Application(
@@ -258,8 +258,7 @@ public struct DemoRunner: Sendable {
     }
 
     static func serveAgent<T: Sendable>(
-        _ app: EdgeAgentApp, router: Router<BasicWebSocketRequestContext>,
-        _ body: @escaping @Sendable (URL) async throws -> T
+        _ app: EdgeAgentApp, router: Router<BasicWebSocketRequestContext>, _ body: (URL) async throws -> T
     ) async throws -> T {
         let port = PortHandoff()
         let server = app.makeApplication(router: router) { port.send($0.localAddress!.port!) }
@@ -268,7 +267,7 @@ public struct DemoRunner: Sendable {
 
     /// Runs `server` in a service group, `body` against it, then stops the server gracefully.
     static func runWhileServing<T: Sendable>(
-        _ server: some Service, port: PortHandoff, logger: Logger, _ body: @escaping @Sendable (URL) async throws -> T
+        _ server: some Service, port: PortHandoff, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
