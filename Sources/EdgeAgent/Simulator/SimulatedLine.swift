@@ -44,7 +44,6 @@ final class SimulatedLine: Sendable {
             ))
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await self.receive(inbound) }
-            group.addTask { try await self.echoMarks(outbound) }
             try await self.perform(outbound)
             group.cancelAll()
         }
@@ -98,23 +97,19 @@ final class SimulatedLine: Sendable {
         }
     }
 
-    /// Echoes each mark once the audio before it has played.
-    private func echoMarks(_ outbound: WebSocketOutboundWriter) async throws {
-        while !Task.isCancelled {
-            try await Task.sleep(for: .milliseconds(5))
-            let now = ContinuousClock.now
-            let due = state.withLock { state -> [String] in
-                let due = state.pendingMarks.filter { $0.due <= now }.map(\.name)
-                state.pendingMarks.removeAll { $0.due <= now }
-                state.report.marksEchoed += due.count
-                return due
-            }
-            for name in due {
-                try? await outbound.write(
-                    .text(
-                        #"{"event":"mark","streamSid":"\#(streamSid)","sequenceNumber":"0","mark":{"name":"\#(name)"}}"#
-                    ))
-            }
+    /// Echoes each mark whose audio has played by now. Called every 20 ms by the sending loop, so
+    /// echoes come within a frame of when Twilio would send them.
+    private func echoDueMarks(_ outbound: WebSocketOutboundWriter) async {
+        let now = ContinuousClock.now
+        let due = state.withLock { state -> [String] in
+            let due = state.pendingMarks.filter { $0.due <= now }.map(\.name)
+            state.pendingMarks.removeAll { $0.due <= now }
+            state.report.marksEchoed += due.count
+            return due
+        }
+        for name in due {
+            try? await outbound.write(
+                .text(#"{"event":"mark","streamSid":"\#(streamSid)","sequenceNumber":"0","mark":{"name":"\#(name)"}}"#))
         }
     }
 
@@ -135,6 +130,7 @@ final class SimulatedLine: Sendable {
             } catch {
                 return false
             }
+            await echoDueMarks(outbound)
             return true
         }
         let silence = [UInt8](repeating: MuLaw.silence, count: TelephoneAudio.samplesPerFrame)

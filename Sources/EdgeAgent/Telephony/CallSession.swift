@@ -124,7 +124,7 @@ public actor CallSession {
             if case .frame = item { await self?.frameSent(lateness: lateness) }
         }
         let pacer = self.pacer!
-        pacerTask = Task { await pacer.run() }
+        pacerTask = Task(priority: .high) { await pacer.run() }
 
         customer = try? await services.customers.customer(phone: call.fromNumber)
         language = customer?.preferredLanguage ?? "en"
