@@ -38,6 +38,9 @@ struct Simulate: AsyncParsableCommand {
     @Option(name: .long, help: "Calls at once.")
     var calls = 1
 
+    @Option(name: .long, help: "Seconds over which the calls' starts are spread.")
+    var spread = 0.0
+
     @Option(name: .long, help: "The caller's number.")
     var from = "+15550100001"
 
@@ -80,7 +83,8 @@ struct Simulate: AsyncParsableCommand {
             reports = try await withThrowingTaskGroup(of: CallReport.self) { group in
                 for index in 0..<calls {
                     group.addTask {
-                        try await simulator.call(
+                        try await Task.sleep(for: .milliseconds(Int(spread * 1000) * index / calls))
+                        return try await simulator.call(
                             callSid: "CA" + String(format: "%016llx%016llx", base, UInt64(index)), from: from, to: to,
                             script: script)
                     }

@@ -64,6 +64,17 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: folder.file("edge-agent-data")))
     }
 
+    @Test("demo places a whole call with no accounts and no network, and shows what was stored")
+    func demo() throws {
+        let folder = TemporaryFolder()
+        let outcome = try run(["demo"], in: folder)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("Caller: Hi, I'd like a table for four tomorrow at seven thirty."))
+        #expect(outcome.standardOutput.contains("reservation "))
+        #expect(outcome.standardOutput.contains("Ada Lovelace, party of 4"))
+        #expect(outcome.standardOutput.contains("Calls: 1, ended by the agent after goodbye: 1, reservations: 1"))
+    }
+
     @Test("a damaged database exits 1 with one line and is not touched")
     func damagedDatabase() throws {
         let folder = TemporaryFolder()

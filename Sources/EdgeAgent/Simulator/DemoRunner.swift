@@ -1,5 +1,5 @@
 import AudioIO
-import Foundation
+public import Foundation
 import GRDB
 import Hummingbird
 import HummingbirdWebSocket
@@ -34,8 +34,15 @@ public struct DemoRunner: Sendable {
         self.logger = logger
     }
 
-    /// Runs `calls` simulated calls at once; `print` receives the report, line by line.
-    public func run(calls: Int, print: @escaping @Sendable (String) -> Void) async throws -> Summary {
+    /// Places the calls from somewhere else (another process), given the agent's address, its public
+    /// URL, the webhook token, the caller's lines and the number of calls; returns that caller's report.
+    public typealias ExternalCallers = @Sendable (URL, URL, String, [String], Int) async throws -> String
+
+    /// Runs `calls` simulated calls at once; `print` receives the report, line by line. With
+    /// `externalCallers`, the callers run there (so the figures measured here are the agent's alone).
+    public func run(
+        calls: Int, externalCallers: ExternalCallers? = nil, print: @escaping @Sendable (String) -> Void
+    ) async throws -> Summary {
         let lines = try Self.callerAudio(print: print)
         let durations = lines.map { audio in
             Double(
@@ -92,6 +99,20 @@ public struct DemoRunner: Sendable {
                         .waitForAgent(timeout: .seconds(15)), .pause(.seconds(1)), .hangUp,
                     ])
                     print("Calling the agent at \(agentURL) \(calls == 1 ? "once" : "\(calls) times at once")...")
+                    if let externalCallers {
+                        let report = try await externalCallers(
+                            agentURL, publicURL, authToken, DemoCloud.callerLines, calls)
+                        var ended = Set<String>()
+                        for await event in app.callEvents {
+                            if case .ended(let id) = event { ended.insert(id) }
+                            if ended.count >= calls { break }
+                        }
+                        print("The callers' process reported:")
+                        for line in report.split(separator: "\n") { print("  " + line) }
+                        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+                        let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
+                        return try await summarise([], app: app, cpuShare: cpu, agentOnly: true, print: print)
+                    }
                     let reports = try await withThrowingTaskGroup(of: CallReport.self) { group in
                         for index in 0..<calls {
                             group.addTask {
@@ -110,7 +131,7 @@ public struct DemoRunner: Sendable {
                     }
                     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
                     let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
-                    return try await summarise(reports, app: app, cpuShare: cpu, print: print)
+                    return try await summarise(reports, app: app, cpuShare: cpu, agentOnly: false, print: print)
                 }
             } catch {
                 await app.shutdown()
@@ -122,7 +143,8 @@ public struct DemoRunner: Sendable {
     }
 
     private func summarise(
-        _ reports: [CallReport], app: EdgeAgentApp, cpuShare: Double, print: @Sendable (String) -> Void
+        _ reports: [CallReport], app: EdgeAgentApp, cpuShare: Double, agentOnly: Bool,
+        print: @Sendable (String) -> Void
     ) async throws -> Summary {
         var summary = Summary()
         summary.cpuShare = cpuShare
@@ -159,6 +181,16 @@ public struct DemoRunner: Sendable {
         summary.worstFrameLateness = Percentiles(lateness.map { .microseconds(Int64($0 * 1000)) })
         summary.calls = reports.count
         summary.completedCalls = reports.filter(\.agentHungUp).count
+        if agentOnly {
+            let (calls, hungUp) = try await app.database.read { db in
+                (
+                    try Call.fetchCount(db),
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM calls WHERE outcome = 'reservation_created'") ?? 0
+                )
+            }
+            summary.calls = calls
+            summary.completedCalls = hungUp
+        }
         summary.timeouts = reports.reduce(0) { $0 + $1.timeouts }
         summary.responseLatency = Percentiles(reports.flatMap(\.responseLatencies))
         summary.pacingError = Percentiles(reports.flatMap(\.pacingErrors))
@@ -206,7 +238,7 @@ public struct DemoRunner: Sendable {
         }
         print("")
         print(
-            "Calls: \(summary.calls), ended by the agent after goodbye: \(summary.completedCalls), reservations: \(summary.reservations)"
+            "Calls: \(summary.calls), \(agentOnly ? "ending in a booking" : "ended by the agent after goodbye"): \(summary.completedCalls), reservations: \(summary.reservations)"
         )
         if let latency = summary.responseLatency {
             print("Caller wait, end of speech to first agent audio: \(latency)")
@@ -217,8 +249,8 @@ public struct DemoRunner: Sendable {
             print("Worst frame lateness per call at the agent's pacer: \(lateness)")
         }
         if let cpu = summary.cpuShare {
-            print(
-                String(format: "CPU of this process (agent, callers and stand-ins): %.0f%% of the machine", cpu * 100))
+            let whose = agentOnly ? "agent and stand-ins; the callers ran elsewhere" : "agent, callers and stand-ins"
+            print("CPU of this process (\(whose)): \(String(format: "%.0f", cpu * 100))% of the machine")
         }
         return summary
     }
