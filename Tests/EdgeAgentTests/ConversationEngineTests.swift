@@ -54,3 +54,23 @@ struct ConversationEngineTests {
         }
     }
 }
+
+@Suite("Conversation memory")
+struct ConversationHistoryTests {
+    @Test("the oldest exchanges go first, whole, and a tool result never loses its call")
+    func trimming() {
+        let call = ToolCall(id: "c1", name: "get_menu", arguments: "{}")
+        let messages: [ChatMessage] = [
+            .assistant(String(repeating: "a", count: 100)), .user(String(repeating: "u", count: 100)),
+            ChatMessage(role: .assistant, content: nil, toolCalls: [call]),
+            .tool(callID: "c1", result: String(repeating: "r", count: 100)), .assistant("It's on the menu."),
+            .user("Great, thanks."),
+        ]
+        #expect(ConversationHistory.trimmed(messages, budget: 10_000) == messages)
+        let trimmed = ConversationHistory.trimmed(messages, budget: 150)
+        #expect(trimmed.first?.role != .tool)
+        #expect(!(trimmed.first?.role == .assistant && trimmed.first?.toolCalls != nil))
+        #expect(trimmed.suffix(2) == messages.suffix(2))
+        #expect(ConversationHistory.trimmed(messages, budget: 0).count == 2)
+    }
+}

@@ -378,6 +378,37 @@ struct EndToEndCallTests {
         }
     }
 
+    @Test("a stream sending garbage does not disturb a good call beside it")
+    func garbageBesideGoodCall() async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool(
+                "create_reservation", #"{"name":"Ada Lovelace","party_size":2,"date":"\#(tomorrow)","time":"19:00"}"#),
+            ScriptedLLM.text("Booked. See you tomorrow."),
+        ])
+        let rig = CallTestRig(
+            llm: llm, transcription: TranscriptionDouble(["Book me for two tomorrow at seven, Ada Lovelace."]),
+            tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            var url = URLComponents(url: simulator.agentURL, resolvingAgainstBaseURL: false)!
+            url.scheme = "ws"
+            url.path = "/twilio/media"
+            let garbageURL = url.string!
+            async let garbage = HummingbirdWSClientConnect.sendGarbage(url: garbageURL)
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000900d", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-booking")),
+                    .waitForAgent(timeout: .seconds(8)), .hangUp,
+                ]))
+            let garbageClose = try await garbage
+            await app.waitForEnd(of: report.callID)
+            #expect(report.timeouts == 0)
+            #expect(try await app.database.read { db in try Reservation.fetchCount(db) } == 1)
+            #expect(garbageClose != nil)
+        }
+    }
+
     @Test("a stream with a forged token is refused and touches no call")
     func forgedStream() async throws {
         let rig = CallTestRig(

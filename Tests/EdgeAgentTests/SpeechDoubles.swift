@@ -1,8 +1,10 @@
+import AsyncHTTPClient
 import AudioIO
 import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOConcurrencyHelpers
+import Testing
 
 @testable import EdgeAgent
 
@@ -112,5 +114,62 @@ enum EdgeAgentTestAudio {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Fixtures/speech/\(name).ulaw")
         return Array(try Data(contentsOf: url))
+    }
+}
+
+@Suite("ElevenLabs client")
+struct ElevenLabsClientTests {
+    func client(_ url: URL, key: String = ElevenLabsDouble.apiKey, logs: LogCapture) -> ElevenLabsClient {
+        ElevenLabsClient(
+            http: .shared, baseURL: url, apiKey: Secret(key), voices: ["en": "voice-en", "es": "voice-es"],
+            logger: logs.logger)
+    }
+
+    @Test("audio streams back as raw mu-law, whatever the chunk sizes, in the caller's voice")
+    func synthesize() async throws {
+        let double = ElevenLabsDouble()
+        let router = Router()
+        double.register(on: router)
+        let audio = try await withLoopbackServer(router) { url in
+            var bytes: [UInt8] = []
+            for try await chunk in client(url, logs: LogCapture()).synthesize("Hola a todos", language: "es") {
+                bytes += chunk
+            }
+            return bytes
+        }
+        #expect(audio == ElevenLabsDouble.audio(milliseconds: 300))
+        #expect(double.requests.withLockedValue { $0.map(\.voice) } == ["voice-es"])
+        #expect(double.requests.withLockedValue { $0.map(\.language) } == ["es"])
+    }
+
+    @Test("errors carry ElevenLabs' status and code; the key is never logged")
+    func errors() async throws {
+        let logs = LogCapture()
+        let busy = ElevenLabsDouble(failWith: 429)
+        let router = Router()
+        busy.register(on: router)
+        try await withLoopbackServer(router) { url in
+            await #expect {
+                for try await _ in client(url, logs: logs).synthesize("Hi", language: "en") {}
+            } throws: { error in
+                guard let error = error as? SpeechSynthesisError else { return false }
+                return error.status == 429 && error.providerCode == "system_busy" && error.isRetryable
+            }
+            await #expect {
+                for try await _ in client(url, key: "wrong-key", logs: logs).synthesize("Hi", language: "en") {}
+            } throws: { ($0 as? SpeechSynthesisError)?.providerCode == "invalid_api_key" }
+        }
+        #expect(!logs.all.joined().contains(ElevenLabsDouble.apiKey))
+    }
+
+    @Test("a WAV header, if a provider sends one, is not played as audio")
+    func wavHeaderSkipped() {
+        var skipper = WAVHeaderSkipper()
+        let wav = OpenAITranscriptionClient.wav([0xFF, 0xFF])
+        // The WAV's samples are 16-bit; what matters is that nothing of the header comes through.
+        #expect(skipper.audio(in: Array(wav.prefix(10))) == [])
+        #expect(skipper.audio(in: Array(wav.dropFirst(10))) == Array(wav.dropFirst(44)))
+        var raw = WAVHeaderSkipper()
+        #expect(raw.audio(in: [0xFF, 0x7F, 0x00, 0x01, 0x02]) == [0xFF, 0x7F, 0x00, 0x01, 0x02])
     }
 }

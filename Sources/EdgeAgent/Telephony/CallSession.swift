@@ -202,19 +202,9 @@ public actor CallSession {
         }
     }
 
-    /// Keeps the conversation within ``historyBudget`` characters, dropping the oldest exchanges whole
-    /// (a tool result never stays without the call that asked for it).
+    /// Keeps the conversation within ``historyBudget`` characters.
     private func trimHistory() {
-        func size(_ message: ChatMessage) -> Int {
-            (message.content?.count ?? 0) + (message.toolCalls?.reduce(0) { $0 + $1.arguments.count + 40 } ?? 0)
-        }
-        var total = history.reduce(0) { $0 + size($1) }
-        while total > Self.historyBudget, history.count > 2 {
-            total -= size(history.removeFirst())
-            while let first = history.first, first.role == .tool || first.role == .assistant && first.toolCalls != nil {
-                total -= size(history.removeFirst())
-            }
-        }
+        history = ConversationHistory.trimmed(history, budget: Self.historyBudget)
     }
 
     private func callerStartedSpeaking() async {
