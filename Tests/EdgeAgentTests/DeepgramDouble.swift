@@ -123,14 +123,16 @@ struct DeepgramRecognizerTests {
         }
     }
 
-    @Test("a refused key is a clear error, not a hang")
+    @Test("a refused key is a clear error, not a hang, and no key reaches the log")
     func refused() async throws {
         let double = DeepgramDouble([])
+        let logs = LogCapture()
         try await double.serve { url in
-            let recognizer = DeepgramRecognizer(baseURL: url, apiKey: Secret("wrong"), logger: LogCapture().logger)
+            let recognizer = DeepgramRecognizer(baseURL: url, apiKey: Secret("dg-wrong-key"), logger: logs.logger)
             let utterance = try await recognizer.startUtterance(languageHint: nil)
             await utterance.send([UInt8](repeating: 0xFF, count: 160))
             await #expect(throws: SpeechRecognitionError.self) { try await utterance.finish() }
         }
+        #expect(!logs.all.joined().contains("dg-wrong-key"))
     }
 }

@@ -274,11 +274,19 @@ struct EndToEndCallTests {
         }
     }
 
-    @Test("keypad digits reach the model as the caller's turn")
+    @Test("keypad digits reach the model as the caller's turn; a returning caller is greeted in their language")
     func keypadDigits() async throws {
         let llm = OpenAIChatDouble([ScriptedLLM.text("Thanks, a table for four then. What time?")])
-        let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
+        let tts = ElevenLabsDouble()
+        let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: tts)
         try await rig.run { app, simulator in
+            // A returning caller who speaks Spanish is greeted by name, in Spanish, in the Spanish voice.
+            try await app.database.write { db in
+                try Customer(
+                    id: "c1", phone: CallTestRig.caller, name: "Carmen", preferredLanguage: "es", usualPartySize: 4,
+                    createdAt: 0, updatedAt: 0
+                ).insert(db)
+            }
             let report = try await simulator.call(
                 callSid: "CA0000000000000000000000000000d7f1", from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
@@ -292,9 +300,14 @@ struct EndToEndCallTests {
                 Issue.record("no messages")
                 return
             }
-            #expect(messages.last == ["role": "user", "content": "(The caller typed on the keypad: 4)"])
+            #expect(messages.last == ["role": "user", "content": "(La persona marcó en el teclado: 4)"])
+            #expect(messages.first?["content"]?.stringValue?.contains("llamado Carmen; suele reservar para 4") == true)
             let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
-            #expect(turns.contains { $0.speaker == .caller && $0.text == "(The caller typed on the keypad: 4)" })
+            #expect(
+                turns.first?.text
+                    == "Hola Carmen, qué gusto tenerle de nuevo en Trattoria Roma. ¿En qué puedo ayudarle hoy?")
+            #expect(turns.contains { $0.speaker == .caller && $0.text == "(La persona marcó en el teclado: 4)" })
+            #expect(tts.requests.withLockedValue { $0 }.first?.voice == "voice-es")
         }
     }
 
