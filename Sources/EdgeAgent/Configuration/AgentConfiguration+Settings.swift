@@ -152,11 +152,7 @@ extension Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
             apply: { configuration, raw throws(SettingError) in
-                guard let value = Int(raw), range.contains(value) else {
-                    throw SettingError(
-                        reason: "'\(raw)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                configuration.reservations[keyPath: path] = value
+                configuration.reservations[keyPath: path] = try parseInteger(raw, in: range)
             }, render: { "\($0.reservations[keyPath: path])" })
     }
 

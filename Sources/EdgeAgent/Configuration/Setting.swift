@@ -64,12 +64,16 @@ extension Setting {
         Setting(
             key: key, environment: environment, isSecret: false,
             apply: { configuration, raw throws(SettingError) in
-                guard let value = Int(raw), range.contains(value) else {
-                    throw SettingError(
-                        reason: "'\(raw)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
-                }
-                configuration[keyPath: path] = value
+                configuration[keyPath: path] = try parseInteger(raw, in: range)
             }, render: { "\($0[keyPath: path])" })
+    }
+
+    /// A whole number within `range`, or the error that says so.
+    static func parseInteger(_ raw: String, in range: ClosedRange<Int>) throws(SettingError) -> Int {
+        guard let value = Int(raw), range.contains(value) else {
+            throw SettingError(reason: "'\(raw)' is not a whole number from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
     }
 
     static func seconds(
