@@ -75,6 +75,24 @@ struct CommandLineTests {
         #expect(outcome.standardOutput.contains("Calls: 1, ended by the agent after goodbye: 1, reservations: 1"))
     }
 
+    @Test("demo --separate-callers drives the agent with edge-agent simulate in a second process")
+    func demoWithSimulateProcess() throws {
+        let folder = TemporaryFolder()
+        let outcome = try run(["demo", "--calls", "2", "--separate-callers"], in: folder)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("The callers' process reported:"))
+        #expect(outcome.standardOutput.contains("response latency: p50"))
+        #expect(outcome.standardOutput.contains("frame pacing error: p50"))
+        #expect(outcome.standardOutput.contains("Calls: 2, ending in a booking: 2, reservations: 2"))
+    }
+
+    @Test("simulate refuses to call without the webhook token")
+    func simulateWithoutToken() throws {
+        let outcome = try run(["simulate", "--url", "http://127.0.0.1:9"], in: TemporaryFolder())
+        #expect(outcome.status == 2)
+        #expect(outcome.standardError.contains("TWILIO_AUTH_TOKEN"))
+    }
+
     @Test("a damaged database exits 1 with one line and is not touched")
     func damagedDatabase() throws {
         let folder = TemporaryFolder()
