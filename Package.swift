@@ -44,6 +44,8 @@ let package = Package(
         .systemLibrary(
             name: "CSpeexDSP", pkgConfig: "speexdsp", providers: [.apt(["libspeexdsp-dev"])]),
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
+        .systemLibrary(
+            name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
 
         // MARK: Libraries
         .target(
@@ -68,6 +70,7 @@ let package = Package(
             name: "EdgeAgent",
             dependencies: [
                 "AudioIO",
+                "CEspeak",
                 "LocalStore",
                 "Sync",
                 .product(name: "Hummingbird", package: "hummingbird"),

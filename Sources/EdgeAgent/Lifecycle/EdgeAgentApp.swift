@@ -128,8 +128,18 @@ public struct EdgeAgentApp: Sendable {
         var voices: [String: String] = [:]
         voices["en"] = tts.voiceEnglish
         voices["es"] = tts.voiceSpanish
-        let synthesizer = ElevenLabsClient(
-            http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model, logger: logger)
+        // ElevenLabs when it is configured, with the local voice behind it; the local voice alone otherwise.
+        let localVoice = LocalVoice(logger: logger)
+        let synthesizer: any SpeechSynthesizer =
+            if tts.apiKey != nil, !voices.isEmpty {
+                FallbackSynthesizer(
+                    primary: ElevenLabsClient(
+                        http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model,
+                        logger: logger),
+                    fallback: localVoice, metrics: metrics, logger: logger)
+            } else {
+                localVoice
+            }
         return CallServices(
             calls: calls, customers: CustomerDirectory(database: database),
             engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),

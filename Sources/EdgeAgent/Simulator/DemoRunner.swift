@@ -69,6 +69,7 @@ public struct DemoRunner: Sendable {
             configuration.llm.baseURL = cloudURL.appendingPathComponent("v1")
             configuration.textToSpeech.baseURL = cloudURL
             configuration.textToSpeech.voiceEnglish = "demo-voice"
+            configuration.textToSpeech.apiKey = Secret("demo")
             configuration.restaurant.name = "Trattoria Roma"
             configuration.reservations.timeZone = zone
             configuration.reservations.seatsPerSlot = max(40, calls * 4)

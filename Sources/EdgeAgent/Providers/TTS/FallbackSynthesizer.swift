@@ -1,0 +1,50 @@
+public import Logging
+
+/// Speaks through `primary`, and through `fallback` when the primary fails before it has produced any
+/// audio, so a caller always hears the answer (in a plainer voice) rather than silence.
+public struct FallbackSynthesizer: SpeechSynthesizer {
+    let primary: any SpeechSynthesizer
+    let fallback: any SpeechSynthesizer
+    let metrics: AgentMetrics
+    let logger: Logger
+
+    public init(primary: any SpeechSynthesizer, fallback: any SpeechSynthesizer, metrics: AgentMetrics, logger: Logger)
+    {
+        self.primary = primary
+        self.fallback = fallback
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
+        AsyncThrowingStream { continuation in
+            let task = Task {
+                var produced = false
+                do {
+                    for try await chunk in primary.synthesize(text, language: language) {
+                        produced = true
+                        continuation.yield(chunk)
+                    }
+                    continuation.finish()
+                    return
+                } catch is CancellationError {
+                    continuation.finish(throwing: CancellationError())
+                    return
+                } catch  where !produced {
+                    logger.warning("speech synthesis failed; using the local voice", metadata: ["error": "\(error)"])
+                    metrics.counter("edge_tts_local_fallbacks_total").increment()
+                } catch {
+                    continuation.finish(throwing: error)
+                    return
+                }
+                do {
+                    for try await chunk in fallback.synthesize(text, language: language) { continuation.yield(chunk) }
+                    continuation.finish()
+                } catch {
+                    continuation.finish(throwing: error)
+                }
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+}

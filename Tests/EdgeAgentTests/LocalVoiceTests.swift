@@ -1,0 +1,66 @@
+import AudioIO
+import Foundation
+import Hummingbird
+import Testing
+
+@testable import EdgeAgent
+
+@Suite("Local voice")
+struct LocalVoiceTests {
+    static func speak(_ synthesizer: some SpeechSynthesizer, _ text: String, language: String) async throws -> [UInt8] {
+        var audio: [UInt8] = []
+        for try await chunk in synthesizer.synthesize(text, language: language) { audio += chunk }
+        return audio
+    }
+
+    @Test(
+        "espeak-ng speaks both languages as telephone audio the voice detector hears as one utterance",
+        arguments: [
+            ("Your table for four is booked for tomorrow.", "en"), ("Su mesa para cuatro está reservada.", "es"),
+        ])
+    func speaks(text: String, language: String) async throws {
+        let audio = try await Self.speak(LocalVoice(logger: LogCapture().logger), text, language: language)
+        let seconds = Double(audio.count) / 8000
+        #expect((1.0...6.0).contains(seconds), "\(seconds) s")
+        var detector = VoiceActivityDetector()
+        var utterances = 0
+        for frame in MuLawFrame.frames(from: audio + [UInt8](repeating: MuLaw.silence, count: 8000)) {
+            if case .utteranceEnded = detector.process(frame.bytes) { utterances += 1 }
+        }
+        #expect(utterances >= 1)
+    }
+
+    @Test("calls from many tasks at once are all spoken (espeak-ng runs on one thread)")
+    func concurrent() async throws {
+        let voice = LocalVoice(logger: LogCapture().logger)
+        let lengths = try await withThrowingTaskGroup(of: Int.self) { group in
+            for index in 0..<6 {
+                group.addTask { try await Self.speak(voice, "Table number \(index).", language: "en").count }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(lengths.count == 6)
+        #expect(lengths.allSatisfy { $0 > 4000 })
+    }
+
+    @Test("when ElevenLabs fails, the caller hears the local voice and the fallback is counted")
+    func fallback() async throws {
+        let failing = ElevenLabsDouble(failWith: 500)
+        let router = Router()
+        failing.register(on: router)
+        let metrics = AgentMetrics()
+        let logs = LogCapture()
+        let audio = try await withLoopbackServer(router) { url in
+            let synthesizer = FallbackSynthesizer(
+                primary: ElevenLabsClient(
+                    http: .shared, baseURL: url, apiKey: Secret(ElevenLabsDouble.apiKey), voices: ["en": "v"],
+                    logger: logs.logger),
+                fallback: LocalVoice(logger: logs.logger), metrics: metrics, logger: logs.logger)
+            return try await Self.speak(synthesizer, "One moment please.", language: "en")
+        }
+        #expect(audio.count > 4000)
+        #expect(failing.requests.withLockedValue { $0.count } == 1)
+        #expect(metrics.exposition().contains("edge_tts_local_fallbacks_total 1"))
+        #expect(logs.all.contains { $0.contains("using the local voice") })
+    }
+}
