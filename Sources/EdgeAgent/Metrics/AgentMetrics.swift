@@ -1,4 +1,4 @@
-import CoreMetrics
+public import CoreMetrics
 public import Prometheus
 
 /// The agent's metrics registry and the swift-metrics factory over it.
@@ -8,6 +8,15 @@ public import Prometheus
 public struct AgentMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let factory: PrometheusMetricsFactory
+    /// How late each outbound frame left, at the pacer (recorded for every frame of every call, so the
+    /// handle is made once here rather than looked up per frame).
+    public let frameLateness: CoreMetrics.Timer
+    /// End of the caller's speech to the agent's first frame, per turn.
+    public let turnResponse: CoreMetrics.Timer
+    /// Callers who talked over the agent.
+    public let bargeIns: CoreMetrics.Counter
+    /// Pieces spoken by the local voice because ElevenLabs could not.
+    public let localVoiceFallbacks: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -18,6 +27,10 @@ public struct AgentMetrics: Sendable {
             .milliseconds(2500), .seconds(5), .seconds(10),
         ]
         self.factory = factory
+        frameLateness = CoreMetrics.Timer(label: "edge_outbound_frame_lateness_seconds", factory: factory)
+        turnResponse = CoreMetrics.Timer(label: "edge_turn_response_seconds", factory: factory)
+        bargeIns = CoreMetrics.Counter(label: "edge_barge_ins_total", factory: factory)
+        localVoiceFallbacks = CoreMetrics.Counter(label: "edge_tts_local_fallbacks_total", factory: factory)
     }
 
     /// The Prometheus text exposition of every metric.

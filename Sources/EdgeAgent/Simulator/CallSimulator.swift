@@ -56,9 +56,8 @@ public struct CallSimulator: Sendable {
             ("AccountSid", "AC00000000000000000000000000000001"), ("ApiVersion", "2010-04-01"), ("CallSid", callSid),
             ("CallStatus", "ringing"), ("Direction", "inbound"), ("From", from), ("To", to),
         ])
-        var base = publicURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        let signature = TwilioSignature.compute(url: base + "/twilio/voice", parameters: form, authToken: authToken)
+        let signature = TwilioSignature.compute(
+            url: publicURL.joining("/twilio/voice"), parameters: form, authToken: authToken)
         var request = HTTPClientRequest(url: agentURL.appendingPathComponent("twilio/voice").absoluteString)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")

@@ -1,5 +1,4 @@
 import AudioIO
-import CoreMetrics
 import Foundation
 import LocalStore
 public import Logging
@@ -257,7 +256,7 @@ public actor CallSession {
         }
         openTurns.removeAll()
         pending.removeAll()
-        services.metrics.counter("edge_barge_ins_total").increment()
+        services.metrics.bargeIns.increment()
     }
 
     /// One turn: what the caller said, then the agent's answer.
@@ -392,13 +391,13 @@ public actor CallSession {
             if let end = turn.endOfSpeechAt {
                 let latency = Date().timeIntervalSince(end)
                 responseLatencies.append(latency)
-                services.metrics.timer("edge_turn_response_seconds").recordNanoseconds(Int64(latency * 1e9))
+                services.metrics.turnResponse.recordNanoseconds(Int64(latency * 1e9))
             }
         }
         framesSinceClear += 1
         worstLateness = max(worstLateness, lateness)
         if lateness > .milliseconds(20) { lateFrames += 1 }
-        services.metrics.timer("edge_outbound_frame_lateness_seconds").recordNanoseconds(Int64(lateness.seconds * 1e9))
+        services.metrics.frameLateness.recordNanoseconds(Int64(lateness.seconds * 1e9))
     }
 
     private func recordAgentTurn(_ timing: OpenTurn, interrupted: Bool, unheard: String?) async {
@@ -514,11 +513,6 @@ public actor CallSession {
         if outcomes.contains("take_message") { return "message_taken" }
         return callerTurns == 0 ? "no_conversation" : "information"
     }
-}
-
-extension AgentMetrics {
-    func counter(_ label: String) -> Counter { Counter(label: label, factory: factory) }
-    func timer(_ label: String) -> CoreMetrics.Timer { CoreMetrics.Timer(label: label, factory: factory) }
 }
 
 extension Duration {

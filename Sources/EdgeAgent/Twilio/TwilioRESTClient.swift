@@ -53,9 +53,8 @@ public struct TwilioRESTClient: CallControl {
 
     /// `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with a form body.
     func updateCall(callSid: String, form: [(String, String)]) async throws {
-        var base = baseURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: "\(base)/2010-04-01/Accounts/\(accountSID)/Calls/\(callSid).json")
+        var request = HTTPClientRequest(
+            url: baseURL.joining("/2010-04-01/Accounts/\(accountSID)/Calls/\(callSid).json"))
         request.method = .POST
         let credentials = Data("\(accountSID):\(authToken.value)".utf8).base64EncodedString()
         request.headers.add(name: "Authorization", value: "Basic \(credentials)")

@@ -114,9 +114,7 @@ public struct TwilioWebhookRoutes: Sendable {
     /// `EDGE_PUBLIC_URL` (scheme, host, port and any path prefix) followed by the path and query
     /// exactly as received.
     func signedURL(for request: Request) -> String {
-        var base = configuration.publicURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        return base + request.uri.description
+        configuration.publicURL.joining(request.uri.description)
     }
 
     static func incomingCall(_ form: FormParameters) throws -> CallLog.IncomingCall {

@@ -30,17 +30,7 @@ public struct OpenAIChatClient: LanguageModel {
     }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await run(request) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        .producing { emit in try await run(request, emit: emit) }
     }
 
     private func run(_ chat: ChatRequest, emit: (ChatEvent) -> Void) async throws {
@@ -115,11 +105,7 @@ public struct OpenAIChatClient: LanguageModel {
                 reason: finishReason, promptTokens: usage?.promptTokens, completionTokens: usage?.completionTokens))
     }
 
-    var endpoint: String {
-        var base = baseURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        return base + "/chat/completions"
-    }
+    var endpoint: String { baseURL.joining("/chat/completions") }
 
     func requestBody(_ chat: ChatRequest) throws -> [UInt8] {
         let body = RequestBody(

@@ -30,11 +30,10 @@ public struct DeepgramRecognizer: SpeechRecognizer {
 
     /// The `/v1/listen` URL with the parameters for Twilio audio and turn-taking.
     var listenURL: String {
-        var base = baseURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        return base
-            + "/v1/listen?model=\(model)&language=multi&encoding=mulaw&sample_rate=8000&channels=1"
-            + "&interim_results=true&endpointing=300&utterance_end_ms=1000&vad_events=true&punctuate=true&smart_format=true"
+        baseURL.joining(
+            "/v1/listen?model=\(model)&language=multi&encoding=mulaw&sample_rate=8000&channels=1"
+                + "&interim_results=true&endpointing=300&utterance_end_ms=1000&vad_events=true&punctuate=true&smart_format=true"
+        )
     }
 
     public func startUtterance(languageHint: String?) async throws -> any UtteranceRecognition {

@@ -55,10 +55,8 @@ public struct OpenAITranscriptionClient: SpeechRecognizer {
 
     /// Transcribes mu-law 8 kHz audio.
     public func transcribe(_ mulaw: [UInt8]) async throws -> Transcript {
-        var base = baseURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
         let boundary = "edge-agent-\(UUID().uuidString)"
-        var request = HTTPClientRequest(url: base + "/audio/transcriptions")
+        var request = HTTPClientRequest(url: baseURL.joining("/audio/transcriptions"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
         if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey.value)") }

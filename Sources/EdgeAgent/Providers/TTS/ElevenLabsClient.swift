@@ -29,17 +29,7 @@ public struct ElevenLabsClient: SpeechSynthesizer {
     }
 
     public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                do {
-                    try await run(text: text, language: language) { continuation.yield($0) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
-            }
-            continuation.onTermination = { _ in task.cancel() }
-        }
+        .producing { emit in try await run(text: text, language: language, emit: emit) }
     }
 
     private func run(text: String, language: String, emit: ([UInt8]) -> Void) async throws {
@@ -48,9 +38,8 @@ public struct ElevenLabsClient: SpeechSynthesizer {
                 status: nil, providerCode: "no_voice", message: "no voice configured for \(language) (EDGE_VOICE_EN/ES)"
             )
         }
-        var base = baseURL.absoluteString
-        if base.hasSuffix("/") { base.removeLast() }
-        var request = HTTPClientRequest(url: "\(base)/v1/text-to-speech/\(voice)/stream?output_format=ulaw_8000")
+        var request = HTTPClientRequest(
+            url: baseURL.joining("/v1/text-to-speech/\(voice)/stream?output_format=ulaw_8000"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let apiKey { request.headers.add(name: "xi-api-key", value: apiKey.value) }

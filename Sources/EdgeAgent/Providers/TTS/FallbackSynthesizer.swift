@@ -17,34 +17,21 @@ public struct FallbackSynthesizer: SpeechSynthesizer {
     }
 
     public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
-        AsyncThrowingStream { continuation in
-            let task = Task {
-                var produced = false
-                do {
-                    for try await chunk in primary.synthesize(text, language: language) {
-                        produced = true
-                        continuation.yield(chunk)
-                    }
-                    continuation.finish()
-                    return
-                } catch is CancellationError {
-                    continuation.finish(throwing: CancellationError())
-                    return
-                } catch  where !produced {
-                    logger.warning("speech synthesis failed; using the local voice", metadata: ["error": "\(error)"])
-                    metrics.counter("edge_tts_local_fallbacks_total").increment()
-                } catch {
-                    continuation.finish(throwing: error)
-                    return
+        .producing { [primary, fallback, metrics, logger] emit in
+            var produced = false
+            do {
+                for try await chunk in primary.synthesize(text, language: language) {
+                    produced = true
+                    emit(chunk)
                 }
-                do {
-                    for try await chunk in fallback.synthesize(text, language: language) { continuation.yield(chunk) }
-                    continuation.finish()
-                } catch {
-                    continuation.finish(throwing: error)
-                }
+                return
+            } catch let error where produced || error is CancellationError {
+                throw error
+            } catch {
+                logger.warning("speech synthesis failed; using the local voice", metadata: ["error": "\(error)"])
+                metrics.localVoiceFallbacks.increment()
             }
-            continuation.onTermination = { _ in task.cancel() }
+            for try await chunk in fallback.synthesize(text, language: language) { emit(chunk) }
         }
     }
 }
