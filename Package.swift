@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LocalStore", targets: ["LocalStore"]),
         .library(name: "AudioIO", targets: ["AudioIO"]),
         .library(name: "Sync", targets: ["Sync"]),
+        .library(name: "Resilience", targets: ["Resilience"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.0"),
@@ -58,6 +59,14 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "Resilience",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LocalStore",
             dependencies: [
                 "Sync",
@@ -89,7 +98,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
-            resources: [.copy("Resources/seed-menu.json"), .copy("Resources/phrases")],
+            resources: [.copy("Resources/seed-menu.json"), .copy("Resources/phrases"), .copy("Resources/catalog")],
             swiftSettings: swiftSettings
         ),
 
@@ -113,6 +122,11 @@ let package = Package(
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "ResilienceTests",
+            dependencies: ["Resilience", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "LocalStoreTests",
             dependencies: ["LocalStore", .product(name: "GRDB", package: "GRDB.swift")],

@@ -51,16 +51,19 @@ struct LocalVoiceTests {
         let metrics = AgentMetrics()
         let logs = LogCapture()
         let audio = try await withLoopbackServer(router) { url in
-            let synthesizer = FallbackSynthesizer(
-                primary: ElevenLabsClient(
-                    http: .shared, baseURL: url, apiKey: Secret(ElevenLabsDouble.apiKey), voices: ["en": "v"],
-                    logger: logs.logger),
-                fallback: LocalVoice(logger: logs.logger), metrics: metrics, logger: logs.logger)
-            return try await Self.speak(synthesizer, "One moment please.", language: "en")
+            let client = ElevenLabsClient(
+                http: .shared, baseURL: url, apiKey: Secret(ElevenLabsDouble.apiKey), voices: ["en": "v"],
+                logger: logs.logger)
+            let speech = SpeechOutput(
+                provider: .init(synthesizer: client, voices: client.identities, maxCharacters: 5000), cache: nil,
+                localVoice: LocalVoice(logger: logs.logger), metrics: metrics, logger: logs.logger)
+            var audio: [UInt8] = []
+            for try await chunk in speech.speak(Utterance("One moment please.", language: "en")) { audio += chunk }
+            return audio
         }
         #expect(audio.count > 4000)
         #expect(failing.requests.withLockedValue { $0.count } == 1)
         #expect(metrics.exposition().contains("edge_tts_local_fallbacks_total 1"))
-        #expect(logs.all.contains { $0.contains("using the local voice") })
+        #expect(logs.all.contains { $0.contains("the cloud voice failed") })
     }
 }

@@ -50,14 +50,43 @@ final class TranscriptionDouble: Sendable {
 
 /// A local stand-in for ElevenLabs `POST /v1/text-to-speech/{voice}/stream?output_format=ulaw_8000`:
 /// checks `xi-api-key`, the query and the JSON body, and streams raw mu-law audio, 100 ms per word.
+/// Faults can be injected (and changed mid-test) to prove the agent copes with each one.
 final class ElevenLabsDouble: Sendable {
+    /// How the double misbehaves.
+    enum Fault: Sendable, Equatable {
+        case none
+        /// Answers this status with ElevenLabs' JSON error body.
+        case status(Int)
+        /// Never answers, until the test releases ``hold``.
+        case hang
+        /// Answers 200 with an HTML page instead of audio.
+        case garbage
+        /// Answers 200, then sends a byte every 300 ms.
+        case drip
+    }
+
     static let apiKey = "el-test-key"
     let requests = NIOLockedValueBox<[(voice: String, text: String, language: String?)]>([])
-    let failWith: Int?
+    let fault: NIOLockedValueBox<Fault>
+    /// Requests in progress now, and the most at once.
+    let concurrency = NIOLockedValueBox<(now: Int, most: Int)>((0, 0))
+    /// Released at the end of a test so hanging requests end and the server can stop.
+    let hold = Gate()
+    /// When set, every answer waits for it before sending audio (to line up concurrent requests).
+    let gate: Gate?
+    /// Opened when the first request arrives.
+    let arrived = Gate()
 
-    init(failWith: Int? = nil) {
-        self.failWith = failWith
+    /// When set, ``gate`` opens by itself once this many requests are in progress at once.
+    let openGateAt: Int?
+
+    init(failWith: Int? = nil, fault: Fault = .none, gate: Gate? = nil, openGateAt: Int? = nil) {
+        self.fault = NIOLockedValueBox(failWith.map { .status($0) } ?? fault)
+        self.gate = gate
+        self.openGateAt = openGateAt
     }
+
+    var requestCount: Int { requests.withLockedValue { $0.count } }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/text-to-speech/:voice/stream") { request, context -> Response in
@@ -77,9 +106,38 @@ final class ElevenLabsDouble: Sendable {
             }
             let voice = context.parameters.get("voice") ?? ""
             self.requests.withLockedValue { $0.append((voice, text, object["language_code"] as? String)) }
-            if let status = self.failWith {
+            let inProgress = self.concurrency.withLockedValue {
+                $0.now += 1
+                $0.most = max($0.most, $0.now)
+                return $0.now
+            }
+            if let threshold = self.openGateAt, inProgress >= threshold { self.gate?.open() }
+            defer { self.concurrency.withLockedValue { $0.now -= 1 } }
+            self.arrived.open()
+            if let gate = self.gate { await gate.wait() }
+            switch self.fault.withLockedValue({ $0 }) {
+            case .none:
+                break
+            case .status(let status):
                 return OpenAIChatDouble.json(
                     status, #"{"detail":{"status":"system_busy","message":"The system is busy"}}"#)
+            case .hang:
+                await self.hold.wait()
+                return OpenAIChatDouble.json(504, #"{"detail":{"status":"timeout","message":"late"}}"#)
+            case .garbage:
+                return Response(
+                    status: .ok, headers: [.contentType: "text/html"],
+                    body: .init(byteBuffer: ByteBuffer(string: "<html><body>Bad gateway</body></html>")))
+            case .drip:
+                return Response(
+                    status: .ok, headers: [.contentType: "audio/basic"],
+                    body: .init { writer in
+                        for _ in 0..<50 {
+                            try await writer.write(ByteBuffer(bytes: [0xFF]))
+                            try await Task.sleep(for: .milliseconds(300))
+                        }
+                        try await writer.finish(nil)
+                    })
             }
             let words = max(1, text.split(separator: " ").count)
             let audio = Self.audio(milliseconds: words * 100)

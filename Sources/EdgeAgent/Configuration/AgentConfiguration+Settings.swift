@@ -38,6 +38,30 @@ extension AgentConfiguration {
             .url("tts.base_url", "ELEVENLABS_BASE_URL", \.textToSpeech.baseURL, schemes: ["http", "https"]),
             .optionalString("tts.voice_en", "EDGE_VOICE_EN", \.textToSpeech.voiceEnglish),
             .optionalString("tts.voice_es", "EDGE_VOICE_ES", \.textToSpeech.voiceSpanish),
+            .integer("tts.max_characters", "EDGE_TTS_MAX_CHARACTERS", \.textToSpeech.maxCharacters, in: 50...40_000),
+            Setting(
+                key: "tts.price_per_1000_characters", environment: "EDGE_TTS_PRICE_PER_1000_CHARACTERS",
+                isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard let price = Double(raw), price >= 0, price < 1000 else {
+                        throw Setting.SettingError(reason: "'\(raw)' is not a price like 0.30")
+                    }
+                    configuration.textToSpeech.pricePerThousandCharacters = price
+                }, render: { "\($0.textToSpeech.pricePerThousandCharacters)" }),
+            .integer("cache.disk_mb", "EDGE_CACHE_DISK_MB", \.phraseCache.diskMegabytes, in: 1...1_000_000),
+            .integer("cache.memory_mb", "EDGE_CACHE_MEMORY_MB", \.phraseCache.memoryMegabytes, in: 1...65_536),
+            .integer(
+                "cache.warm_concurrency", "EDGE_CACHE_WARM_CONCURRENCY", \.phraseCache.warmConcurrency, in: 1...64),
+            .optionalString("cache.catalog_dir", "EDGE_CATALOG_DIR", \.phraseCache.catalogFolder),
+            .integer(
+                "upstream.failure_threshold", "EDGE_UPSTREAM_FAILURE_THRESHOLD", \.resilience.failureThreshold,
+                in: 1...1000),
+            .seconds("upstream.open_seconds", "EDGE_UPSTREAM_OPEN_SECONDS", \.resilience.openSeconds, in: 0.1...3600),
+            .integer(
+                "upstream.max_concurrent", "EDGE_UPSTREAM_MAX_CONCURRENT", \.resilience.maxConcurrent, in: 1...1000),
+            .seconds(
+                "call.silence_budget_seconds", "EDGE_SILENCE_BUDGET_SECONDS", \.resilience.silenceBudgetSeconds,
+                in: 0.5...10),
             Setting(
                 key: "recording.public_key", environment: "EDGE_RECORDING_PUBLIC_KEY", isSecret: false,
                 apply: { configuration, raw throws(Setting.SettingError) in

@@ -44,6 +44,34 @@ public struct AgentConfiguration: Sendable {
         public var voiceEnglish: String?
         public var voiceSpanish: String?
         public var model = "eleven_flash_v2_5"
+        /// The longest text sent in one request; longer text is split at sentence ends.
+        public var maxCharacters = 5000
+        /// What the provider charges per 1,000 characters, for `cache stats`' money saved.
+        public var pricePerThousandCharacters = 0.30
+    }
+
+    /// The phrase cache.
+    public struct PhraseCacheSettings: Sendable {
+        /// Disk budget; least recently heard unpinned phrases are evicted beyond it.
+        public var diskMegabytes = 512
+        /// Memory tier budget.
+        public var memoryMegabytes = 32
+        /// Phrases fetched at once while warming.
+        public var warmConcurrency = 4
+        /// A folder with `en.yaml` and `es.yaml` to use instead of the shipped phrase catalog.
+        public var catalogFolder: String?
+    }
+
+    /// How the agent treats each upstream (ElevenLabs, the LLMs, speech-to-text, Twilio).
+    public struct Resilience: Sendable {
+        /// Consecutive failures that open a provider's circuit.
+        public var failureThreshold = 5
+        /// How long an open circuit rejects requests before one probe is let through.
+        public var openSeconds = 30.0
+        /// Requests in flight at once per provider (the account's concurrency limit).
+        public var maxConcurrent = 10
+        /// The longest a caller waits in silence after they stop speaking before hearing something.
+        public var silenceBudgetSeconds = 1.5
     }
 
     /// The restaurant itself.
@@ -70,6 +98,8 @@ public struct AgentConfiguration: Sendable {
     public var llm = LLM()
     public var speechToText = SpeechToText()
     public var textToSpeech = TextToSpeech()
+    public var phraseCache = PhraseCacheSettings()
+    public var resilience = Resilience()
     /// Base64 X25519 public key of the owner; nil means no recording.
     public var recordingPublicKey: String?
     /// Headquarters' sync endpoint; nil means sync off.

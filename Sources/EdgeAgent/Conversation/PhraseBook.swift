@@ -18,6 +18,25 @@ public struct PhraseBook: Sendable {
         case recordingNotice = "recording_notice"
         case keypadMenu = "keypad_menu"
         case keypadInput = "keypad_input"
+        case offlineNotice = "offline_notice"
+        case keypadPartySize = "keypad_party_size"
+        case keypadDay = "keypad_day"
+        case keypadTime = "keypad_time"
+        case keypadConfirm = "keypad_confirm"
+        case keypadBooked = "keypad_booked"
+        case keypadUnavailable = "keypad_unavailable"
+        case keypadClosed = "keypad_closed"
+        case keypadInvalid = "keypad_invalid"
+        case keypadMessage = "keypad_message"
+        case keypadMessageTaken = "keypad_message_taken"
+        case keypadNoMessage = "keypad_no_message"
+        case hold
+        case voiceBack = "voice_back"
+
+        /// Keys that are instructions for the model or fill-ins, never spoken as they are.
+        public var isSpoken: Bool {
+            ![.systemPrompt, .callerKnown, .callerUnknown, .keypadInput].contains(self)
+        }
     }
 
     /// The languages the agent speaks.

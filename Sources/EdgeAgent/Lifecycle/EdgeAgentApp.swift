@@ -19,6 +19,10 @@ public struct EdgeAgentApp: Sendable {
     /// the process-wide shared client.
     public let http: HTTPClient
     public let phrases: PhraseBook
+    /// The phrase catalog per language.
+    public let catalogs: [String: PhraseCatalog]
+    /// Spoken phrases on disk and in memory.
+    public let phraseCache: PhraseCache
     let clock: any WallClock
     let streamTokens: StreamTokens
     /// What happens to calls, as sessions report it.
@@ -42,11 +46,19 @@ public struct EdgeAgentApp: Sendable {
             }
             let tokens = try StreamTokens.load(dataDirectory: configuration.dataDirectory)
             let phrases = try PhraseBook.shipped()
+            let catalogs = try PhraseCatalog.load(folder: configuration.phraseCache.catalogFolder)
+            let metrics = AgentMetrics()
+            let cache = PhraseCache(
+                dataDirectory: configuration.dataDirectory, database: database,
+                limits: PhraseCache.Limits(
+                    diskBytes: Int64(configuration.phraseCache.diskMegabytes) * 1024 * 1024,
+                    memoryBytes: configuration.phraseCache.memoryMegabytes * 1024 * 1024),
+                metrics: metrics, logger: logger)
             let (events, sink) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .bufferingNewest(1000))
             return EdgeAgentApp(
-                configuration: configuration, database: database, metrics: AgentMetrics(), logger: logger,
-                http: http, phrases: phrases, clock: clock, streamTokens: tokens, callEvents: events,
-                callEventSink: sink)
+                configuration: configuration, database: database, metrics: metrics, logger: logger,
+                http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache, clock: clock,
+                streamTokens: tokens, callEvents: events, callEventSink: sink)
         } catch {
             try? database.close()
             throw error
@@ -66,6 +78,7 @@ public struct EdgeAgentApp: Sendable {
 
     /// Closes the database and the upstream client (tests; `serve` stops through its service group).
     public func shutdown() async {
+        await phraseCache.flush()
         try? database.close()
         if http !== HTTPClient.shared { try? await http.shutdown() }
     }
@@ -124,28 +137,43 @@ public struct EdgeAgentApp: Sendable {
                     http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
                     model: speech.transcriptionModel, logger: logger)
             }
+        let speechOutput = makeSpeechOutput()
+        return CallServices(
+            calls: calls, customers: CustomerDirectory(database: database),
+            engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),
+            recognizer: recognizer, speech: speechOutput, phrases: phrases, catalogs: catalogs,
+            policy: configuration.reservations,
+            restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
+            logger: logger, events: callEventSink)
+    }
+
+    /// The cloud voice (ElevenLabs) when it is configured, with the phrase cache in front of it and the
+    /// local voice behind; the local voice alone otherwise.
+    public func makeSpeechOutput() -> SpeechOutput {
         let tts = configuration.textToSpeech
         var voices: [String: String] = [:]
         voices["en"] = tts.voiceEnglish
         voices["es"] = tts.voiceSpanish
-        // ElevenLabs when it is configured, with the local voice behind it; the local voice alone otherwise.
-        let localVoice = LocalVoice(logger: logger)
-        let synthesizer: any SpeechSynthesizer =
-            if tts.apiKey != nil, !voices.isEmpty {
-                FallbackSynthesizer(
-                    primary: ElevenLabsClient(
-                        http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model,
-                        logger: logger),
-                    fallback: localVoice, metrics: metrics, logger: logger)
-            } else {
-                localVoice
-            }
-        return CallServices(
-            calls: calls, customers: CustomerDirectory(database: database),
-            engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),
-            recognizer: recognizer, synthesizer: synthesizer, phrases: phrases, policy: configuration.reservations,
-            restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
-            logger: logger, events: callEventSink)
+        var provider: SpeechOutput.Provider?
+        if tts.apiKey != nil, !voices.isEmpty {
+            let client = ElevenLabsClient(
+                http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model, logger: logger)
+            provider = SpeechOutput.Provider(
+                synthesizer: client, voices: client.identities, maxCharacters: tts.maxCharacters)
+        }
+        return SpeechOutput(
+            provider: provider, cache: phraseCache, localVoice: LocalVoice(logger: logger), metrics: metrics,
+            logger: logger)
+    }
+
+    /// A warmer for every phrase of the catalog in the configured voices.
+    public func makePhraseWarmer(concurrency: Int? = nil) -> PhraseWarmer {
+        PhraseWarmer(
+            speech: makeSpeechOutput(), cache: phraseCache,
+            texts: PhraseWarmer.catalogTexts(
+                catalogs: catalogs, policy: configuration.reservations, phraseBook: phrases,
+                restaurantName: configuration.restaurant.name),
+            concurrency: concurrency ?? configuration.phraseCache.warmConcurrency, logger: logger)
     }
 
     /// The HTTP server on the configured host and port.
@@ -172,6 +200,9 @@ public struct EdgeAgentApp: Sendable {
                 .init(service: DatabaseService(database: database, logger: logger)),
                 .init(service: HTTPClientService(http: http, logger: logger)),
                 .init(service: notifier),
+                .init(
+                    service: PhraseWarmingService(warmer: makePhraseWarmer(), cache: phraseCache, logger: logger),
+                    successTerminationBehavior: .ignore),
                 .init(service: server),
             ],
             gracefulShutdownSignals: gracefulShutdownSignals,

@@ -7,8 +7,11 @@ public struct CallServices: Sendable {
     public let customers: CustomerDirectory
     public let engine: ConversationEngine
     public let recognizer: any SpeechRecognizer
-    public let synthesizer: any SpeechSynthesizer
+    /// Everything the agent says goes through it: the phrase cache, the cloud voice, the local voice.
+    public let speech: SpeechOutput
     public let phrases: PhraseBook
+    /// The phrase catalog per language, for sentences composed from cached fragments.
+    public let catalogs: [String: PhraseCatalog]
     public let policy: ReservationPolicy
     public let restaurantName: String
     public let streamTokens: StreamTokens
@@ -19,7 +22,8 @@ public struct CallServices: Sendable {
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
-        synthesizer: any SpeechSynthesizer, phrases: PhraseBook, policy: ReservationPolicy, restaurantName: String,
+        speech: SpeechOutput, phrases: PhraseBook, catalogs: [String: PhraseCatalog], policy: ReservationPolicy,
+        restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
         events: AsyncStream<CallEvent>.Continuation
     ) {
@@ -27,8 +31,9 @@ public struct CallServices: Sendable {
         self.customers = customers
         self.engine = engine
         self.recognizer = recognizer
-        self.synthesizer = synthesizer
+        self.speech = speech
         self.phrases = phrases
+        self.catalogs = catalogs
         self.policy = policy
         self.restaurantName = restaurantName
         self.streamTokens = streamTokens

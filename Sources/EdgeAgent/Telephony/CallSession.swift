@@ -70,6 +70,8 @@ public actor CallSession {
     private let records: AsyncStream<CallRecord>.Continuation
     private let recordStream: AsyncStream<CallRecord>
     private var recordWriter: Task<Void, Never>?
+    /// Names and numbers this call has learnt: sentences containing them are never cached.
+    private var personalData = PersonalDataFilter()
     private var dtmfDigits = ""
     private var dtmfTask: Task<Void, Never>?
 
@@ -127,6 +129,8 @@ public actor CallSession {
 
         customer = try? await services.customers.customer(phone: call.fromNumber)
         language = customer?.preferredLanguage ?? "en"
+        personalData.add(call.fromNumber)
+        if let name = customer?.name { personalData.add(name) }
         let values = ["restaurant": services.restaurantName, "name": customer?.name ?? ""]
         let greeting = services.phrases.text(
             customer?.name == nil ? .greeting : .greetingReturning, language: language, values)
@@ -138,7 +142,7 @@ public actor CallSession {
         let id = UUID().uuidString.lowercased()
         openTurns[id] = OpenTurn(id: id)
         generatingTurnID = id
-        await speak(text, turnID: id)
+        await speak(utterance(text), turnID: id)
         await finishGenerating(id)
     }
 
@@ -304,7 +308,7 @@ public actor CallSession {
         do {
             let (reply, added) = try await services.engine.respond(
                 to: [.system(systemPrompt())] + history, context: context, turnID: turnID,
-                record: { [weak self] execution in await self?.queue(.toolExecution(execution)) },
+                record: { [weak self] execution in await self?.recordToolExecution(execution) },
                 speak: { [weak self] piece in await self?.speak(piece, turnID: turnID) })
             try Task.checkCancellation()
             history += added
@@ -315,7 +319,7 @@ public actor CallSession {
             return  // Barge-in: bargeIn() recorded the turn.
         } catch {
             logger.error("the agent could not answer", metadata: ["error": "\(error)"])
-            if !Task.isCancelled { await speak(services.phrases.text(.apology, language: language), turnID: turnID) }
+            if !Task.isCancelled { await speak(line(.apology), turnID: turnID) }
         }
         guard !Task.isCancelled else { return }
         turnTask = nil
@@ -337,14 +341,43 @@ public actor CallSession {
         await recordAgentTurn(turn, interrupted: false, unheard: nil)
     }
 
-    /// Synthesises `text`, queues its frames as they arrive, then a mark to learn when it was heard.
+    /// A phrase book line in the caller's language, from the cache when it is there.
+    func line(_ key: PhraseBook.Key, _ values: [String: String] = [:]) -> Utterance {
+        let text = services.phrases.text(key, language: language, values)
+        return Utterance(
+            text, language: language, cacheable: values.isEmpty || personalData.allowsCaching(text),
+            pinned: values.isEmpty)
+    }
+
+    /// Text of this call in its language, cached unless it may hold personal data.
+    func utterance(_ text: String) -> Utterance {
+        Utterance(text, language: language, cacheable: personalData.allowsCaching(text))
+    }
+
+    /// The model's words.
     func speak(_ text: String, turnID: String) async {
+        await speak(utterance(text), turnID: turnID)
+    }
+
+    /// Names and phone numbers given to tools are personal: sentences with them are not cached.
+    private func recordToolExecution(_ execution: ToolExecution) {
+        if let object = try? JSONSerialization.jsonObject(with: Data(execution.arguments.utf8)) as? [String: Any] {
+            for key in ["name", "phone", "callback_phone"] {
+                if let value = object[key] as? String { personalData.add(value) }
+            }
+        }
+        queue(.toolExecution(execution))
+    }
+
+    /// Synthesises `utterance`, queues its frames as they arrive, then a mark to learn when it was heard.
+    func speak(_ utterance: Utterance, turnID: String) async {
         guard !Task.isCancelled, !ended else { return }
+        let text = utterance.text
         markCounter += 1
         let mark = "m\(markCounter)"
         var leftover: [UInt8] = []
         do {
-            for try await chunk in services.synthesizer.synthesize(text, language: language) {
+            for try await chunk in services.speech.speak(utterance) {
                 if Task.isCancelled { return }
                 if openTurns[turnID]?.firstAudioAt == nil { openTurns[turnID]?.firstAudioAt = Date() }
                 leftover += chunk

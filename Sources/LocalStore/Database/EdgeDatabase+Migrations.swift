@@ -17,6 +17,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v2 staff messages") { db in
             try db.execute(sql: v2StaffMessages)
         }
+        migrator.registerMigration("v3 phrase cache counters") { db in
+            try db.execute(sql: v3PhraseCacheCounters)
+        }
         return migrator
     }
 
@@ -203,5 +206,14 @@ extension EdgeDatabase {
             created_at INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX staff_messages_by_status ON staff_messages (status, created_at);
+        """
+
+    /// Running totals of the phrase cache (hits per tier, misses, characters not sent to the provider),
+    /// kept across restarts for `cache stats`.
+    private static let v3PhraseCacheCounters = """
+        CREATE TABLE phrase_cache_counters (
+            id TEXT PRIMARY KEY NOT NULL,
+            value INTEGER NOT NULL DEFAULT 0 CHECK (value >= 0)
+        ) STRICT;
         """
 }

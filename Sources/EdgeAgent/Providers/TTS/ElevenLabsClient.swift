@@ -28,6 +28,25 @@ public struct ElevenLabsClient: SpeechSynthesizer {
         self.logger = logger
     }
 
+    /// The voice settings every request sends.
+    static let voiceSettings = RequestBody.VoiceSettings(
+        stability: 0.5, similarityBoost: 0.8, style: 0, useSpeakerBoost: true, speed: 1)
+    /// The output format every request asks for.
+    static let outputFormat = "ulaw_8000"
+
+    /// What shapes the audio of each configured language's voice, for the phrase cache's keys.
+    public var identities: [String: VoiceIdentity] {
+        let settings = Self.voiceSettings
+        let settingsText =
+            "stability=\(settings.stability),similarity_boost=\(settings.similarityBoost),style=\(settings.style),"
+            + "speaker_boost=\(settings.useSpeakerBoost),speed=\(settings.speed)"
+        return voices.mapValues { voice in
+            VoiceIdentity(
+                provider: "elevenlabs", voice: voice, model: model, outputFormat: Self.outputFormat,
+                settings: settingsText)
+        }
+    }
+
     public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
         .producing { emit in try await run(text: text, language: language, emit: emit) }
     }
@@ -39,13 +58,13 @@ public struct ElevenLabsClient: SpeechSynthesizer {
             )
         }
         var request = HTTPClientRequest(
-            url: baseURL.joining("/v1/text-to-speech/\(voice)/stream?output_format=ulaw_8000"))
+            url: baseURL.joining("/v1/text-to-speech/\(voice)/stream?output_format=\(Self.outputFormat)"))
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         if let apiKey { request.headers.add(name: "xi-api-key", value: apiKey.value) }
         let body = RequestBody(
             text: text, modelID: model, languageCode: language,
-            voiceSettings: .init(stability: 0.5, similarityBoost: 0.8, style: 0, useSpeakerBoost: true, speed: 1))
+            voiceSettings: Self.voiceSettings)
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
 
         let response: HTTPClientResponse
@@ -57,6 +76,12 @@ public struct ElevenLabsClient: SpeechSynthesizer {
         guard response.status.code == 200 else {
             let body = try? await response.body.collect(upTo: 64 * 1024)
             throw Self.error(status: Int(response.status.code), body: body)
+        }
+        if let type = response.headers.first(name: "content-type")?.lowercased(),
+            type.hasPrefix("text/") || type.hasPrefix("application/json")
+        {
+            throw SpeechSynthesisError(
+                status: 200, providerCode: "not_audio", message: "ElevenLabs answered \(type) instead of audio")
         }
         var header = WAVHeaderSkipper()
         do {

@@ -1,0 +1,159 @@
+import CoreMetrics
+import Foundation
+public import Logging
+
+/// A sentence to speak, and what the speech chain needs to know about it.
+public struct Utterance: Sendable, Equatable {
+    public var text: String
+    public var language: String
+    /// Whether the text may be cached: false when it may carry personal data.
+    public var cacheable: Bool
+    /// Catalog phrases are pinned in the cache: the size budget never evicts them.
+    public var pinned: Bool
+    /// The catalog fragments the sentence is made of, in order, so it can be composed from cached
+    /// audio in the same voice when the provider cannot speak it.
+    public var fragments: [String]?
+
+    public init(
+        _ text: String, language: String, cacheable: Bool = true, pinned: Bool = false, fragments: [String]? = nil
+    ) {
+        self.text = text
+        self.language = language
+        self.cacheable = cacheable
+        self.pinned = pinned
+        self.fragments = fragments
+    }
+}
+
+/// Everything the agent says goes through this chain, so a caller always hears an answer:
+/// memory cache, disk cache, the provider (ElevenLabs, behind its circuit breaker), the sentence
+/// composed from cached fragments in the same voice, and the local voice (espeak-ng) as the last
+/// resort. Each fallback is logged and counted.
+public final class SpeechOutput: Sendable {
+    /// The cloud voice and the identity of each language's voice in it.
+    public struct Provider: Sendable {
+        public let synthesizer: any SpeechSynthesizer
+        public let voices: [String: VoiceIdentity]
+        /// The longest text the provider takes in one request; longer text is split at sentence ends.
+        public let maxCharacters: Int
+
+        public init(synthesizer: any SpeechSynthesizer, voices: [String: VoiceIdentity], maxCharacters: Int) {
+            self.synthesizer = synthesizer
+            self.voices = voices
+            self.maxCharacters = max(maxCharacters, 20)
+        }
+    }
+
+    let provider: Provider?
+    let cache: PhraseCache?
+    let localVoice: any SpeechSynthesizer
+    let logger: Logger
+    private let composed: CoreMetrics.Counter
+    private let localFallbacks: CoreMetrics.Counter
+
+    public init(
+        provider: Provider?, cache: PhraseCache?, localVoice: any SpeechSynthesizer, metrics: AgentMetrics,
+        logger: Logger
+    ) {
+        self.provider = provider
+        self.cache = cache
+        self.localVoice = localVoice
+        self.logger = logger
+        composed = CoreMetrics.Counter(label: "edge_tts_composed_fallbacks_total", factory: metrics.factory)
+        localFallbacks = metrics.localVoiceFallbacks
+    }
+
+    /// The key `utterance` is cached under, when the cloud voice is configured for its language.
+    public func key(for text: String, language: String) -> PhraseKey? {
+        guard let voice = provider?.voices[language] else { return nil }
+        return PhraseKey(text: text, language: language, voice: voice)
+    }
+
+    /// Streams the audio of `utterance`, from the first link of the chain that can speak it.
+    public func speak(_ utterance: Utterance) -> AsyncThrowingStream<[UInt8], any Error> {
+        // Cache hits are answered at once, without a task.
+        if utterance.cacheable, let cache, let key = key(for: utterance.text, language: utterance.language),
+            let hit = cache.cached(key)
+        {
+            return .just(hit.audio)
+        }
+        return .producing { emit in try await self.produce(utterance, emit: emit) }
+    }
+
+    private func produce(_ utterance: Utterance, emit: @escaping @Sendable ([UInt8]) -> Void) async throws {
+        if let provider, provider.voices[utterance.language] != nil {
+            var produced = false
+            do {
+                for piece in pieces(of: utterance.text, limit: provider.maxCharacters) {
+                    for try await chunk in providerAudio(piece, utterance: utterance, provider: provider) {
+                        produced = true
+                        emit(chunk)
+                    }
+                }
+                return
+            } catch let error where produced || error is CancellationError {
+                throw error
+            } catch {
+                logger.warning(
+                    "the cloud voice failed; falling back", metadata: ["error": "\(error)"])
+            }
+        }
+        try Task.checkCancellation()
+        if let audio = composedAudio(utterance) {
+            composed.increment()
+            logger.info("spoke a sentence composed from cached fragments")
+            emit(audio)
+            return
+        }
+        if provider != nil { localFallbacks.increment() }
+        for try await chunk in localVoice.synthesize(utterance.text, language: utterance.language) { emit(chunk) }
+    }
+
+    /// One request's worth of text from the provider, through the cache when the text may be cached.
+    private func providerAudio(_ text: String, utterance: Utterance, provider: Provider) -> AsyncThrowingStream<
+        [UInt8], any Error
+    > {
+        let synthesizer = provider.synthesizer
+        let language = utterance.language
+        guard utterance.cacheable, let cache, let key = key(for: text, language: language) else {
+            return synthesizer.synthesize(text, language: language)
+        }
+        return cache.audio(for: key, pinned: utterance.pinned) { synthesizer.synthesize(key.text, language: language) }
+    }
+
+    /// The sentence made of its fragments' cached audio, when every fragment is cached.
+    func composedAudio(_ utterance: Utterance) -> [UInt8]? {
+        guard let fragments = utterance.fragments, !fragments.isEmpty, let cache else { return nil }
+        var audio: [UInt8] = []
+        for fragment in fragments {
+            guard let key = key(for: fragment, language: utterance.language), let hit = cache.cached(key) else {
+                return nil
+            }
+            audio += hit.audio
+        }
+        return audio
+    }
+
+    /// `text` cut at sentence ends (or spaces, or anywhere as a last resort) into pieces of at most `limit`
+    /// characters, so a long phrase is split rather than refused by the provider.
+    static func pieces(of text: String, limit: Int) -> [String] {
+        guard text.count > limit else { return [text] }
+        var pieces: [String] = []
+        var rest = Substring(text)
+        while rest.count > limit {
+            let window = rest.prefix(limit)
+            let cut =
+                window.lastIndex(where: { ".!?;".contains($0) }).map { rest.index(after: $0) }
+                ?? window.lastIndex(of: " ")
+                ?? window.endIndex
+            let piece = rest[..<cut].trimmingCharacters(in: .whitespaces)
+            if !piece.isEmpty { pieces.append(piece) }
+            rest = rest[cut...].drop(while: { $0 == " " })
+        }
+        let last = rest.trimmingCharacters(in: .whitespaces)
+        if !last.isEmpty { pieces.append(last) }
+        return pieces
+    }
+
+    func pieces(of text: String, limit: Int) -> [String] { Self.pieces(of: text, limit: limit) }
+}
