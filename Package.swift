@@ -81,6 +81,7 @@ let package = Package(
                 "AudioIO",
                 "CEspeak",
                 "LocalStore",
+                "Resilience",
                 "Sync",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),

@@ -62,6 +62,8 @@ extension AgentConfiguration {
             .seconds(
                 "call.silence_budget_seconds", "EDGE_SILENCE_BUDGET_SECONDS", \.resilience.silenceBudgetSeconds,
                 in: 0.5...10),
+            .seconds(
+                "call.keypad_retry_seconds", "EDGE_KEYPAD_RETRY_SECONDS", \.resilience.keypadRetrySeconds, in: 0...3600),
             Setting(
                 key: "recording.public_key", environment: "EDGE_RECORDING_PUBLIC_KEY", isSecret: false,
                 apply: { configuration, raw throws(Setting.SettingError) in

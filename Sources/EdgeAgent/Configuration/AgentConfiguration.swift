@@ -72,6 +72,8 @@ public struct AgentConfiguration: Sendable {
         public var maxConcurrent = 10
         /// The longest a caller waits in silence after they stop speaking before hearing something.
         public var silenceBudgetSeconds = 1.5
+        /// How long a call stays on the keypad flow before speech is tried again (when the circuits are closed).
+        public var keypadRetrySeconds = 20.0
     }
 
     /// The restaurant itself.

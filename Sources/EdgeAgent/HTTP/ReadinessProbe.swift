@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 public import LocalStore
+public import Resilience
 
 /// Checks each dependency the agent needs to take calls, for `/readyz` and `doctor`.
 public struct ReadinessProbe: Sendable {
@@ -21,10 +22,18 @@ public struct ReadinessProbe: Sendable {
         public let detail: String?
     }
 
-    /// Every dependency's state; the whole is the worst of them.
+    /// Every dependency's state. The whole is the worst of the database and the disk, which the agent
+    /// cannot work without; a cloud provider that is down makes it degraded at worst, because calls go
+    /// on without it (cached phrases, the local voice, the keypad flow).
     public struct Report: Sendable {
         public let checks: [String: Check]
-        public var status: Status { checks.values.map(\.status).max() ?? .up }
+        static let critical: Set<String> = ["database", "disk"]
+
+        public var status: Status {
+            let critical = checks.filter { Self.critical.contains($0.key) }.values.map(\.status).max() ?? .up
+            let others = checks.filter { !Self.critical.contains($0.key) }.values.map(\.status).max() ?? .up
+            return max(critical, min(others, .degraded))
+        }
 
         var jsonObject: [String: Any] {
             [
@@ -40,21 +49,39 @@ public struct ReadinessProbe: Sendable {
 
     let database: EdgeDatabase
     let configuration: AgentConfiguration
+    let upstreams: [Upstream]
 
-    public init(database: EdgeDatabase, configuration: AgentConfiguration) {
+    /// - Parameter upstreams: the configured cloud providers, reported by their circuit's state.
+    public init(database: EdgeDatabase, configuration: AgentConfiguration, upstreams: [Upstream] = []) {
         self.database = database
         self.configuration = configuration
+        self.upstreams = upstreams
     }
 
     /// Runs every check.
     public func check() async -> Report {
-        Report(checks: [
+        var checks: [String: Check] = [
             "database": await databaseCheck(),
             "disk": diskCheck(),
             "twilio": configuration.twilio.authToken == nil
                 ? Check(status: .degraded, detail: "TWILIO_AUTH_TOKEN is not set: every webhook is refused")
                 : Check(status: .up, detail: nil),
-        ])
+        ]
+        for upstream in upstreams {
+            checks[upstream.name] = Self.check(upstream)
+        }
+        return Report(checks: checks)
+    }
+
+    static func check(_ upstream: Upstream) -> Check {
+        switch upstream.health {
+        case .up: Check(status: .up, detail: nil)
+        case .degraded: Check(status: .degraded, detail: "recovering: one trial request is let through")
+        case .down:
+            Check(
+                status: .down,
+                detail: "failing: circuit open, calls use the fallbacks; check the provider's status and the key")
+        }
     }
 
     private func databaseCheck() async -> Check {

@@ -5,6 +5,7 @@ public import HummingbirdWebSocket
 public import LocalStore
 public import Logging
 public import NIOCore
+public import Resilience
 public import ServiceLifecycle
 public import UnixSignals
 
@@ -23,6 +24,8 @@ public struct EdgeAgentApp: Sendable {
     public let catalogs: [String: PhraseCatalog]
     /// Spoken phrases on disk and in memory.
     public let phraseCache: PhraseCache
+    /// Each cloud provider's circuit, limits and retries.
+    public let upstreams: Upstreams
     let clock: any WallClock
     let streamTokens: StreamTokens
     /// What happens to calls, as sessions report it.
@@ -57,7 +60,9 @@ public struct EdgeAgentApp: Sendable {
             let (events, sink) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .bufferingNewest(1000))
             return EdgeAgentApp(
                 configuration: configuration, database: database, metrics: metrics, logger: logger,
-                http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache, clock: clock,
+                http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache,
+                upstreams: Upstreams(configuration: configuration.resilience, metrics: metrics, logger: logger),
+                clock: clock,
                 streamTokens: tokens, callEvents: events, callEventSink: sink)
         } catch {
             try? database.close()
@@ -88,8 +93,11 @@ public struct EdgeAgentApp: Sendable {
         let router = Router(context: BasicWebSocketRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
-        HealthRoutes(readiness: ReadinessProbe(database: database, configuration: configuration), metrics: metrics)
-            .register(on: router)
+        HealthRoutes(
+            readiness: ReadinessProbe(database: database, configuration: configuration, upstreams: configuredUpstreams),
+            metrics: metrics
+        )
+        .register(on: router)
         TwilioWebhookRoutes(
             configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens
         )
@@ -114,7 +122,8 @@ public struct EdgeAgentApp: Sendable {
         let control: (any CallControl)? = {
             guard let sid = twilio.accountSID, let token = twilio.authToken else { return nil }
             return TwilioRESTClient(
-                http: http, baseURL: twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger)
+                http: http, baseURL: twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger,
+                upstream: upstreams.twilio)
         }()
         let tools = ToolRunner(
             tools: [
@@ -125,26 +134,69 @@ public struct EdgeAgentApp: Sendable {
                 TakeMessageTool(board: StaffMessageBoard(database: database)),
                 TransferToStaffTool(control: control, staffPhone: configuration.restaurant.staffPhone),
             ], calls: calls, logger: logger)
-        let llm = configuration.llm
-        let model = OpenAIChatClient(
-            http: http, baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, logger: logger)
-        let speech = configuration.speechToText
-        let recognizer: any SpeechRecognizer =
-            if let key = speech.deepgramAPIKey {
-                DeepgramRecognizer(baseURL: speech.deepgramBaseURL, apiKey: key, logger: logger)
-            } else {
-                OpenAITranscriptionClient(
-                    http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
-                    model: speech.transcriptionModel, logger: logger)
-            }
+        let model = makeLanguageModel()
+        let recognizer = makeRecognizer()
         let speechOutput = makeSpeechOutput()
         return CallServices(
             calls: calls, customers: CustomerDirectory(database: database),
             engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),
             recognizer: recognizer, speech: speechOutput, phrases: phrases, catalogs: catalogs,
-            policy: configuration.reservations,
+            policy: configuration.reservations, book: book, upstreams: upstreams,
+            silenceBudget: .milliseconds(Int64(configuration.resilience.silenceBudgetSeconds * 1000)),
+            keypadRetryAfter: .milliseconds(Int64(configuration.resilience.keypadRetrySeconds * 1000)),
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
             logger: logger, events: callEventSink)
+    }
+
+    /// The primary model, and the fallback endpoint when one is configured, each behind its upstream.
+    public func makeLanguageModel() -> any LanguageModel {
+        let llm = configuration.llm
+        let primary = OpenAIChatClient(
+            http: http, baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, logger: logger)
+        var fallback: (any LanguageModel)?
+        if let url = llm.fallbackBaseURL, let model = llm.fallbackModel {
+            fallback = OpenAIChatClient(http: http, baseURL: url, apiKey: llm.apiKey, model: model, logger: logger)
+        }
+        return FallbackLanguageModel(
+            primary: primary, primaryUpstream: upstreams.llm, fallback: fallback,
+            fallbackUpstream: upstreams.llmFallback, metrics: metrics, logger: logger)
+    }
+
+    /// Deepgram when it is configured, then the OpenAI-compatible transcription endpoint, each behind its
+    /// upstream.
+    public func makeRecognizer() -> any SpeechRecognizer {
+        let speech = configuration.speechToText
+        let llm = configuration.llm
+        var chain: [(name: String, recognizer: any SpeechRecognizer)] = []
+        if let key = speech.deepgramAPIKey {
+            chain.append(
+                (
+                    "deepgram",
+                    GuardedRecognizer(
+                        DeepgramRecognizer(baseURL: speech.deepgramBaseURL, apiKey: key, logger: logger),
+                        upstream: upstreams.deepgram)
+                ))
+        }
+        chain.append(
+            (
+                "transcription",
+                GuardedRecognizer(
+                    OpenAITranscriptionClient(
+                        http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
+                        model: speech.transcriptionModel, logger: logger),
+                    upstream: upstreams.transcription)
+            ))
+        return FallbackRecognizer(chain: chain, metrics: metrics, logger: logger)
+    }
+
+    /// The upstreams the configuration uses, for `/readyz`.
+    public var configuredUpstreams: [Upstream] {
+        var used = [upstreams.llm, upstreams.transcription]
+        if configuration.llm.fallbackBaseURL != nil { used.append(upstreams.llmFallback) }
+        if configuration.speechToText.deepgramAPIKey != nil { used.append(upstreams.deepgram) }
+        if configuration.textToSpeech.apiKey != nil { used.append(upstreams.elevenLabs) }
+        if configuration.twilio.accountSID != nil { used.append(upstreams.twilio) }
+        return used
     }
 
     /// The cloud voice (ElevenLabs) when it is configured, with the phrase cache in front of it and the
@@ -159,7 +211,8 @@ public struct EdgeAgentApp: Sendable {
             let client = ElevenLabsClient(
                 http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model, logger: logger)
             provider = SpeechOutput.Provider(
-                synthesizer: client, voices: client.identities, maxCharacters: tts.maxCharacters)
+                synthesizer: GuardedSynthesizer(client, upstream: upstreams.elevenLabs), voices: client.identities,
+                maxCharacters: tts.maxCharacters)
         }
         return SpeechOutput(
             provider: provider, cache: phraseCache, localVoice: LocalVoice(logger: logger), metrics: metrics,

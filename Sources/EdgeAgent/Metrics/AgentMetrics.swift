@@ -17,6 +17,10 @@ public struct AgentMetrics: Sendable {
     public let bargeIns: CoreMetrics.Counter
     /// Pieces spoken by the local voice because ElevenLabs could not.
     public let localVoiceFallbacks: CoreMetrics.Counter
+    /// Hold lines played because an answer was late.
+    public let holdLines: CoreMetrics.Counter
+    /// Calls moved to the keypad flow because speech understanding failed.
+    public let keypadCalls: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -31,6 +35,8 @@ public struct AgentMetrics: Sendable {
         turnResponse = CoreMetrics.Timer(label: "edge_turn_response_seconds", factory: factory)
         bargeIns = CoreMetrics.Counter(label: "edge_barge_ins_total", factory: factory)
         localVoiceFallbacks = CoreMetrics.Counter(label: "edge_tts_local_fallbacks_total", factory: factory)
+        holdLines = CoreMetrics.Counter(label: "edge_hold_lines_total", factory: factory)
+        keypadCalls = CoreMetrics.Counter(label: "edge_keypad_fallbacks_total", factory: factory)
     }
 
     /// The Prometheus text exposition of every metric.

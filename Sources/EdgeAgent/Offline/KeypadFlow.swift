@@ -101,6 +101,18 @@ public struct KeypadFlow: Sendable, Equatable {
         return [.endMessage]
     }
 
+    /// Back to the menu, forgetting any entry half made.
+    public mutating func reset() {
+        step = .menu
+        digits = ""
+    }
+
+    /// The restaurant is closed on the day asked for: ask for another day.
+    public mutating func askDayAgain(partySize: Int) {
+        step = .day(partySize: partySize)
+        digits = ""
+    }
+
     /// The time the caller asked for is taken: ask for another on the same day.
     public mutating func askTimeAgain(partySize: Int, date: LocalDate) {
         step = .time(partySize: partySize, date: date)

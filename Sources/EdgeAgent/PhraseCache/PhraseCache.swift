@@ -59,6 +59,9 @@ public final class PhraseCache: Sendable {
     private let misses: CoreMetrics.Counter
     private let corruptFiles: CoreMetrics.Counter
 
+    /// Less audio than this (a tenth of a second) is not a phrase and is never cached.
+    static let minimumAudioBytes = 800
+
     /// How long writes pause after the disk refused one.
     static let writeRetryInterval: TimeInterval = 60
 
@@ -160,8 +163,8 @@ public final class PhraseCache: Sendable {
         if FileManager.default.fileExists(atPath: path(of: key.hex)), cached(key) != nil { return 0 }
         var audio: [UInt8] = []
         for try await chunk in fetch() { audio += chunk }
-        guard !audio.isEmpty else {
-            throw SpeechSynthesisError(status: nil, providerCode: nil, message: "the provider sent no audio")
+        guard audio.count >= Self.minimumAudioBytes else {
+            throw SpeechSynthesisError(status: nil, providerCode: nil, message: "the provider sent almost no audio")
         }
         add(.misses, 1)
         add(.charactersSynthesized, Int64(key.text.count))

@@ -1,6 +1,8 @@
+import AudioIO
 import CoreMetrics
 import Foundation
 public import Logging
+import Synchronization
 
 /// A sentence to speak, and what the speech chain needs to know about it.
 public struct Utterance: Sendable, Equatable {
@@ -13,6 +15,9 @@ public struct Utterance: Sendable, Equatable {
     /// The catalog fragments the sentence is made of, in order, so it can be composed from cached
     /// audio in the same voice when the provider cannot speak it.
     public var fragments: [String]?
+    /// Said because the caller is waiting (a hold line): from the cache or the local voice, never
+    /// waiting for the cloud.
+    public var urgent = false
 
     public init(
         _ text: String, language: String, cacheable: Bool = true, pinned: Bool = false, fragments: [String]? = nil
@@ -81,7 +86,7 @@ public final class SpeechOutput: Sendable {
     }
 
     private func produce(_ utterance: Utterance, emit: @escaping @Sendable ([UInt8]) -> Void) async throws {
-        if let provider, provider.voices[utterance.language] != nil {
+        if let provider, provider.voices[utterance.language] != nil, !utterance.urgent {
             var produced = false
             do {
                 for piece in pieces(of: utterance.text, limit: provider.maxCharacters) {
@@ -116,9 +121,59 @@ public final class SpeechOutput: Sendable {
         let synthesizer = provider.synthesizer
         let language = utterance.language
         guard utterance.cacheable, let cache, let key = key(for: text, language: language) else {
-            return synthesizer.synthesize(text, language: language)
+            return Self.steady(synthesizer.synthesize(text, language: language))
         }
-        return cache.audio(for: key, pinned: utterance.pinned) { synthesizer.synthesize(key.text, language: language) }
+        return cache.audio(for: key, pinned: utterance.pinned) {
+            Self.steady(synthesizer.synthesize(key.text, language: language))
+        }
+    }
+
+    /// After this grace, audio must keep arriving at least as fast as it plays.
+    static let stallGrace = Duration.milliseconds(1200)
+
+    /// `stream` held to a steady pace: it fails when its audio falls behind real time by more than
+    /// ``stallGrace`` (a provider that drips or stops mid-answer is abandoned like one that never
+    /// starts), and nothing is passed on until a whole frame has arrived, so a failure before that
+    /// leaves nothing half-played and the fallback can speak the sentence whole.
+    static func steady(_ stream: AsyncThrowingStream<[UInt8], any Error>) -> AsyncThrowingStream<[UInt8], any Error> {
+        .producing { emit in
+            let received = Tally()
+            let start = ContinuousClock.now
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    var held: [UInt8] = []
+                    var started = false
+                    for try await chunk in stream {
+                        received.add(chunk.count)
+                        if started {
+                            emit(chunk)
+                        } else {
+                            held += chunk
+                            if held.count >= TelephoneAudio.samplesPerFrame {
+                                started = true
+                                emit(held)
+                                held = []
+                            }
+                        }
+                    }
+                    if !held.isEmpty { emit(held) }
+                }
+                group.addTask {
+                    while true {
+                        let bytes = received.total
+                        let due = start + stallGrace + .milliseconds(bytes * 1000 / TelephoneAudio.sampleRate)
+                        if ContinuousClock.now >= due {
+                            throw SpeechSynthesisError(
+                                status: nil, providerCode: "stalled",
+                                message: "the audio stopped coming faster than it plays")
+                        }
+                        try await Task.sleep(until: due, clock: .continuous)
+                    }
+                }
+                try await group.next()
+                group.cancelAll()
+            }
+        }
     }
 
     /// The sentence made of its fragments' cached audio, when every fragment is cached.
@@ -156,4 +211,12 @@ public final class SpeechOutput: Sendable {
     }
 
     func pieces(of text: String, limit: Int) -> [String] { Self.pieces(of: text, limit: limit) }
+}
+
+/// A running count shared between tasks.
+final class Tally: Sendable {
+    private let count = Mutex(0)
+
+    func add(_ amount: Int) { count.withLock { $0 += amount } }
+    var total: Int { count.withLock { $0 } }
 }

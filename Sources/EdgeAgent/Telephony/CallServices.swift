@@ -1,5 +1,6 @@
 public import LocalStore
 public import Logging
+public import Resilience
 
 /// What every call shares: the store, the providers and the tools. All safe for concurrent use.
 public struct CallServices: Sendable {
@@ -13,6 +14,14 @@ public struct CallServices: Sendable {
     /// The phrase catalog per language, for sentences composed from cached fragments.
     public let catalogs: [String: PhraseCatalog]
     public let policy: ReservationPolicy
+    /// The book, for the keypad flow's bookings.
+    public let book: ReservationBook
+    /// The cloud providers' circuits, to know when speech understanding is back; nil in tests without them.
+    public let upstreams: Upstreams?
+    /// The longest a caller waits in silence after they stop speaking.
+    public let silenceBudget: Duration
+    /// How long a call stays on the keypad before speech is tried again.
+    public let keypadRetryAfter: Duration
     public let restaurantName: String
     public let streamTokens: StreamTokens
     public let metrics: AgentMetrics
@@ -23,7 +32,8 @@ public struct CallServices: Sendable {
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
         speech: SpeechOutput, phrases: PhraseBook, catalogs: [String: PhraseCatalog], policy: ReservationPolicy,
-        restaurantName: String,
+        book: ReservationBook, upstreams: Upstreams?, silenceBudget: Duration = .milliseconds(1500),
+        keypadRetryAfter: Duration = .seconds(20), restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
         events: AsyncStream<CallEvent>.Continuation
     ) {
@@ -35,6 +45,10 @@ public struct CallServices: Sendable {
         self.phrases = phrases
         self.catalogs = catalogs
         self.policy = policy
+        self.book = book
+        self.upstreams = upstreams
+        self.silenceBudget = silenceBudget
+        self.keypadRetryAfter = keypadRetryAfter
         self.restaurantName = restaurantName
         self.streamTokens = streamTokens
         self.metrics = metrics

@@ -32,6 +32,18 @@ public actor CallSession {
         var firstFrameAt: Date?
         var heard: [String] = []
         var finishedGenerating = false
+        /// Frames of the answer itself (not a hold line) have been queued.
+        var answerQueued = false
+        /// Frames of anything (a hold line included) have been queued.
+        var audioQueued = false
+    }
+
+    /// How the call is being handled.
+    enum Mode: Equatable {
+        /// Speech in, the model, speech out.
+        case conversation
+        /// The keypad flow: speech understanding is unavailable, or the caller chose keys.
+        case keypad
     }
 
     public let call: Call
@@ -41,39 +53,50 @@ public actor CallSession {
     let hangUp: @Sendable () async -> Void
     var logger: Logger
 
-    private(set) var language: String
-    private var history: [ChatMessage] = []
-    private var customer: Customer?
-    private var detector = VoiceActivityDetector()
-    private var recentFrames: [[UInt8]] = []
-    private var recognition: (any UtteranceRecognition)?
-    private var turnTask: Task<Void, Never>?
+    internal(set) var language: String
+    var history: [ChatMessage] = []
+    var customer: Customer?
+    var detector = VoiceActivityDetector()
+    var recentFrames: [[UInt8]] = []
+    var recognition: (any UtteranceRecognition)?
+    var turnTask: Task<Void, Never>?
     /// The turn being generated, if any.
-    private var generatingTurnID: String?
-    private var openTurns: [String: OpenTurn] = [:]
+    var generatingTurnID: String?
+    var openTurns: [String: OpenTurn] = [:]
     /// Caller words whose answer was cut off before any of it was heard: the next turn answers them too.
-    private var carriedCallerText: String?
-    private var pending: [PendingPiece] = []
-    private var markCounter = 0
-    private var turnSequence = 0
-    private var pacer: OutboundPacer<ContinuousClock>!
-    private var pacerTask: Task<Void, Never>?
-    private var endAfterPlayback = false
-    private var ended = false
-    private var outcomes: [String] = []
-    private var callerTurns = 0
-    private var responseLatencies: [Double] = []
-    private var worstLateness: Duration = .zero
-    private var lateFrames = 0
+    var carriedCallerText: String?
+    var pending: [PendingPiece] = []
+    var markCounter = 0
+    var turnSequence = 0
+    var pacer: OutboundPacer<ContinuousClock>!
+    var pacerTask: Task<Void, Never>?
+    var endAfterPlayback = false
+    var ended = false
+    var outcomes: [String] = []
+    var callerTurns = 0
+    var responseLatencies: [Double] = []
+    var worstLateness: Duration = .zero
+    var lateFrames = 0
     /// Frames sent since the last `clear`: with none, Twilio holds nothing to clear.
-    private var framesSinceClear = 0
+    var framesSinceClear = 0
     private let records: AsyncStream<CallRecord>.Continuation
     private let recordStream: AsyncStream<CallRecord>
-    private var recordWriter: Task<Void, Never>?
+    var recordWriter: Task<Void, Never>?
     /// Names and numbers this call has learnt: sentences containing them are never cached.
-    private var personalData = PersonalDataFilter()
-    private var dtmfDigits = ""
-    private var dtmfTask: Task<Void, Never>?
+    var personalData = PersonalDataFilter()
+    var dtmfDigits = ""
+    var dtmfTask: Task<Void, Never>?
+    var mode = Mode.conversation
+    var keypad: KeypadFlow
+    /// When the call last moved to the keypad flow.
+    var offlineSince: Date?
+    /// The caller's audio while they leave a message on the keypad flow.
+    var messageAudio: [UInt8]?
+    var messageEndTask: Task<Void, Never>?
+    /// The caller spoke but speech-to-text would not start.
+    var recognitionUnavailable = false
+    /// Watches the silence after the caller stops speaking (see ``startSilenceWatchdog(turnID:endOfSpeech:)``).
+    var watchdog: Task<Void, Never>?
 
     /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
     static let preRollFrames = 10
@@ -96,6 +119,9 @@ public actor CallSession {
         logger[metadataKey: "call.sid"] = .string(call.callSid)
         self.logger = logger
         self.language = "en"
+        let zone = services.policy.timeZone
+        keypad = KeypadFlow(
+            today: { LocalDate(Date(), in: zone) }, maxPartySize: services.policy.maxPartySize)
         (recordStream, records) = AsyncStream.makeStream(of: CallRecord.self)
     }
 
@@ -138,7 +164,7 @@ public actor CallSession {
         turnTask = Task { await self.speakGreeting(greeting) }
     }
 
-    private func speakGreeting(_ text: String) async {
+    func speakGreeting(_ text: String) async {
         let id = UUID().uuidString.lowercased()
         openTurns[id] = OpenTurn(id: id)
         generatingTurnID = id
@@ -162,8 +188,12 @@ public actor CallSession {
         }
     }
 
-    private func hear(_ audio: [UInt8]) async {
+    func hear(_ audio: [UInt8]) async {
         for frame in MuLawFrame.frames(from: audio) {
+            if messageAudio != nil {
+                await hearMessage(frame.bytes)
+                continue
+            }
             recentFrames.append(frame.bytes)
             if recentFrames.count > Self.preRollFrames { recentFrames.removeFirst() }
             if let recognition { await recognition.send(frame.bytes) }
@@ -179,8 +209,12 @@ public actor CallSession {
     }
 
     /// Keypad digits are input too: they gather until `#` or a pause, then go to the agent as a turn.
-    private func pressed(_ digit: String) async {
+    func pressed(_ digit: String) async {
         if isAgentBusy { await bargeIn() }
+        if mode == .keypad || digit == "*" {
+            await pressedOnKeypad(digit)
+            return
+        }
         dtmfTask?.cancel()
         if digit == "#" {
             flushDigits()
@@ -194,7 +228,7 @@ public actor CallSession {
         }
     }
 
-    private func flushDigits() {
+    func flushDigits() {
         guard !dtmfDigits.isEmpty else { return }
         let digits = dtmfDigits
         dtmfDigits = ""
@@ -206,36 +240,54 @@ public actor CallSession {
     }
 
     /// Keeps the conversation within ``historyBudget`` characters.
-    private func trimHistory() {
+    func trimHistory() {
         history = ConversationHistory.trimmed(history, budget: Self.historyBudget)
     }
 
-    private func callerStartedSpeaking() async {
+    func callerStartedSpeaking() async {
+        if mode == .keypad {
+            guard canLeaveKeypad() else { return }
+            logger.info("speech understanding is back; leaving the keypad flow")
+            mode = .conversation
+        }
         if isAgentBusy { await bargeIn() }
+        recognitionUnavailable = false
         do {
             let recognition = try await services.recognizer.startUtterance(languageHint: language)
             for frame in recentFrames { await recognition.send(frame) }
             self.recognition = recognition
         } catch {
             logger.error("speech recognition unavailable", metadata: ["error": "\(error)"])
+            recognitionUnavailable = true
         }
     }
 
-    private func callerFinishedSpeaking() {
-        guard let recognition else { return }
-        self.recognition = nil
+    func callerFinishedSpeaking() {
         let endOfSpeech = Date().addingTimeInterval(-detector.currentEndSilence.seconds)
+        guard let recognition else {
+            if recognitionUnavailable {
+                // Nobody can understand the caller: the keypad flow answers instead of silence.
+                recognitionUnavailable = false
+                turnTask = Task {
+                    await self.offlineTurn(reason: "speech-to-text unavailable", endOfSpeechAt: endOfSpeech)
+                }
+            } else if mode == .keypad, messageAudio == nil, !isAgentBusy {
+                turnTask = Task { await self.keypadTurn([.menu], endOfSpeechAt: endOfSpeech) }
+            }
+            return
+        }
+        self.recognition = nil
         turnTask = Task { await self.runTurn(recognition: recognition, endOfSpeechAt: endOfSpeech) }
     }
 
     /// Whether the agent is speaking, or about to.
-    private var isAgentBusy: Bool {
+    var isAgentBusy: Bool {
         !pending.isEmpty || generatingTurnID != nil
     }
 
     /// The caller talks over the agent: stop the audio within a frame, cancel the turn, and record
     /// what the caller heard and what they did not.
-    private func bargeIn() async {
+    func bargeIn() async {
         await pacer.clear()
         if framesSinceClear > 0 {
             await send(.clear)
@@ -243,6 +295,7 @@ public actor CallSession {
         }
         turnTask?.cancel()
         turnTask = nil
+        watchdog?.cancel()
         generatingTurnID = nil
         for turn in openTurns.values.sorted(by: {
             ($0.endOfSpeechAt ?? .distantPast) < ($1.endOfSpeechAt ?? .distantPast)
@@ -264,17 +317,30 @@ public actor CallSession {
     }
 
     /// One turn: what the caller said, then the agent's answer.
-    private func runTurn(recognition: any UtteranceRecognition, endOfSpeechAt: Date) async {
+    func runTurn(recognition: any UtteranceRecognition, endOfSpeechAt: Date) async {
         let transcript: Transcript
+        let watchID = UUID().uuidString.lowercased()
+        openTurns[watchID] = OpenTurn(id: watchID, endOfSpeechAt: endOfSpeechAt)
+        startSilenceWatchdog(turnID: watchID, endOfSpeech: endOfSpeechAt)
         do {
             transcript = try await recognition.finish()
         } catch {
+            guard !Task.isCancelled else { return }
             logger.error("speech recognition failed", metadata: ["error": "\(error)"])
+            await enterKeypad(reason: "speech-to-text failed", turnID: watchID)
             turnTask = nil
+            await finishGenerating(watchID)
             return
+        }
+        // The answer's own turn takes over from the one that waited for the transcript.
+        if let waited = openTurns[watchID], !waited.audioQueued {
+            openTurns[watchID] = nil
+        } else {
+            await finishGenerating(watchID)
         }
         let transcriptAt = Date()
         guard !transcript.text.isEmpty, !Task.isCancelled else {
+            watchdog?.cancel()
             turnTask = nil
             return
         }
@@ -282,7 +348,7 @@ public actor CallSession {
     }
 
     /// Records what the caller said and runs the agent's answer to it.
-    private func answer(_ transcript: Transcript, endOfSpeechAt: Date, transcriptAt: Date) async {
+    func answer(_ transcript: Transcript, endOfSpeechAt: Date, transcriptAt: Date) async {
         let callerText = [carriedCallerText, transcript.text].compactMap { $0 }.joined(separator: " ")
         carriedCallerText = nil
         if let detected = transcript.language ?? LanguageDetector.detect(transcript.text), detected != language {
@@ -303,6 +369,7 @@ public actor CallSession {
         openTurns[turnID] = OpenTurn(
             id: turnID, callerText: callerText, endOfSpeechAt: endOfSpeechAt, transcriptFinalAt: transcriptAt)
         generatingTurnID = turnID
+        startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt)
         let context = ToolContext(
             callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
         do {
@@ -319,22 +386,23 @@ public actor CallSession {
             return  // Barge-in: bargeIn() recorded the turn.
         } catch {
             logger.error("the agent could not answer", metadata: ["error": "\(error)"])
-            if !Task.isCancelled { await speak(line(.apology), turnID: turnID) }
+            if !Task.isCancelled { await enterKeypad(reason: "the language model failed", turnID: turnID) }
         }
         guard !Task.isCancelled else { return }
+        watchdog?.cancel()
         turnTask = nil
         await finishGenerating(turnID)
     }
 
     /// The turn has said everything it will say; its row is written once the caller has heard it.
-    private func finishGenerating(_ turnID: String) async {
+    func finishGenerating(_ turnID: String) async {
         if generatingTurnID == turnID { generatingTurnID = nil }
         openTurns[turnID]?.finishedGenerating = true
         await closeTurnIfHeard(turnID)
         await hangUpIfDone()
     }
 
-    private func closeTurnIfHeard(_ turnID: String) async {
+    func closeTurnIfHeard(_ turnID: String) async {
         guard let turn = openTurns[turnID], turn.finishedGenerating, !pending.contains(where: { $0.turnID == turnID })
         else { return }
         openTurns[turnID] = nil
@@ -360,7 +428,7 @@ public actor CallSession {
     }
 
     /// Names and phone numbers given to tools are personal: sentences with them are not cached.
-    private func recordToolExecution(_ execution: ToolExecution) {
+    func recordToolExecution(_ execution: ToolExecution) {
         if let object = try? JSONSerialization.jsonObject(with: Data(execution.arguments.utf8)) as? [String: Any] {
             for key in ["name", "phone", "callback_phone"] {
                 if let value = object[key] as? String { personalData.add(value) }
@@ -370,7 +438,8 @@ public actor CallSession {
     }
 
     /// Synthesises `utterance`, queues its frames as they arrive, then a mark to learn when it was heard.
-    func speak(_ utterance: Utterance, turnID: String) async {
+    /// A `hold` line (said while the answer is late) does not count as the answer having started.
+    func speak(_ utterance: Utterance, turnID: String, hold: Bool = false) async {
         guard !Task.isCancelled, !ended else { return }
         let text = utterance.text
         markCounter += 1
@@ -383,6 +452,7 @@ public actor CallSession {
                 leftover += chunk
                 let whole = leftover.count / TelephoneAudio.samplesPerFrame * TelephoneAudio.samplesPerFrame
                 if whole > 0 {
+                    queued(turnID, hold: hold)
                     await pacer.enqueue(MuLawFrame.frames(from: Array(leftover[..<whole])))
                     leftover.removeFirst(whole)
                 }
@@ -392,12 +462,20 @@ public actor CallSession {
             return
         }
         guard !Task.isCancelled else { return }
-        if !leftover.isEmpty { await pacer.enqueue(MuLawFrame.frames(from: leftover)) }
+        if !leftover.isEmpty {
+            queued(turnID, hold: hold)
+            await pacer.enqueue(MuLawFrame.frames(from: leftover))
+        }
         pending.append(PendingPiece(mark: mark, text: text, turnID: turnID))
         await pacer.enqueueMark(mark)
     }
 
-    private func markPlayed(_ name: String) async {
+    private func queued(_ turnID: String, hold: Bool) {
+        openTurns[turnID]?.audioQueued = true
+        if !hold { openTurns[turnID]?.answerQueued = true }
+    }
+
+    func markPlayed(_ name: String) async {
         guard let index = pending.firstIndex(where: { $0.mark == name }) else { return }
         let piece = pending.remove(at: index)
         if let turnID = piece.turnID {
@@ -407,7 +485,7 @@ public actor CallSession {
         await hangUpIfDone()
     }
 
-    private func hangUpIfDone() async {
+    func hangUpIfDone() async {
         guard endAfterPlayback, !ended, pending.isEmpty, generatingTurnID == nil, await pacer.queuedFrames == 0 else {
             return
         }
@@ -415,7 +493,7 @@ public actor CallSession {
         await hangUp()
     }
 
-    private func frameSent(lateness: Duration) {
+    func frameSent(lateness: Duration) {
         // The first frame of the oldest turn still waiting for one.
         if let turn = openTurns.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
             .min(by: { ($0.firstAudioAt ?? .distantFuture) < ($1.firstAudioAt ?? .distantFuture) })
@@ -433,7 +511,7 @@ public actor CallSession {
         services.metrics.frameLateness.recordNanoseconds(Int64(lateness.seconds * 1e9))
     }
 
-    private func recordAgentTurn(_ timing: OpenTurn, interrupted: Bool, unheard: String?) async {
+    func recordAgentTurn(_ timing: OpenTurn, interrupted: Bool, unheard: String?) async {
         turnSequence += 1
         let turn = ConversationTurn(
             id: timing.id, callID: call.id, sequence: turnSequence, speaker: .agent,
@@ -448,11 +526,11 @@ public actor CallSession {
 
     /// Queues a turn row for the call's writer, so no database commit sits between the caller and
     /// the answer; ``end(reason:)`` waits until every queued row is stored.
-    private func persist(_ turn: ConversationTurn) async {
+    func persist(_ turn: ConversationTurn) async {
         records.yield(.turn(turn))
     }
 
-    private func queue(_ record: CallRecord) {
+    func queue(_ record: CallRecord) {
         records.yield(record)
     }
 
@@ -462,7 +540,7 @@ public actor CallSession {
         case toolExecution(ToolExecution)
     }
 
-    private func systemPrompt() -> String {
+    func systemPrompt() -> String {
         let zone = services.policy.timeZone
         let now = Date()
         let callerContext: String
@@ -493,6 +571,8 @@ public actor CallSession {
         ended = true
         turnTask?.cancel()
         dtmfTask?.cancel()
+        watchdog?.cancel()
+        messageEndTask?.cancel()
         // The caller hung up: whatever was still to be heard of open turns never was.
         for turn in openTurns.values {
             let unheard = pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")

@@ -2,6 +2,7 @@ public import AsyncHTTPClient
 public import Foundation
 public import Logging
 public import NIOCore
+public import Resilience
 
 /// Twilio's REST API for live calls: transfer to staff (new TwiML with `<Dial>`) and hang-up.
 /// Authenticates with HTTP Basic `AccountSid:AuthToken`; the token never reaches a log line.
@@ -22,10 +23,12 @@ public struct TwilioRESTClient: CallControl {
     let authToken: Secret
     let timeout: TimeAmount
     let logger: Logger
+    /// Twilio's circuit and limits; nil in tests of the client alone.
+    let upstream: Upstream?
 
     public init(
         http: HTTPClient, baseURL: URL, accountSID: String, authToken: Secret, timeout: TimeAmount = .seconds(10),
-        logger: Logger
+        logger: Logger, upstream: Upstream? = nil
     ) {
         self.http = http
         self.baseURL = baseURL
@@ -33,6 +36,7 @@ public struct TwilioRESTClient: CallControl {
         self.authToken = authToken
         self.timeout = timeout
         self.logger = logger
+        self.upstream = upstream
     }
 
     /// Replaces the call's TwiML with a `<Dial>` to `number`.
@@ -51,8 +55,27 @@ public struct TwilioRESTClient: CallControl {
         }
     }
 
-    /// `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with a form body.
+    /// `POST /2010-04-01/Accounts/{AccountSid}/Calls/{CallSid}.json` with a form body, behind Twilio's
+    /// upstream when there is one (the same update sent twice has the same effect, so a retry is safe).
     func updateCall(callSid: String, form: [(String, String)]) async throws {
+        guard let upstream else { return try await sendUpdate(callSid: callSid, form: form) }
+        let form = form.map { Pair(name: $0.0, value: $0.1) }
+        try await upstream.run(classify: Self.classify) {
+            try await sendUpdate(callSid: callSid, form: form.map { ($0.name, $0.value) })
+        }
+    }
+
+    private struct Pair: Sendable {
+        let name: String
+        let value: String
+    }
+
+    static func classify(_ error: any Error) -> FailureKind {
+        guard let error = error as? RequestError else { return .retryable }
+        return error.status == 429 || error.status >= 500 ? .retryable : .permanent
+    }
+
+    private func sendUpdate(callSid: String, form: [(String, String)]) async throws {
         var request = HTTPClientRequest(
             url: baseURL.joining("/2010-04-01/Accounts/\(accountSID)/Calls/\(callSid).json"))
         request.method = .POST

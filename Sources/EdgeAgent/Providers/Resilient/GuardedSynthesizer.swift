@@ -1,0 +1,20 @@
+public import Resilience
+
+/// A cloud voice behind its ``Upstream``: the first audio must arrive within the upstream's timeout,
+/// failures open its circuit, and a refused or failed request is tried again once where that is safe
+/// (nothing has been played yet).
+public struct GuardedSynthesizer: SpeechSynthesizer {
+    let base: any SpeechSynthesizer
+    let upstream: Upstream
+
+    public init(_ base: any SpeechSynthesizer, upstream: Upstream) {
+        self.base = base
+        self.upstream = upstream
+    }
+
+    public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
+        GuardedStream.relay(through: upstream, classify: Upstreams.classify) {
+            base.synthesize(text, language: language)
+        }
+    }
+}

@@ -1,0 +1,328 @@
+import AudioIO
+import Foundation
+import LocalStore
+import Resilience
+import Sync
+
+/// The call when the cloud is not there: the silence watchdog that keeps a caller from waiting in
+/// silence, and the keypad flow that still books a table, tells the hours and takes a message.
+extension CallSession {
+    /// How long before the end of the silence budget the hold line is started (time to fetch it from
+    /// the cache or the local voice and send its first frame).
+    static let holdLead = 0.35
+    /// How long after the silence budget a turn that has still said nothing is given up for the keypad.
+    static let giveUpAfterBudget = 2.5
+
+    // MARK: Silence watchdog
+
+    /// After the caller stops speaking they hear something within the silence budget: if the answer
+    /// has not started by then, a hold line from the cache (or the local voice) plays; if it still has
+    /// not started a little later, the turn is abandoned and the call moves to the keypad flow.
+    func startSilenceWatchdog(turnID: String, endOfSpeech: Date) {
+        watchdog?.cancel()
+        let budget = services.silenceBudget.seconds
+        let holdAt = endOfSpeech.addingTimeInterval(max(0, budget - Self.holdLead))
+        let giveUpAt = endOfSpeech.addingTimeInterval(budget + Self.giveUpAfterBudget)
+        watchdog = Task {
+            guard await Self.sleep(until: holdAt) else { return }
+            guard self.isSilent(turnID) else { return }
+            self.logger.warning("the answer is late; playing a hold line")
+            self.services.metrics.holdLines.increment()
+            await self.speak(self.urgentLine(.hold), turnID: turnID, hold: true)
+            guard await Self.sleep(until: giveUpAt) else { return }
+            guard self.isWaitingForAnswer(turnID) else { return }
+            await self.giveUp(turnID)
+        }
+    }
+
+    /// Sleeps until `date`; false when cancelled.
+    static func sleep(until date: Date) async -> Bool {
+        let interval = date.timeIntervalSinceNow
+        if interval > 0 { try? await Task.sleep(for: .milliseconds(Int64(interval * 1000))) }
+        return !Task.isCancelled
+    }
+
+    private func isSilent(_ turnID: String) -> Bool {
+        guard let turn = openTurns[turnID] else { return false }
+        return !turn.audioQueued && !ended
+    }
+
+    private func isWaitingForAnswer(_ turnID: String) -> Bool {
+        guard let turn = openTurns[turnID], !ended else { return false }
+        return !turn.answerQueued && !turn.finishedGenerating
+    }
+
+    /// The answer never came: stop waiting for it and take the caller to the keypad flow.
+    private func giveUp(_ turnID: String) async {
+        logger.warning("no answer in time; moving the call to the keypad")
+        turnTask?.cancel()
+        await recognition?.cancel()
+        recognition = nil
+        let task = Task {
+            await self.enterKeypad(reason: "no answer in time", turnID: turnID)
+            await self.finishGenerating(turnID)
+        }
+        turnTask = task
+    }
+
+    /// A phrase book line spoken from the cache or the local voice, never waiting for the cloud.
+    func urgentLine(_ key: PhraseBook.Key) -> Utterance {
+        var utterance = line(key)
+        utterance.urgent = true
+        return utterance
+    }
+
+    // MARK: Entering and leaving the keypad flow
+
+    /// Moves the call to the keypad flow, keeping what the conversation knew (language, caller,
+    /// history), and says why and what the keys do.
+    func enterKeypad(reason: String, turnID: String) async {
+        if mode != .keypad {
+            mode = .keypad
+            keypad.reset()
+            offlineSince = Date()
+            services.metrics.keypadCalls.increment()
+            logger.warning("moving the call to the keypad flow", metadata: ["call.offline_reason": .string(reason)])
+            await speak(line(.offlineNotice), turnID: turnID)
+        }
+        await speak(line(.keypadMenu), turnID: turnID)
+    }
+
+    /// One turn that only moves the call to the keypad flow (speech-to-text would not start).
+    func offlineTurn(reason: String, endOfSpeechAt: Date) async {
+        let id = openTurn(endOfSpeechAt: endOfSpeechAt)
+        await enterKeypad(reason: reason, turnID: id)
+        await finishGenerating(id)
+    }
+
+    /// Whether speech understanding is back: the model's and speech-to-text's circuits are closed, and
+    /// the call has been on the keypad long enough for it to be worth trying again.
+    func canLeaveKeypad() -> Bool {
+        guard messageAudio == nil, let since = offlineSince,
+            Date().timeIntervalSince(since) >= services.keypadRetryAfter.seconds
+        else { return false }
+        return services.upstreams.map { $0.llm.state == .closed && $0.transcription.state != .open } ?? true
+    }
+
+    // MARK: Keys
+
+    /// A key on the keypad flow (or `*`, which opens it from the conversation).
+    func pressedOnKeypad(_ digit: String) async {
+        if mode != .keypad {
+            mode = .keypad
+            keypad.reset()
+            offlineSince = Date()
+            logger.info("the caller chose the keypad")
+        }
+        let actions = keypad.press(digit)
+        guard !actions.isEmpty else { return }
+        let now = Date()
+        turnTask = Task { await self.keypadTurn(actions, endOfSpeechAt: now) }
+    }
+
+    /// Runs what the keypad flow asked for, as one agent turn.
+    func keypadTurn(_ actions: [KeypadFlow.Action], endOfSpeechAt: Date) async {
+        let id = openTurn(endOfSpeechAt: endOfSpeechAt)
+        for action in actions {
+            guard !Task.isCancelled else { return }
+            await perform(action, turnID: id)
+        }
+        guard !Task.isCancelled else { return }
+        turnTask = nil
+        await finishGenerating(id)
+    }
+
+    private func openTurn(endOfSpeechAt: Date) -> String {
+        let id = UUID().uuidString.lowercased()
+        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: endOfSpeechAt)
+        generatingTurnID = id
+        return id
+    }
+
+    private var catalog: PhraseCatalog? { services.catalogs[language] ?? services.catalogs["en"] }
+
+    private var today: LocalDate { LocalDate(Date(), in: services.policy.timeZone) }
+
+    private func perform(_ action: KeypadFlow.Action, turnID: String) async {
+        switch action {
+        case .say(let key):
+            await speak(line(key), turnID: turnID)
+        case .menu:
+            await speak(line(.keypadMenu), turnID: turnID)
+        case .readBack(let partySize, let date, let time):
+            if let catalog {
+                await speak(catalog.booking(partySize: partySize, date: date, time: time, today: today), turnID: turnID)
+            }
+        case .book(let partySize, let date, let time):
+            await book(partySize: partySize, date: date, time: time, turnID: turnID)
+        case .openingHours:
+            guard let catalog else { return }
+            for weekday in 1...7 {
+                let periods = services.policy.openingHours[weekday] ?? []
+                await speak(catalog.openingHours(isoWeekday: weekday, periods: periods), turnID: turnID)
+            }
+        case .startMessage:
+            await speak(line(.keypadMessage), turnID: turnID)
+            queued(tone: Self.messageTone)
+            messageAudio = []
+            messageEndTask = Task {
+                // A caller who says nothing at all is not waited for long.
+                try? await Task.sleep(for: Self.messageSilenceLimit * 3)
+                guard !Task.isCancelled else { return }
+                await self.messageEnded()
+            }
+        case .endMessage:
+            await takeMessage(turnID: turnID)
+        case .transfer:
+            await speak(line(.transferring), turnID: turnID)
+            let context = ToolContext(
+                callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
+            let (result, execution) = await services.engine.tools.perform(
+                name: "transfer_to_staff", arguments: #"{"reason":"keypad"}"#, context: context, turnID: turnID)
+            queue(.toolExecution(execution))
+            if execution.status == .ok {
+                outcomes.append("transfer_to_staff")
+            } else {
+                logger.warning("keypad transfer failed", metadata: ["tool.result": .string(result)])
+                await speak(line(.apology), turnID: turnID)
+                await speak(line(.keypadMenu), turnID: turnID)
+            }
+        case .switchLanguage:
+            language = language == "es" ? "en" : "es"
+            logger.info("caller language", metadata: ["call.language": .string(language)])
+        }
+    }
+
+    /// Books through the same book and rules as the voice agent, marked as a keypad booking.
+    private func book(partySize: Int, date: LocalDate, time: LocalTime, turnID: String) async {
+        do {
+            let decision = try await services.book.check(date: date, time: time, partySize: partySize)
+            guard decision.isAvailable else {
+                switch decision.reason {
+                case .closed, .outsideOpeningHours, .tooSoon, .tooFarAhead, .nonexistentTime:
+                    await speak(line(.keypadClosed), turnID: turnID)
+                    await speak(line(.keypadDay), turnID: turnID)
+                    keypad.askDayAgain(partySize: partySize)
+                default:
+                    await speak(line(.keypadUnavailable), turnID: turnID)
+                    let sameDay = decision.alternatives.filter { $0.date == date }.map(\.time)
+                    if !sameDay.isEmpty, let catalog { await speak(catalog.alternatives(sameDay), turnID: turnID) }
+                    await speak(line(.keypadTime), turnID: turnID)
+                    keypad.askTimeAgain(partySize: partySize, date: date)
+                }
+                return
+            }
+            let reservation = try await services.book.create(
+                ReservationBook.Request(
+                    name: customer?.name ?? "Keypad booking", phone: call.fromNumber, partySize: partySize, date: date,
+                    time: time, notes: "booked on the keypad", source: .keypad, callID: call.id),
+                actor: "keypad")
+            outcomes.append("create_reservation")
+            history.append(
+                .system(
+                    "(While speech was unavailable the caller booked on the keypad: \(partySize) people on \(date) "
+                        + "at \(time), reservation \(reservation.id).)"))
+            await speak(line(.keypadBooked), turnID: turnID)
+        } catch {
+            logger.error("keypad booking failed", metadata: ["error": "\(error)"])
+            await speak(line(.apology), turnID: turnID)
+            await speak(line(.keypadMenu), turnID: turnID)
+        }
+    }
+
+    // MARK: Messages
+
+    /// How long a pause ends a spoken message.
+    static let messageSilenceLimit = Duration.seconds(3)
+    /// The longest message kept (two minutes).
+    static let messageMaximumBytes = 120 * 8000
+    /// The tone before a message: 400 ms at 1 kHz.
+    static let messageTone: [UInt8] = (0..<3200).map { index in
+        MuLaw.encode(Int16(6000 * sin(Double(index) * 2 * .pi * 1000 / 8000)))
+    }
+
+    private func queued(tone: [UInt8]) {
+        Task { await self.pacer.enqueue(MuLawFrame.frames(from: tone)) }
+    }
+
+    /// A frame of the caller's message: kept, and silence after speech ends it.
+    func hearMessage(_ frame: [UInt8]) async {
+        if (messageAudio?.count ?? 0) < Self.messageMaximumBytes { messageAudio?.append(contentsOf: frame) }
+        switch detector.process(frame) {
+        case .speechStarted:
+            messageEndTask?.cancel()
+        case .utteranceEnded:
+            messageEndTask?.cancel()
+            messageEndTask = Task {
+                try? await Task.sleep(for: Self.messageSilenceLimit)
+                guard !Task.isCancelled else { return }
+                await self.messageEnded()
+            }
+        case nil:
+            break
+        }
+        if (messageAudio?.count ?? 0) >= Self.messageMaximumBytes { await messageEnded() }
+    }
+
+    private func messageEnded() async {
+        let actions = keypad.messageEnded()
+        guard !actions.isEmpty else { return }
+        turnTask = Task { await self.keypadTurn(actions + [.menu], endOfSpeechAt: Date()) }
+    }
+
+    /// Leaves the message for the staff: its words when speech-to-text can still make them out,
+    /// otherwise a note with its length and the number to call back.
+    private func takeMessage(turnID: String) async {
+        messageEndTask?.cancel()
+        let audio = messageAudio ?? []
+        messageAudio = nil
+        let seconds = audio.count / TelephoneAudio.sampleRate
+        guard seconds >= 1 else {
+            await speak(line(.keypadNoMessage), turnID: turnID)
+            return
+        }
+        var text =
+            "Voice message left on the keypad (\(seconds) s) while speech understanding was unavailable; "
+            + "please call back."
+        if let transcript = await transcribe(audio, within: .seconds(1)), !transcript.isEmpty {
+            text = "Voice message left on the keypad: \(transcript)"
+        }
+        let context = ToolContext(
+            callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
+        let arguments =
+            (try? JSONSerialization.data(withJSONObject: ["message": text, "callback_phone": call.fromNumber]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        let (_, execution) = await services.engine.tools.perform(
+            name: "take_message", arguments: arguments, context: context, turnID: turnID)
+        queue(.toolExecution(execution))
+        if execution.status == .ok {
+            outcomes.append("take_message")
+            await speak(line(.keypadMessageTaken), turnID: turnID)
+        } else {
+            await speak(line(.apology), turnID: turnID)
+        }
+    }
+
+    /// The message's words, if speech-to-text answers within `limit` (the caller is waiting).
+    private func transcribe(_ audio: [UInt8], within limit: Duration) async -> String? {
+        guard services.upstreams.map({ $0.transcription.state == .closed }) ?? true else { return nil }
+        let recognizer = services.recognizer
+        let language = self.language
+        return await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                guard let recognition = try? await recognizer.startUtterance(languageHint: language) else {
+                    return nil
+                }
+                await recognition.send(audio)
+                return try? await recognition.finish().text
+            }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+}
