@@ -20,9 +20,11 @@ final class OpenAIChatDouble: Sendable {
     static let apiKey = "sk-test-0123456789"
     let answers: NIOLockedValueBox<[Answer]>
     let requests = NIOLockedValueBox<[JSONValue]>([])
+    let faults: FaultInjection
 
-    init(_ answers: [Answer]) {
+    init(_ answers: [Answer], faults: FaultInjection = FaultInjection()) {
         self.answers = NIOLockedValueBox(answers)
+        self.faults = faults
     }
 
     var router: Router<BasicRequestContext> {
@@ -41,6 +43,12 @@ final class OpenAIChatDouble: Sendable {
             }
             let body = try await request.body.collect(upTo: 1 << 20)
             self.requests.withLockedValue { $0.append(JSONValue.parse(String(buffer: body)) ?? .null) }
+            if let faulty = await self.faults.response(
+                errorBody:
+                    #"{"error":{"message":"The server is overloaded.","type":"server_error","param":null,"code":null}}"#
+            ) {
+                return faulty
+            }
             // The last scripted answer repeats once the script is used up.
             let answer = self.answers.withLockedValue { $0.count > 1 ? $0.removeFirst() : $0.first }
             guard let answer else { return Self.json(500, #"{"error":{"message":"no scripted answer"}}"#) }

@@ -15,9 +15,11 @@ final class TranscriptionDouble: Sendable {
     let transcripts: NIOLockedValueBox<[String]>
     /// Seconds of audio in each request.
     let durations = NIOLockedValueBox<[Double]>([])
+    let faults: FaultInjection
 
-    init(_ transcripts: [String]) {
+    init(_ transcripts: [String], faults: FaultInjection = FaultInjection()) {
         self.transcripts = NIOLockedValueBox(transcripts)
+        self.faults = faults
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -39,6 +41,11 @@ final class TranscriptionDouble: Sendable {
                 $0 | Int($1.element) << (8 * $1.offset)
             }
             self.durations.withLockedValue { $0.append(Double(size) / 16000) }
+            if let faulty = await self.faults.response(
+                errorBody: #"{"error":{"message":"The server is overloaded.","type":"server_error"}}"#)
+            {
+                return faulty
+            }
             let next = self.transcripts.withLockedValue { $0.isEmpty ? "" : $0.removeFirst() }
             let json = try JSONSerialization.data(withJSONObject: ["text": next])
             return Response(

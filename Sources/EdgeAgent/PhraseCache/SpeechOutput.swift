@@ -121,11 +121,9 @@ public final class SpeechOutput: Sendable {
         let synthesizer = provider.synthesizer
         let language = utterance.language
         guard utterance.cacheable, let cache, let key = key(for: text, language: language) else {
-            return Self.steady(synthesizer.synthesize(text, language: language))
+            return synthesizer.synthesize(text, language: language)
         }
-        return cache.audio(for: key, pinned: utterance.pinned) {
-            Self.steady(synthesizer.synthesize(key.text, language: language))
-        }
+        return cache.audio(for: key, pinned: utterance.pinned) { synthesizer.synthesize(key.text, language: language) }
     }
 
     /// After this grace, audio must keep arriving at least as fast as it plays.

@@ -4,12 +4,15 @@ public struct CallScript: Sendable {
     public enum Step: Sendable {
         /// Speaks: mu-law 8 kHz audio, sent in real time, 20 ms per message.
         case say([UInt8])
-        /// Presses a key.
+        /// Presses a key (the end of the caller's input, for the response time).
         case press(String)
         /// Stays silent (sending silence, as a phone line does) for a while.
         case pause(Duration)
         /// Waits, listening, until the agent has spoken and finished (or `timeout` passes).
         case waitForAgent(timeout: Duration)
+        /// Like ``waitForAgent(timeout:)``, but the agent counts as finished only after `quiet` of silence,
+        /// so a short hold line and what follows it are heard as one answer.
+        case waitForAgentQuiet(timeout: Duration, quiet: Duration)
         /// Sends nothing at all for a while, as a frozen connection would.
         case freeze(Duration)
         /// Hangs up.

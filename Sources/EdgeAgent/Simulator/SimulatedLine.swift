@@ -134,6 +134,26 @@ final class SimulatedLine: Sendable {
             return true
         }
         let silence = [UInt8](repeating: MuLaw.silence, count: TelephoneAudio.samplesPerFrame)
+        /// Listens (sending silence) until the agent has spoken and then been quiet for `quiet`.
+        func waitForAgent(timeout: Duration, quiet: Duration) async throws {
+            let end = clock.now + timeout
+            while true {
+                guard try await sendFrame(silence) else { return }
+                let (heard, isQuiet, marks) = state.withLock { state in
+                    (
+                        state.agentFramesSinceStep > 0,
+                        state.lastAgentFrame.map { $0.duration(to: .now) > quiet } ?? false,
+                        state.pendingMarks.isEmpty
+                    )
+                }
+                if heard && isQuiet && marks { break }
+                if clock.now >= end {
+                    state.withLock { $0.report.timeouts += 1 }
+                    break
+                }
+            }
+            state.withLock { $0.agentFramesSinceStep = 0 }
+        }
         for step in script.steps {
             switch step {
             case .say(let audio):
@@ -146,6 +166,10 @@ final class SimulatedLine: Sendable {
                     if index == lastLoud ?? frames.count - 1 { state.withLock { $0.callerSpeechEnded = clock.now } }
                 }
             case .press(let digit):
+                state.withLock {
+                    $0.agentFramesSinceStep = 0
+                    $0.callerSpeechEnded = clock.now
+                }
                 try await outbound.write(
                     .text(
                         #"{"event":"dtmf","streamSid":"\#(streamSid)","sequenceNumber":"0","dtmf":{"track":"inbound_track","digit":"\#(digit)"}}"#
@@ -154,23 +178,9 @@ final class SimulatedLine: Sendable {
                 let end = clock.now + duration
                 while clock.now < end { guard try await sendFrame(silence) else { return } }
             case .waitForAgent(let timeout):
-                let end = clock.now + timeout
-                while true {
-                    guard try await sendFrame(silence) else { return }
-                    let (heard, quiet, marks) = state.withLock { state in
-                        (
-                            state.agentFramesSinceStep > 0,
-                            state.lastAgentFrame.map { $0.duration(to: .now) > .milliseconds(600) } ?? false,
-                            state.pendingMarks.isEmpty
-                        )
-                    }
-                    if heard && quiet && marks { break }
-                    if clock.now >= end {
-                        state.withLock { $0.report.timeouts += 1 }
-                        break
-                    }
-                }
-                state.withLock { $0.agentFramesSinceStep = 0 }
+                try await waitForAgent(timeout: timeout, quiet: .milliseconds(600))
+            case .waitForAgentQuiet(let timeout, let quiet):
+                try await waitForAgent(timeout: timeout, quiet: quiet)
             case .freeze(let duration):
                 try await clock.sleep(for: duration)
                 next = clock.now

@@ -11,7 +11,7 @@ extension CallSession {
     /// the cache or the local voice and send its first frame).
     static let holdLead = 0.35
     /// How long after the silence budget a turn that has still said nothing is given up for the keypad.
-    static let giveUpAfterBudget = 2.5
+    static let giveUpAfterBudget = 1.5
 
     // MARK: Silence watchdog
 
@@ -83,9 +83,10 @@ extension CallSession {
             offlineSince = Date()
             services.metrics.keypadCalls.increment()
             logger.warning("moving the call to the keypad flow", metadata: ["call.offline_reason": .string(reason)])
-            await speak(line(.offlineNotice), turnID: turnID)
+            await speak(urgentLine(.offlineNotice), turnID: turnID)
         }
-        await speak(line(.keypadMenu), turnID: turnID)
+        // The cloud has just failed: these come from the cache or the local voice, not after another wait.
+        await speak(urgentLine(.keypadMenu), turnID: turnID)
     }
 
     /// One turn that only moves the call to the keypad flow (speech-to-text would not start).
@@ -117,11 +118,14 @@ extension CallSession {
         let actions = keypad.press(digit)
         guard !actions.isEmpty else { return }
         let now = Date()
+        // A key answers the latest key only: whatever an earlier key started and has not begun saying is dropped.
+        turnTask?.cancel()
         turnTask = Task { await self.keypadTurn(actions, endOfSpeechAt: now) }
     }
 
     /// Runs what the keypad flow asked for, as one agent turn.
     func keypadTurn(_ actions: [KeypadFlow.Action], endOfSpeechAt: Date) async {
+        guard !Task.isCancelled else { return }
         let id = openTurn(endOfSpeechAt: endOfSpeechAt)
         for action in actions {
             guard !Task.isCancelled else { return }

@@ -30,7 +30,7 @@ public struct Upstreams: Sendable {
                     breaker: breaker, maxConcurrent: configuration.maxConcurrent, queueTimeout: .milliseconds(500)),
                 logger: logger, metricsFactory: metrics.factory)
         }
-        elevenLabs = upstream("elevenlabs", timeout: .milliseconds(1500), attempts: 2)
+        elevenLabs = upstream("elevenlabs", timeout: .milliseconds(1200), attempts: 1)
         llm = upstream("llm", timeout: .seconds(3), attempts: 2)
         llmFallback = upstream("llm_fallback", timeout: .seconds(4), attempts: 1)
         deepgram = upstream("deepgram", timeout: .seconds(2), attempts: 1)

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+import LocalStore
+import Sync
+import Testing
+
+@testable import EdgeAgent
+
+/// The offline-first promise, end to end: with every cloud provider failing the same way at once, a
+/// caller never waits more than the silence budget (1.5 s) after they stop speaking, the call moves
+/// to the keypad, and a table still gets booked, in English and in Spanish.
+@Suite("Offline-first: the silence guarantee", .serialized)
+struct SilenceGuaranteeTests {
+    /// nil is "dead": nothing listens at the providers' addresses.
+    static let faults: [UpstreamFault?] = [nil, .hang, .status(500), .status(429), .garbage, .drip]
+
+    static func elevenLabsFault(_ fault: UpstreamFault) -> ElevenLabsDouble.Fault {
+        switch fault {
+        case .none: .none
+        case .status(let status): .status(status)
+        case .hang: .hang
+        case .garbage: .garbage
+        case .drip: .drip
+        }
+    }
+
+    @Test(
+        "every upstream failing: heard within 1.5 s, moved to the keypad, a table booked",
+        arguments: faults, ["en", "es"])
+    func guarantee(fault: UpstreamFault?, language: String) async throws {
+        let injected = FaultInjection(fault ?? .none)
+        let llm = OpenAIChatDouble([ScriptedLLM.text("This answer never arrives.")], faults: injected)
+        let transcription = TranscriptionDouble(["I'd like a table for four tomorrow."], faults: injected)
+        let tts = ElevenLabsDouble(fault: Self.elevenLabsFault(fault ?? .none))
+        var rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
+        if fault == nil {
+            rig.adjust = { configuration in
+                let dead = URL(string: "http://127.0.0.1:1")!
+                configuration.llm.baseURL = dead.appendingPathComponent("v1")
+                configuration.textToSpeech.baseURL = dead
+            }
+        }
+        let caller = language == "es" ? "+34600111333" : CallTestRig.caller
+        try await rig.run { app, simulator in
+            defer {
+                injected.hold.open()
+                tts.hold.open()
+            }
+            if language == "es" {
+                try await app.database.write { db in
+                    try db.execute(
+                        sql: """
+                            INSERT INTO customers (id, phone, preferred_language, call_count, created_at, updated_at)
+                            VALUES ('c-es', ?, 'es', 3, 0, 0)
+                            """, arguments: [caller])
+                }
+            }
+            let report = try await simulator.call(
+                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), from: caller,
+                to: "+15557654321",
+                script: CallScript(
+                    [
+                        .waitForAgent(timeout: .seconds(8)),
+                        .say(try EdgeAgentTestAudio.speech(language == "es" ? "es-booking" : "en-booking")),
+                        // A hold line, then the move to the keypad and its menu.
+                        .waitForAgentQuiet(timeout: .seconds(25), quiet: .milliseconds(2500)),
+                    ]
+                        + "14#2#1930#".map { .press(String($0)) }
+                        + [
+                            .waitForAgentQuiet(timeout: .seconds(20), quiet: .seconds(1)),
+                            .press("1"), .waitForAgent(timeout: .seconds(10)), .hangUp,
+                        ]))
+            await app.waitForEnd(of: report.callID)
+
+            // The caller was never left in silence beyond the budget.
+            #expect(report.responseLatencies.count >= 3, "\(report.responseLatencies)")
+            #expect(
+                report.responseLatencies.allSatisfy { $0 <= .milliseconds(1500) },
+                "\(fault?.description ?? "dead"): \(report.responseLatencies)")
+            #expect(report.timeouts == 0)
+
+            // The keypad booked the table, marked as such, in the caller's language.
+            let reservation = try #require(try await app.database.read { db in try Reservation.fetchOne(db) })
+            #expect(reservation.source == .keypad)
+            #expect(reservation.partySize == 4)
+            #expect(reservation.phone == caller)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.outcome == "reservation_created")
+            #expect(call.language == language)
+            let said = try await CallLog(database: app.database).turns(callID: call.id)
+                .filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
+            #expect(said.contains(app.phrases.text(.offlineNotice, language: language)))
+            #expect(said.contains(app.phrases.text(.keypadBooked, language: language)))
+            #expect(app.metrics.exposition().contains("edge_keypad_fallbacks_total 1"))
+            // The outbox carries the keypad booking to headquarters like any other.
+            let queued = try await app.database.read { db in
+                try Int.fetchOne(
+                    db, sql: "SELECT count(*) FROM outbox WHERE table_name = 'reservations' AND row_id = ?",
+                    arguments: [reservation.id])
+            }
+            #expect(queued == 1)
+        }
+    }
+}
