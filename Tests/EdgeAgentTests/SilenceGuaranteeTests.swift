@@ -102,3 +102,56 @@ struct SilenceGuaranteeTests {
         }
     }
 }
+
+@Suite("Offline-first: into the keypad and back", .serialized)
+struct KeypadRecoveryTests {
+    @Test("the model failing mid-call moves it to the keypad, and back to speech when the model recovers")
+    func intoKeypadAndBack() async throws {
+        let failing = OpenAIChatDouble.Answer(
+            status: 500, pieces: [#"{"error":{"message":"The server had an error","type":"server_error"}}"#])
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text("Of course. For how many people?"), failing, failing,
+            ScriptedLLM.text("Thanks for waiting, I can help again. Four people tomorrow, was it?"),
+        ])
+        let transcription = TranscriptionDouble([
+            "Hi, I'd like a table for four people tomorrow at seven thirty.", "It's under Ada Lovelace.",
+            "Yes please, that's perfect.",
+        ])
+        var rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
+        rig.adjust = { $0.resilience.keypadRetrySeconds = 0 }
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("en-name")),
+                    .waitForAgentQuiet(timeout: .seconds(20), quiet: .milliseconds(1500)),
+                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.timeouts == 0)
+            #expect(report.responseLatencies.allSatisfy { $0 <= .milliseconds(1500) }, "\(report.responseLatencies)")
+
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            let agentTurns = try await CallLog(database: app.database).turns(callID: call.id)
+                .filter { $0.speaker == .agent }
+            let said = agentTurns.map(\.text)
+            #expect(said.contains { $0.contains(app.phrases.text(.offlineNotice, language: "en")) })
+            #expect(said.last == "Thanks for waiting, I can help again. Four people tomorrow, was it?", "\(said)")
+            // Back in the conversation, the model still has everything said before the outage.
+            let requests = llm.requests.withLockedValue { $0 }
+            #expect(requests.count == 4)
+            guard case .array(let messages) = requests.last?["messages"] else {
+                Issue.record("no messages")
+                return
+            }
+            let contents = messages.compactMap { $0["content"]?.stringValue }
+            #expect(contents.contains("Hi, I'd like a table for four people tomorrow at seven thirty."))
+            #expect(contents.contains("Of course. For how many people?"))
+            #expect(contents.last == "Yes please, that's perfect.")
+        }
+    }
+}
