@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import EdgeAgent
+
 /// Runs the built `edge-agent` binary as a technician would.
 @Suite("edge-agent command line")
 struct CommandLineTests {
@@ -104,5 +106,79 @@ struct CommandLineTests {
         #expect(outcome.standardError.hasPrefix("edge-agent: database data/edge.sqlite is not a SQLite database"))
         #expect(outcome.standardError.split(separator: "\n").count == 1)
         #expect(try Data(contentsOf: URL(fileURLWithPath: folder.file("data/edge.sqlite"))) == junk)
+    }
+}
+
+@Suite("edge-agent cache")
+struct CacheCommandTests {
+    let line = CommandLineTests()
+
+    @Test("cache verify and stats on a box: exit codes, damaged files evicted, JSON for scripts")
+    func verifyAndStats() async throws {
+        let folder = TemporaryFolder()
+        let environment = ["EDGE_DATA_DIR": folder.file("data")]
+        let empty = try line.run(["cache", "verify"], environment: environment, in: folder)
+        #expect(empty.status == 0)
+        #expect(empty.standardOutput.contains("0 intact"))
+
+        // Two phrases cached by the agent, one of them then damaged on disk.
+        let logs = LogCapture()
+        var configuration = testConfiguration(folder: folder)
+        configuration.dataDirectory = folder.file("data")
+        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
+        let voice = VoiceIdentity(
+            provider: "elevenlabs", voice: "v", model: "m", outputFormat: "ulaw_8000", settings: "")
+        let keys = ["Hello.", "Goodbye."].map { PhraseKey(text: $0, language: "en", voice: voice) }
+        for key in keys { await app.phraseCache.store(key, audio: [UInt8](repeating: 0x42, count: 1600), pinned: true) }
+        _ = app.phraseCache.cached(keys[0])
+        await app.shutdown()
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: app.phraseCache.path(of: keys[1].hex))))
+        bytes[50] ^= 0xFF
+        try Data(bytes).write(to: URL(fileURLWithPath: app.phraseCache.path(of: keys[1].hex)))
+
+        let stats = try line.run(["cache", "stats", "--json"], environment: environment, in: folder)
+        #expect(stats.status == 0)
+        let object = try #require(
+            try JSONSerialization.jsonObject(with: Data(stats.standardOutput.utf8)) as? [String: Any])
+        #expect(object["entries"] as? Int == 2)
+        #expect(object["memory_hits"] as? Int == 1)
+        #expect(object["bytes"] as? Int == 3200)
+
+        let verify = try line.run(["cache", "verify"], environment: environment, in: folder)
+        #expect(verify.status == 1)
+        #expect(verify.standardOutput.contains("1 intact") && verify.standardOutput.contains("1 damaged"))
+        #expect(verify.standardError.split(separator: "\n").count == 1)
+        #expect(verify.standardError.contains("cache warm"))
+        #expect(try line.run(["cache", "verify"], environment: environment, in: folder).status == 0)
+
+        let table = try line.run(["cache", "stats"], environment: environment, in: folder)
+        #expect(table.standardOutput.contains("money saved"))
+    }
+
+    @Test("cache warm without a cloud voice says what to configure; a bad catalog names file and line")
+    func warmRefusals() throws {
+        let folder = TemporaryFolder()
+        let noVoice = try line.run(["cache", "warm"], environment: ["EDGE_DATA_DIR": folder.file("data")], in: folder)
+        #expect(noVoice.status == 1)
+        #expect(noVoice.standardError.contains("ELEVENLABS_API_KEY"))
+
+        try FileManager.default.createDirectory(atPath: folder.file("catalog"), withIntermediateDirectories: true)
+        try "language: en\nphrases: [\n".write(
+            toFile: folder.file("catalog/en.yaml"), atomically: true, encoding: .utf8)
+        let badCatalog = try line.run(
+            ["cache", "warm"],
+            environment: ["EDGE_DATA_DIR": folder.file("data"), "EDGE_CATALOG_DIR": folder.file("catalog")],
+            in: folder)
+        #expect(badCatalog.status == 1)
+        #expect(badCatalog.standardError.contains("en.yaml") && badCatalog.standardError.contains("line"))
+    }
+
+    @Test("cache bench measures hits and a warm against its local stand-in")
+    func bench() throws {
+        let outcome = try line.run(
+            ["cache", "bench", "--hits", "50", "--phrases", "10"], in: TemporaryFolder())
+        #expect(outcome.status == 0)
+        #expect(outcome.standardOutput.contains("memory-tier hit"))
+        #expect(outcome.standardOutput.contains("warm of 10 catalog phrases"))
     }
 }

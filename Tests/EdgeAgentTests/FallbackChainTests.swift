@@ -147,7 +147,9 @@ struct FallbackChainTests {
                 ], metrics: metrics, logger: logs.logger)
             let recognition = try await recognizer.startUtterance(languageHint: "en")
             await recognition.send([UInt8](repeating: 0x7F, count: 8000))
-            await #expect { _ = try await recognition.finish() } throws: { ($0 as? SpeechRecognitionError)?.status == 503 }
+            await #expect { _ = try await recognition.finish() } throws: {
+                ($0 as? SpeechRecognitionError)?.status == 503
+            }
         }
         #expect(transcription.durations.withLockedValue { $0.count } == 2)
     }
