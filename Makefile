@@ -14,13 +14,14 @@ run: deps
 	$(SWIFT) build --product edge-agent
 	$(SWIFT) run --skip-build edge-agent serve
 
-# Release build, then 1, 20 and 50 simulated calls at once with the callers in a second process
-# (see the README's benchmark section).
+# Release build, then 1, 20 and 50 simulated calls at once with the callers in a second process,
+# then the phrase cache (see the README's benchmark section).
 bench: deps
 	$(SWIFT) build -c release --product edge-agent
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 1
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 20
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50
+	$(SWIFT) run -c release --skip-build edge-agent cache bench
 
 test: test-deps build-tests
 	$(SWIFT) test --skip-build

@@ -170,9 +170,10 @@ struct FallbackChainTests {
         #expect(report.checks["deepgram"] == nil)
         #expect(report.status == .up)
         await #expect(throws: (any Error).self) {
-            try await app.upstreams.elevenLabs.run(classify: { _ in .retryable }) {
+            let fail: @Sendable () async throws -> Void = {
                 throw SpeechSynthesisError(status: 503, providerCode: nil, message: "down")
             }
+            try await app.upstreams.elevenLabs.run(classify: { _ in .retryable }, fail)
         }
         report = await probe.check()
         #expect(report.checks["elevenlabs"]?.status == .down)
