@@ -18,6 +18,7 @@ let package = Package(
         .library(name: "LocalStore", targets: ["LocalStore"]),
         .library(name: "AudioIO", targets: ["AudioIO"]),
         .library(name: "Sync", targets: ["Sync"]),
+        .library(name: "CallRecording", targets: ["CallRecording"]),
         .library(name: "Resilience", targets: ["Resilience"]),
     ],
     dependencies: [
@@ -67,6 +68,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "CallRecording",
+            dependencies: ["AudioIO", "CSodium", "COpusEnc"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "LocalStore",
             dependencies: [
                 "Sync",
@@ -79,6 +85,7 @@ let package = Package(
             name: "EdgeAgent",
             dependencies: [
                 "AudioIO",
+                "CallRecording",
                 "CEspeak",
                 "LocalStore",
                 "Resilience",
@@ -124,6 +131,8 @@ let package = Package(
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "CallRecordingTests", dependencies: ["CallRecording", "AudioIO"], swiftSettings: swiftSettings),
         .testTarget(
             name: "ResilienceTests",
             dependencies: ["Resilience", .product(name: "MetricsTestKit", package: "swift-metrics")],

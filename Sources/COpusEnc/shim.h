@@ -9,4 +9,10 @@ static inline int copusenc_set_bitrate(OggOpusEnc *encoder, opus_int32 bitrate) 
 static inline int copusenc_set_signal_voice(OggOpusEnc *encoder) {
     return ope_encoder_ctl(encoder, OPUS_SET_SIGNAL(OPUS_SIGNAL_VOICE));
 }
+static inline int copusenc_set_muxing_delay(OggOpusEnc *encoder, opus_int32 samples48k) {
+    return ope_encoder_ctl(encoder, OPE_SET_MUXING_DELAY(samples48k));
+}
+static inline int copusenc_force_channels(OggOpusEnc *encoder, opus_int32 channels) {
+    return ope_encoder_ctl(encoder, OPUS_SET_FORCE_CHANNELS(channels));
+}
 #endif

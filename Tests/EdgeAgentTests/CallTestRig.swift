@@ -20,6 +20,8 @@ struct CallTestRig {
     let tts: ElevenLabsDouble
     /// When set, speech goes to the Deepgram double instead of the transcription endpoint.
     var deepgram: DeepgramDouble? = nil
+    /// The agent's log lines, for a failing test to show.
+    let logs = LogCapture()
     /// Last changes to the agent's configuration (for example every provider pointed at a dead port).
     var adjust: @Sendable (inout AgentConfiguration) -> Void = { _ in }
 
@@ -63,7 +65,6 @@ struct CallTestRig {
             let allDay = ReservationPolicy.Period("12:00-23:00")!
             configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
             adjust(&configuration)
-            let logs = LogCapture()
             let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
             let publicURL = configuration.publicURL
             do {

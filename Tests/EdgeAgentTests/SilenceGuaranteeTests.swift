@@ -41,6 +41,7 @@ struct SilenceGuaranteeTests {
             }
         }
         let caller = language == "es" ? "+34600111333" : CallTestRig.caller
+        let logs = rig.logs
         try await rig.run { app, simulator in
             defer {
                 injected.hold.open()
@@ -68,7 +69,7 @@ struct SilenceGuaranteeTests {
                         + "14#2#1930#".map { .press(String($0)) }
                         + [
                             .waitForAgentQuiet(timeout: .seconds(20), quiet: .seconds(1)),
-                            .press("1"), .waitForAgent(timeout: .seconds(10)), .hangUp,
+                            .press("1"), .waitForAgent(timeout: .seconds(20)), .hangUp,
                         ]))
             await app.waitForEnd(of: report.callID)
 
@@ -91,6 +92,10 @@ struct SilenceGuaranteeTests {
                 .filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
             #expect(said.contains(app.phrases.text(.offlineNotice, language: language)))
             #expect(said.contains(app.phrases.text(.keypadBooked, language: language)))
+            if report.timeouts > 0 {
+                // What the agent did, for the CI log.
+                print(logs.all.suffix(80).joined(separator: "\n"))
+            }
             #expect(app.metrics.exposition().contains("edge_keypad_fallbacks_total 1"))
             // The outbox carries the keypad booking to headquarters like any other.
             let queued = try await app.database.read { db in
@@ -152,6 +157,56 @@ struct KeypadRecoveryTests {
             #expect(contents.contains("Hi, I'd like a table for four people tomorrow at seven thirty."))
             #expect(contents.contains("Of course. For how many people?"))
             #expect(contents.last == "Yes please, that's perfect.")
+        }
+    }
+}
+
+@Suite("Offline-first: the keypad menu", .serialized)
+struct KeypadMenuTests {
+    @Test("* opens the keypad: 2 reads the hours, 9 switches to Spanish, 3 takes a message ended by #")
+    func hoursLanguageAndMessage() async throws {
+        let transcription = TranscriptionDouble([])
+        var rig = CallTestRig(
+            llm: OpenAIChatDouble([ScriptedLLM.text("unused")]), transcription: transcription, tts: ElevenLabsDouble())
+        rig.adjust = { configuration in
+            configuration.reservations.openingHours = [
+                1: [], 2: [ReservationPolicy.Period("17:00-22:00")!], 3: [ReservationPolicy.Period("17:00-22:00")!],
+                4: [ReservationPolicy.Period("17:00-22:00")!], 5: [ReservationPolicy.Period("17:00-23:00")!],
+                6: [ReservationPolicy.Period("12:00-15:00")!, ReservationPolicy.Period("17:00-23:00")!],
+                7: [ReservationPolicy.Period("12:00-21:00")!],
+            ]
+        }
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .press("*"), .waitForAgent(timeout: .seconds(15)),
+                    .press("2"), .waitForAgentQuiet(timeout: .seconds(30), quiet: .seconds(1)),
+                    .press("9"), .waitForAgent(timeout: .seconds(15)),
+                    .press("3"), .waitForAgent(timeout: .seconds(10)),
+                    .say(try EdgeAgentTestAudio.speech("es-name")), .pause(.milliseconds(500)),
+                    .press("#"), .waitForAgentQuiet(timeout: .seconds(15), quiet: .seconds(1)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.timeouts == 0)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.language == "es")
+            #expect(call.outcome == "message_taken")
+            let said = try await CallLog(database: app.database).turns(callID: call.id)
+                .filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
+            #expect(said.contains("On Monday we are closed."))
+            #expect(said.contains("On Saturday we are open from noon to three p.m. and from five p.m. to eleven p.m."))
+            #expect(said.contains(app.phrases.text(.keypadMenu, language: "es")))
+            #expect(said.contains(app.phrases.text(.keypadMessageTaken, language: "es")))
+            let message = try #require(try await StaffMessageBoard(database: app.database).open().first)
+            #expect(message.callbackPhone == CallTestRig.caller)
+            #expect(message.language == "es")
+            // Speech-to-text was up but had nothing to say: the message is a call-back note with its length.
+            #expect(message.message.contains("please call back") || message.message.contains("Voice message"))
+            #expect(transcription.durations.withLockedValue { $0 }.first.map { $0 > 1 } == true)
         }
     }
 }

@@ -35,6 +35,19 @@ extension CallSession {
         }
     }
 
+    /// A keypad turn is held to the same silence budget: a hold line if its first words are late. It
+    /// is never abandoned (it may be writing a booking).
+    func startKeypadWatchdog(turnID: String, keyPressedAt: Date) {
+        watchdog?.cancel()
+        let holdAt = keyPressedAt.addingTimeInterval(max(0, services.silenceBudget.seconds - Self.holdLead))
+        watchdog = Task {
+            guard await Self.sleep(until: holdAt), self.isSilent(turnID) else { return }
+            self.logger.warning("a keypad answer is late; playing a hold line")
+            self.services.metrics.holdLines.increment()
+            await self.speak(self.urgentLine(.hold), turnID: turnID, hold: true)
+        }
+    }
+
     /// Sleeps until `date`; false when cancelled.
     static func sleep(until date: Date) async -> Bool {
         let interval = date.timeIntervalSinceNow
@@ -127,6 +140,7 @@ extension CallSession {
     func keypadTurn(_ actions: [KeypadFlow.Action], endOfSpeechAt: Date) async {
         guard !Task.isCancelled else { return }
         let id = openTurn(endOfSpeechAt: endOfSpeechAt)
+        startKeypadWatchdog(turnID: id, keyPressedAt: endOfSpeechAt)
         for action in actions {
             guard !Task.isCancelled else { return }
             await perform(action, turnID: id)
