@@ -22,6 +22,7 @@ bench: deps
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 20
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
+	$(SWIFT) run -c release --skip-build edge-agent recordings bench
 
 test: test-deps build-tests
 	$(SWIFT) test --skip-build

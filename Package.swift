@@ -115,6 +115,9 @@ let package = Package(
             name: "edge-agent",
             dependencies: [
                 "EdgeAgent",
+                "CallRecording",
+                "LocalStore",
+                "Sync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
@@ -126,6 +129,12 @@ let package = Package(
             name: "store-crash-writer",
             dependencies: ["LocalStore"],
             path: "Tests/Support/StoreCrashWriter",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "recording-crash-writer",
+            dependencies: ["EdgeAgent", "LocalStore", "AudioIO", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/Support/RecordingCrashWriter",
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -152,6 +161,7 @@ let package = Package(
             name: "EdgeAgentTests",
             dependencies: [
                 "EdgeAgent",
+                "CallRecording",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),

@@ -15,4 +15,10 @@ static inline int copusenc_set_muxing_delay(OggOpusEnc *encoder, opus_int32 samp
 static inline int copusenc_force_channels(OggOpusEnc *encoder, opus_int32 channels) {
     return ope_encoder_ctl(encoder, OPUS_SET_FORCE_CHANNELS(channels));
 }
+static inline int copusenc_set_decision_delay(OggOpusEnc *encoder, opus_int32 samples48k) {
+    return ope_encoder_ctl(encoder, OPE_SET_DECISION_DELAY(samples48k));
+}
+static inline int copusenc_set_complexity(OggOpusEnc *encoder, opus_int32 complexity) {
+    return ope_encoder_ctl(encoder, OPUS_SET_COMPLEXITY(complexity));
+}
 #endif

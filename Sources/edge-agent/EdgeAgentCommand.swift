@@ -8,7 +8,7 @@ struct EdgeAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-agent",
         abstract: "The on-site AI phone agent for restaurants.",
-        subcommands: [Serve.self, Demo.self, Simulate.self, Cache.self]
+        subcommands: [Serve.self, Demo.self, Simulate.self, Cache.self, Keys.self, Recordings.self]
     )
 }
 

@@ -198,6 +198,17 @@ struct CallRecordingTests {
         return last
     }
 
+    @Test("a call hung up before any audio still makes a complete recording that decrypts")
+    func emptyRecording() async throws {
+        let identity = try RecordingIdentity.generate()
+        let recorder = try CallRecorder(path: "\(folder)/empty.rec", ownerPublicKey: identity.publicKey, start: .now)
+        let summary = await recorder.finish()
+        #expect(summary.complete && summary.failure == nil)
+        #expect(await recorder.finish() == summary)
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(folder)/empty.rec")))
+        #expect(try SealedStreamReader.decrypt(bytes, identity: identity).bytes.starts(with: Array("OggS".utf8)))
+    }
+
     @Test("identity files: made, read back, and refused when damaged or mismatched")
     func identities() throws {
         let identity = try RecordingIdentity.generate()

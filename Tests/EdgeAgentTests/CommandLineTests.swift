@@ -1,4 +1,9 @@
+import AudioIO
+import CallRecording
 import Foundation
+import GRDB
+import LocalStore
+import Sync
 import Testing
 
 @testable import EdgeAgent
@@ -180,5 +185,96 @@ struct CacheCommandTests {
         #expect(outcome.status == 0)
         #expect(outcome.standardOutput.contains("memory-tier hit"))
         #expect(outcome.standardOutput.contains("warm of 10 catalog phrases"))
+    }
+}
+
+@Suite("edge-agent keys and recordings")
+struct RecordingCommandTests {
+    let line = CommandLineTests()
+
+    @Test("keys generate writes a 0600 identity and prints the public key; it never overwrites")
+    func keysGenerate() throws {
+        let folder = TemporaryFolder()
+        let outcome = try line.run(["keys", "generate", "--out", "owner.key"], in: folder)
+        #expect(outcome.status == 0)
+        let publicKey = try #require(outcome.standardOutput.split(separator: "\n").last.map(String.init))
+        #expect(Data(base64Encoded: publicKey)?.count == 32)
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.file("owner.key"))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        let identity = try RecordingIdentity(
+            fileText: String(contentsOfFile: folder.file("owner.key"), encoding: .utf8))
+        #expect(identity.publicKeyBase64 == publicKey)
+        let again = try line.run(["keys", "generate", "--out", "owner.key"], in: folder)
+        #expect(again.status == 1 && again.standardError.contains("never overwritten"))
+    }
+
+    @Test("recordings list and decrypt: the owner's identity opens it, is audited; a wrong one writes nothing")
+    func listAndDecrypt() async throws {
+        let folder = TemporaryFolder()
+        let identity = try RecordingIdentity.generate()
+        try identity.fileText.write(toFile: folder.file("owner.key"), atomically: true, encoding: .utf8)
+        let stranger = try RecordingIdentity.generate()
+        try stranger.fileText.write(toFile: folder.file("stranger.key"), atomically: true, encoding: .utf8)
+        var configuration = testConfiguration(folder: folder)
+        configuration.recordingPublicKey = identity.publicKeyBase64
+        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+        _ = try await CallLog(database: app.database).recordIncoming(
+            .init(
+                callSid: "CA0000000000000000000000000000c11", from: "+15551234567", to: "+15557654321",
+                direction: "inbound", status: .inProgress))
+        let callID = try #require(try await app.database.read { db in try Call.fetchOne(db)?.id })
+        let (recorder, id) = try await app.recordings!.start(callID: callID, at: .now)
+        for frame in 0..<100 {
+            await recorder.caller(
+                (0..<160).map { MuLaw.encode(Int16(5000 * sin(Double(frame * 160 + $0) * 0.3))) },
+                timestampMilliseconds: frame * 20)
+        }
+        let summary = await recorder.finish()
+        try await app.recordings!.vault.finish(
+            id: id, complete: true, durationMilliseconds: summary.durationMilliseconds, sizeBytes: summary.sizeBytes,
+            ciphertextSHA256: summary.ciphertextSHA256)
+        await app.shutdown()
+
+        let environment = [
+            "EDGE_DATA_DIR": configuration.dataDirectory, "EDGE_RECORDING_PUBLIC_KEY": identity.publicKeyBase64,
+        ]
+        let list = try line.run(["recordings", "list"], environment: environment, in: folder)
+        #expect(list.status == 0)
+        #expect(list.standardOutput.contains(id) && list.standardOutput.contains("complete"))
+        #expect(list.standardOutput.contains("0:02"))
+
+        let wrong = try line.run(
+            ["recordings", "decrypt", "--identity", "stranger.key", "--out", "call.opus", id], environment: environment,
+            in: folder)
+        #expect(wrong.status == 1)
+        #expect(wrong.standardError.contains("wrong private key"))
+        #expect(!FileManager.default.fileExists(atPath: folder.file("call.opus")))
+
+        let right = try line.run(
+            ["recordings", "decrypt", "--identity", "owner.key", "--out", "call.opus", id], environment: environment,
+            in: folder)
+        #expect(right.status == 0, "\(right.standardError)")
+        let opus = try Data(contentsOf: URL(fileURLWithPath: folder.file("call.opus")))
+        #expect(opus.starts(with: Data("OggS".utf8)))
+
+        let reopened = try EdgeDatabase(dataDirectory: configuration.dataDirectory, logger: LogCapture().logger)
+        let audit = try await reopened.read { db in
+            try String.fetchAll(db, sql: "SELECT action FROM audit_log WHERE entity_id = ?", arguments: [id])
+        }
+        #expect(audit == ["recording.decrypt"])
+        try reopened.close()
+
+        let notRecording = try line.run(
+            ["recordings", "decrypt", "--identity", "owner.key", "nope"], environment: environment, in: folder)
+        #expect(notRecording.status == 1 && notRecording.standardError.contains("no recording nope"))
+    }
+
+    @Test("a malformed recording public key stops start-up with a clear message")
+    func malformedKey() throws {
+        let outcome = try line.run(
+            ["serve"], environment: ["EDGE_RECORDING_PUBLIC_KEY": "not-a-key"], in: TemporaryFolder())
+        #expect(outcome.status == 2)
+        #expect(outcome.standardError.contains("EDGE_RECORDING_PUBLIC_KEY"))
+        #expect(outcome.standardError.contains("keys generate"))
     }
 }

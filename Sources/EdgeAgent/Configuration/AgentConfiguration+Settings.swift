@@ -79,6 +79,10 @@ extension AgentConfiguration {
                     }
                     configuration.recordingPublicKey = raw
                 }, render: { $0.recordingPublicKey }),
+            .flag("recording.enabled", "EDGE_RECORDING_ENABLED", \.recording.enabled),
+            .flag("recording.notice", "EDGE_RECORDING_NOTICE", \.recording.noticeRequired),
+            .integer(
+                "recording.retention_days", "EDGE_RECORDING_RETENTION_DAYS", \.recording.retentionDays, in: 1...3650),
             .optionalURL("hq.url", "EDGE_HQ_URL", \.headquartersURL, schemes: ["http", "https"]),
             .secret("admin.token", "EDGE_ADMIN_TOKEN", \.adminToken),
             .string("restaurant.name", "EDGE_RESTAURANT_NAME", \.restaurant.name),
@@ -171,6 +175,21 @@ extension AgentConfiguration {
 }
 
 extension Setting {
+    /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
+    fileprivate static func flag(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Bool> & Sendable
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                switch raw.lowercased() {
+                case "true", "yes", "1", "on": configuration[keyPath: path] = true
+                case "false", "no", "0", "off": configuration[keyPath: path] = false
+                default: throw SettingError(reason: "'\(raw)' is not true or false")
+                }
+            }, render: { "\($0[keyPath: path])" })
+    }
+
     fileprivate static func policyInteger(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<ReservationPolicy, Int> & Sendable,
         in range: ClosedRange<Int>

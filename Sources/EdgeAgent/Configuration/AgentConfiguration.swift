@@ -62,6 +62,16 @@ public struct AgentConfiguration: Sendable {
         public var catalogFolder: String?
     }
 
+    /// Call recording (with `recording.public_key` set).
+    public struct RecordingSettings: Sendable {
+        /// Record calls at all.
+        public var enabled = true
+        /// Play the recording notice before recording starts.
+        public var noticeRequired = true
+        /// Recordings older than this many days are deleted (file and key).
+        public var retentionDays = 90
+    }
+
     /// How the agent treats each upstream (ElevenLabs, the LLMs, speech-to-text, Twilio).
     public struct Resilience: Sendable {
         /// Consecutive failures that open a provider's circuit.
@@ -104,6 +114,7 @@ public struct AgentConfiguration: Sendable {
     public var resilience = Resilience()
     /// Base64 X25519 public key of the owner; nil means no recording.
     public var recordingPublicKey: String?
+    public var recording = RecordingSettings()
     /// Headquarters' sync endpoint; nil means sync off.
     public var headquartersURL: URL?
     /// Bearer token of the local admin API; nil means the admin API is off.

@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+import CallRecording
 import Foundation
 public import Hummingbird
 public import HummingbirdWebSocket
@@ -58,12 +59,15 @@ public struct EdgeAgentApp: Sendable {
                     memoryBytes: configuration.phraseCache.memoryMegabytes * 1024 * 1024),
                 metrics: metrics, logger: logger)
             let (events, sink) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .bufferingNewest(1000))
-            return EdgeAgentApp(
+            let app = EdgeAgentApp(
                 configuration: configuration, database: database, metrics: metrics, logger: logger,
                 http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache,
                 upstreams: Upstreams(configuration: configuration.resilience, metrics: metrics, logger: logger),
                 clock: clock,
                 streamTokens: tokens, callEvents: events, callEventSink: sink)
+            // Recordings a crash left open are closed as partial before any call starts.
+            await app.recordings?.maintain(retentionDays: configuration.recording.retentionDays, logger: logger)
+            return app
         } catch {
             try? database.close()
             throw error
@@ -144,8 +148,21 @@ public struct EdgeAgentApp: Sendable {
             policy: configuration.reservations, book: book, upstreams: upstreams,
             silenceBudget: .milliseconds(Int64(configuration.resilience.silenceBudgetSeconds * 1000)),
             keypadRetryAfter: .milliseconds(Int64(configuration.resilience.keypadRetrySeconds * 1000)),
+            recordings: recordings,
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
             logger: logger, events: callEventSink)
+    }
+
+    /// Call recording, when the owner's public key is configured and recording is on.
+    public var recordings: CallRecordings? {
+        guard configuration.recording.enabled, let key = configuration.recordingPublicKey,
+            let publicKey = try? RecordingIdentity.publicKey(base64: key)
+        else { return nil }
+        return CallRecordings(
+            ownerPublicKey: publicKey,
+            folder: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
+            vault: RecordingVault(database: database), noticeRequired: configuration.recording.noticeRequired,
+            metrics: metrics, clock: clock)
     }
 
     /// The primary model, and the fallback endpoint when one is configured, each behind its upstream.

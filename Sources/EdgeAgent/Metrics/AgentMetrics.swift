@@ -21,6 +21,8 @@ public struct AgentMetrics: Sendable {
     public let holdLines: CoreMetrics.Counter
     /// Calls moved to the keypad flow because speech understanding failed.
     public let keypadCalls: CoreMetrics.Counter
+    /// Recordings that could not start or stopped early (a full disk): an alert.
+    public let recordingFailures: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -37,6 +39,7 @@ public struct AgentMetrics: Sendable {
         localVoiceFallbacks = CoreMetrics.Counter(label: "edge_tts_local_fallbacks_total", factory: factory)
         holdLines = CoreMetrics.Counter(label: "edge_hold_lines_total", factory: factory)
         keypadCalls = CoreMetrics.Counter(label: "edge_keypad_fallbacks_total", factory: factory)
+        recordingFailures = CoreMetrics.Counter(label: "edge_recording_failures_total", factory: factory)
     }
 
     /// The Prometheus text exposition of every metric.

@@ -22,6 +22,8 @@ public struct CallServices: Sendable {
     public let silenceBudget: Duration
     /// How long a call stays on the keypad before speech is tried again.
     public let keypadRetryAfter: Duration
+    /// Call recording, when an owner's public key is configured and recording is on.
+    public let recordings: CallRecordings?
     public let restaurantName: String
     public let streamTokens: StreamTokens
     public let metrics: AgentMetrics
@@ -33,7 +35,7 @@ public struct CallServices: Sendable {
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
         speech: SpeechOutput, phrases: PhraseBook, catalogs: [String: PhraseCatalog], policy: ReservationPolicy,
         book: ReservationBook, upstreams: Upstreams?, silenceBudget: Duration = .milliseconds(1500),
-        keypadRetryAfter: Duration = .seconds(20), restaurantName: String,
+        keypadRetryAfter: Duration = .seconds(20), recordings: CallRecordings? = nil, restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
         events: AsyncStream<CallEvent>.Continuation
     ) {
@@ -49,6 +51,7 @@ public struct CallServices: Sendable {
         self.upstreams = upstreams
         self.silenceBudget = silenceBudget
         self.keypadRetryAfter = keypadRetryAfter
+        self.recordings = recordings
         self.restaurantName = restaurantName
         self.streamTokens = streamTokens
         self.metrics = metrics

@@ -344,3 +344,44 @@ extension CallSession {
         }
     }
 }
+
+// MARK: Recording
+
+extension CallSession {
+    /// Starts recording both sides of the call. A failure to start is an alert, never the end of the call.
+    func startRecording() async {
+        guard let recordings = services.recordings, recording == nil, !ended else { return }
+        let now = ContinuousClock.now
+        let elapsed = now - streamStart
+        let offset =
+            Int(elapsed.components.seconds) * 1000 + Int(elapsed.components.attoseconds / 1_000_000_000_000_000)
+        do {
+            let (recorder, id) = try await recordings.start(callID: call.id, at: now)
+            recording = RecordingTap(id: id, recorder: recorder, offsetMilliseconds: offset)
+            logger.info("recording started", metadata: ["recording.id": .string(id)])
+        } catch {
+            recordings.metrics.recordingFailures.increment()
+            logger.error("the call cannot be recorded; it goes on unrecorded", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes the recording and stores how it ended.
+    func finishRecording() async {
+        guard let recording, let recordings = services.recordings else { return }
+        self.recording = nil
+        let summary = await recording.finish()
+        if let failure = summary.failure {
+            recordings.metrics.recordingFailures.increment()
+            logger.error(
+                "recording stopped early; what was written is kept as partial",
+                metadata: ["recording.id": .string(recording.id), "error": .string(failure)])
+        }
+        do {
+            try await recordings.vault.finish(
+                id: recording.id, complete: summary.complete, durationMilliseconds: summary.durationMilliseconds,
+                sizeBytes: summary.sizeBytes, ciphertextSHA256: summary.ciphertextSHA256)
+        } catch {
+            logger.error("recording row not updated", metadata: ["error": "\(error)"])
+        }
+    }
+}

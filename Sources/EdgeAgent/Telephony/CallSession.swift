@@ -95,6 +95,12 @@ public actor CallSession {
     var messageEndTask: Task<Void, Never>?
     /// The caller spoke but speech-to-text would not start.
     var recognitionUnavailable = false
+    /// The call's recording, once it has started (after the notice has been heard).
+    var recording: RecordingTap?
+    /// The mark of the recording notice: recording starts when it has been played.
+    var recordingStartMark: String?
+    /// When the stream started, for the caller's timestamps.
+    let streamStart = ContinuousClock.now
     /// Watches the silence after the caller stops speaking (see ``startSilenceWatchdog(turnID:endOfSpeech:)``).
     var watchdog: Task<Void, Never>?
 
@@ -148,7 +154,7 @@ public actor CallSession {
             case .frame(let frame): await send(.media(frame.bytes))
             case .mark(let name): await send(.mark(name: name))
             }
-            if case .frame = item { await self?.frameSent(lateness: lateness) }
+            if case .frame(let frame) = item { await self?.frameSent(frame.bytes, lateness: lateness) }
         }
         let pacer = self.pacer!
         pacerTask = Task(priority: .high) { await pacer.run() }
@@ -168,6 +174,15 @@ public actor CallSession {
         let id = UUID().uuidString.lowercased()
         openTurns[id] = OpenTurn(id: id)
         generatingTurnID = id
+        if let recordings = services.recordings {
+            if recordings.noticeRequired {
+                // Consent first: recording starts once the notice has been played to the caller.
+                await speak(line(.recordingNotice), turnID: id)
+                recordingStartMark = pending.last?.mark
+            } else {
+                await startRecording()
+            }
+        }
         await speak(utterance(text), turnID: id)
         await finishGenerating(id)
     }
@@ -176,6 +191,11 @@ public actor CallSession {
     public func receive(_ message: MediaStreamInbound) async {
         switch message {
         case .media(let media):
+            if let recording {
+                for (index, frame) in MuLawFrame.frames(from: media.payload).enumerated() {
+                    recording.caller(frame.bytes, streamMilliseconds: media.timestamp + index * 20)
+                }
+            }
             await hear(media.payload)
         case .dtmf(let digit):
             await pressed(digit)
@@ -476,6 +496,10 @@ public actor CallSession {
     }
 
     func markPlayed(_ name: String) async {
+        if name == recordingStartMark {
+            recordingStartMark = nil
+            await startRecording()
+        }
         guard let index = pending.firstIndex(where: { $0.mark == name }) else { return }
         let piece = pending.remove(at: index)
         if let turnID = piece.turnID {
@@ -493,7 +517,8 @@ public actor CallSession {
         await hangUp()
     }
 
-    func frameSent(lateness: Duration) {
+    func frameSent(_ bytes: [UInt8], lateness: Duration) {
+        recording?.agent(bytes, at: .now)
         // The first frame of the oldest turn still waiting for one.
         if let turn = openTurns.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
             .min(by: { ($0.firstAudioAt ?? .distantFuture) < ($1.firstAudioAt ?? .distantFuture) })
@@ -588,6 +613,7 @@ public actor CallSession {
         logger.info("call ended", metadata: ["call.end_reason": .string(reason)])
         records.finish()
         await recordWriter?.value
+        await finishRecording()
         do {
             try await services.calls.recordConversation(callID: call.id, language: language, outcome: outcome)
             try await services.customers.rememberAfterCall(phone: call.fromNumber, language: language)

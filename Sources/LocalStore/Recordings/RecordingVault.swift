@@ -1,0 +1,108 @@
+import Foundation
+import GRDB
+public import Sync
+
+/// The `recordings` rows: what is recorded, in which file, with its sealed key, and how each ended.
+/// Every change goes to the outbox (headquarters keeps the metadata); erasures and decryptions are in
+/// the audit log.
+public struct RecordingVault: Sendable {
+    let database: EdgeDatabase
+
+    public init(database: EdgeDatabase) {
+        self.database = database
+    }
+
+    /// A recording has started: its row in state `recording`.
+    public func begin(_ recording: Recording) async throws {
+        try await database.write { db in
+            try recording.insert(db)
+        }
+    }
+
+    /// A recording has ended: complete with its final tag, or partial.
+    public func finish(
+        id: String, complete: Bool, durationMilliseconds: Int, sizeBytes: Int, ciphertextSHA256: String
+    ) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            guard var recording = try Recording.fetchOne(db, key: id) else { return }
+            recording.state = complete ? .complete : .partial
+            recording.endedAt = now
+            recording.durationMilliseconds = durationMilliseconds
+            recording.sizeBytes = sizeBytes
+            recording.ciphertextSHA256 = ciphertextSHA256
+            recording.version += 1
+            try recording.update(db)
+            try Outbox.enqueueUpsert(.recording(recording), at: now, in: db)
+        }
+    }
+
+    /// Every recording, newest first.
+    public func all() async throws -> [Recording] {
+        try await database.read { db in try Recording.order(Column("started_at").desc).fetchAll(db) }
+    }
+
+    public func recording(id: String) async throws -> Recording? {
+        try await database.read { db in try Recording.fetchOne(db, key: id) }
+    }
+
+    /// Recordings a crash left open: closed as partial, with the size and hash of what reached the
+    /// disk (everything up to the last complete chunk decrypts). `measure` reads a file's size and
+    /// SHA-256 (nil when it is gone). Returns how many.
+    public func closeInterrupted(measure: @Sendable (Recording) -> (size: Int, sha256: String)?) async throws -> Int {
+        let open = try await database.read { db in
+            try Recording.filter(Column("state") == Recording.State.recording.rawValue).fetchAll(db)
+        }
+        let now = database.clock.nowMilliseconds()
+        for var recording in open {
+            let measured = measure(recording)
+            recording.state = .partial
+            recording.endedAt = recording.endedAt ?? now
+            recording.sizeBytes = measured?.size ?? 0
+            recording.ciphertextSHA256 = measured?.sha256
+            recording.version += 1
+            try await database.write { [recording] db in
+                try recording.update(db)
+                try Outbox.enqueueUpsert(.recording(recording), at: now, in: db)
+                try AuditLog.record(
+                    actor: "agent", action: "recording.recover", entity: Recording.databaseTableName,
+                    entityID: recording.id, details: ["state": "partial"], at: now, in: db)
+            }
+        }
+        return open.count
+    }
+
+    /// Records that a recording was decrypted or exported, and by whom.
+    public func recordAccess(id: String, action: String, actor: String) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            try AuditLog.record(
+                actor: actor, action: action, entity: Recording.databaseTableName, entityID: id, at: now, in: db)
+        }
+    }
+
+    /// Crypto-shredding: the sealed key is wiped from the row (the file is the caller's to delete
+    /// first), the row says deleted, and the audit log says why.
+    public func shred(id: String, reason: String, actor: String) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            guard var recording = try Recording.fetchOne(db, key: id), recording.state != .deleted else { return }
+            recording.state = .deleted
+            recording.sealedKey = Data()
+            recording.version += 1
+            try recording.update(db)
+            try Outbox.enqueueUpsert(.recording(recording), at: now, in: db)
+            try AuditLog.record(
+                actor: actor, action: "recording.delete", entity: Recording.databaseTableName, entityID: id,
+                details: ["reason": reason], at: now, in: db)
+        }
+    }
+
+    /// Recordings started before `cutoff` (Unix ms) and not yet deleted.
+    public func olderThan(_ cutoff: Int64) async throws -> [Recording] {
+        try await database.read { db in
+            try Recording.filter(Column("started_at") < cutoff && Column("state") != Recording.State.deleted.rawValue)
+                .fetchAll(db)
+        }
+    }
+}
