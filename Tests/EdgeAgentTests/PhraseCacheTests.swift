@@ -347,6 +347,18 @@ struct PhraseCacheTests {
         }
     }
 
+    @Test("a provider that drips a few bytes and stalls yields an error and nothing else, so the fallback speaks")
+    func dripYieldsNothing() async throws {
+        let (source, feed) = AsyncThrowingStream.makeStream(of: [UInt8].self)
+        feed.yield([0xFF, 0xFF, 0xFF, 0xFF])
+        var received: [[UInt8]] = []
+        await #expect {
+            for try await chunk in SpeechOutput.steady(source) { received.append(chunk) }
+        } throws: { ($0 as? SpeechSynthesisError)?.providerCode == "stalled" }
+        #expect(received.isEmpty)
+        feed.finish()
+    }
+
     @Test("ElevenLabs answering HTML instead of audio is a failure, not noise in the caller's ear")
     func garbageIsNotAudio() async throws {
         let rig = try PhraseCacheRig()

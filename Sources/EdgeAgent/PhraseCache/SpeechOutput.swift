@@ -87,16 +87,20 @@ public final class SpeechOutput: Sendable {
 
     private func produce(_ utterance: Utterance, emit: @escaping @Sendable ([UInt8]) -> Void) async throws {
         if let provider, provider.voices[utterance.language] != nil, !utterance.urgent {
-            var produced = false
+            // Less than a frame is never played (the session sends whole frames), so until a frame has
+            // gone out the sentence can still be spoken whole by the next link.
+            var producedBytes = 0
             do {
                 for piece in pieces(of: utterance.text, limit: provider.maxCharacters) {
                     for try await chunk in providerAudio(piece, utterance: utterance, provider: provider) {
-                        produced = true
+                        producedBytes += chunk.count
                         emit(chunk)
                     }
                 }
                 return
-            } catch let error where produced || error is CancellationError {
+            } catch let error
+                where producedBytes >= TelephoneAudio.samplesPerFrame || error is CancellationError
+            {
                 throw error
             } catch {
                 logger.warning(
@@ -154,6 +158,8 @@ public final class SpeechOutput: Sendable {
                             }
                         }
                     }
+                    // A cancelled iteration ends like a finished one: what is held then is no answer.
+                    try Task.checkCancellation()
                     if !held.isEmpty { emit(held) }
                 }
                 group.addTask {

@@ -33,6 +33,8 @@ enum GuardedStream {
             var first = true
             do {
                 for try await element in stream {
+                    // Timed out or abandoned: nothing more goes to the caller.
+                    if Task.isCancelled { break }
                     emit(element)
                     if first {
                         first = false
