@@ -251,19 +251,21 @@ public final class PhraseCache: Sendable {
     // MARK: Counting
 
     private func countHit(_ key: PhraseKey, counter: PhraseIndex.Counter) {
-        let schedule = pending.withLock { pending in
+        count { pending in
             pending.hits[key.hex, default: 0] += 1
             pending.counters[counter, default: 0] += 1
             pending.counters[.charactersSaved, default: 0] += Int64(key.text.count)
-            defer { pending.flushScheduled = true }
-            return !pending.flushScheduled
         }
-        if schedule { scheduleFlush() }
     }
 
     private func add(_ counter: PhraseIndex.Counter, _ value: Int64) {
+        count { $0.counters[counter, default: 0] += value }
+    }
+
+    /// Updates the pending counts, and schedules their flush if none is scheduled.
+    private func count(_ update: (inout Pending) -> Void) {
         let schedule = pending.withLock { pending in
-            pending.counters[counter, default: 0] += value
+            update(&pending)
             defer { pending.flushScheduled = true }
             return !pending.flushScheduled
         }

@@ -78,11 +78,6 @@ public struct PhraseCatalog: Sendable {
         utterance(fill(templates["alternatives"]!, ["times": list(times.map { fragment(timeWords($0)) }, word: "or")]))
     }
 
-    /// A plain line of the catalog or the phrase book, pinned in the cache.
-    public func line(_ text: String) -> Utterance {
-        Utterance(text, language: language, cacheable: true, pinned: true, fragments: [text])
-    }
-
     /// A time of day in words: "seven thirty p.m.", "las siete y media de la tarde".
     public func timeWords(_ time: LocalTime) -> String {
         if time.minutesSinceMidnight == 0 { return self.time.midnight }

@@ -91,7 +91,7 @@ public final class SpeechOutput: Sendable {
             // gone out the sentence can still be spoken whole by the next link.
             var producedBytes = 0
             do {
-                for piece in pieces(of: utterance.text, limit: provider.maxCharacters) {
+                for piece in Self.pieces(of: utterance.text, limit: provider.maxCharacters) {
                     for try await chunk in providerAudio(piece, utterance: utterance, provider: provider) {
                         producedBytes += chunk.count
                         emit(chunk)
@@ -213,8 +213,6 @@ public final class SpeechOutput: Sendable {
         if !last.isEmpty { pieces.append(last) }
         return pieces
     }
-
-    func pieces(of text: String, limit: Int) -> [String] { Self.pieces(of: text, limit: limit) }
 }
 
 /// A running count shared between tasks.

@@ -15,36 +15,22 @@ extension CallSession {
 
     // MARK: Silence watchdog
 
-    /// After the caller stops speaking they hear something within the silence budget: if the answer
-    /// has not started by then, a hold line from the cache (or the local voice) plays; if it still has
-    /// not started a little later, the turn is abandoned and the call moves to the keypad flow.
-    func startSilenceWatchdog(turnID: String, endOfSpeech: Date) {
+    /// After the caller stops speaking (or presses a key) they hear something within the silence
+    /// budget: if the answer has not started by then, a hold line from the cache (or the local voice)
+    /// plays. With `giveUp`, a turn that has still said nothing a little later is abandoned and the call
+    /// moves to the keypad flow; keypad turns are never abandoned (one may be writing a booking).
+    func startSilenceWatchdog(turnID: String, endOfSpeech: Date, giveUp: Bool = true) {
         watchdog?.cancel()
         let budget = services.silenceBudget.seconds
         let holdAt = endOfSpeech.addingTimeInterval(max(0, budget - Self.holdLead))
         let giveUpAt = endOfSpeech.addingTimeInterval(budget + Self.giveUpAfterBudget)
         watchdog = Task {
-            guard await Self.sleep(until: holdAt) else { return }
-            guard self.isSilent(turnID) else { return }
+            guard await Self.sleep(until: holdAt), self.isSilent(turnID) else { return }
             self.logger.warning("the answer is late; playing a hold line")
             self.services.metrics.holdLines.increment()
             await self.speak(self.urgentLine(.hold), turnID: turnID, hold: true)
-            guard await Self.sleep(until: giveUpAt) else { return }
-            guard self.isWaitingForAnswer(turnID) else { return }
+            guard giveUp, await Self.sleep(until: giveUpAt), self.isWaitingForAnswer(turnID) else { return }
             await self.giveUp(turnID)
-        }
-    }
-
-    /// A keypad turn is held to the same silence budget: a hold line if its first words are late. It
-    /// is never abandoned (it may be writing a booking).
-    func startKeypadWatchdog(turnID: String, keyPressedAt: Date) {
-        watchdog?.cancel()
-        let holdAt = keyPressedAt.addingTimeInterval(max(0, services.silenceBudget.seconds - Self.holdLead))
-        watchdog = Task {
-            guard await Self.sleep(until: holdAt), self.isSilent(turnID) else { return }
-            self.logger.warning("a keypad answer is late; playing a hold line")
-            self.services.metrics.holdLines.increment()
-            await self.speak(self.urgentLine(.hold), turnID: turnID, hold: true)
         }
     }
 
@@ -140,7 +126,7 @@ extension CallSession {
     func keypadTurn(_ actions: [KeypadFlow.Action], endOfSpeechAt: Date) async {
         guard !Task.isCancelled else { return }
         let id = openTurn(endOfSpeechAt: endOfSpeechAt)
-        startKeypadWatchdog(turnID: id, keyPressedAt: endOfSpeechAt)
+        startSilenceWatchdog(turnID: id, endOfSpeech: endOfSpeechAt, giveUp: false)
         for action in actions {
             guard !Task.isCancelled else { return }
             await perform(action, turnID: id)

@@ -101,7 +101,7 @@ public actor CallSession {
     var recordingStartMark: String?
     /// When the stream started, for the caller's timestamps.
     let streamStart = ContinuousClock.now
-    /// Watches the silence after the caller stops speaking (see ``startSilenceWatchdog(turnID:endOfSpeech:)``).
+    /// Watches the silence after the caller stops speaking (see ``startSilenceWatchdog(turnID:endOfSpeech:giveUp:)``).
     var watchdog: Task<Void, Never>?
 
     /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
@@ -191,12 +191,13 @@ public actor CallSession {
     public func receive(_ message: MediaStreamInbound) async {
         switch message {
         case .media(let media):
+            let frames = MuLawFrame.frames(from: media.payload)
             if let recording {
-                for (index, frame) in MuLawFrame.frames(from: media.payload).enumerated() {
+                for (index, frame) in frames.enumerated() {
                     recording.caller(frame.bytes, streamMilliseconds: media.timestamp + index * 20)
                 }
             }
-            await hear(media.payload)
+            await hear(frames)
         case .dtmf(let digit):
             await pressed(digit)
         case .mark(let name):
@@ -208,8 +209,8 @@ public actor CallSession {
         }
     }
 
-    func hear(_ audio: [UInt8]) async {
-        for frame in MuLawFrame.frames(from: audio) {
+    func hear(_ frames: [MuLawFrame]) async {
+        for frame in frames {
             if messageAudio != nil {
                 await hearMessage(frame.bytes)
                 continue
