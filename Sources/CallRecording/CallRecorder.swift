@@ -26,27 +26,23 @@ public actor CallRecorder {
     /// The per-recording key, sealed to the owner: stored in the `recordings` row too.
     public nonisolated let sealedKey: [UInt8]
     public nonisolated let path: String
-    private let writer: SealedStreamWriter
-    private let encoder: OggOpusEncoder
+    private let stream: SealedOpusStream
     private var timeline = TwoChannelTimeline()
     private let start: ContinuousClock.Instant
-    private var encodedSinceChunk = 0
     private var failure: String?
     private var summary: Summary?
 
     /// How far behind the newest audio the timeline is emitted, so frames that arrive a little late
     /// still land in place.
     static let lagSamples = 4000
-    /// Audio per encrypted chunk.
-    static let chunkSamples = 8000
-
     /// Creates the file and writes its header. `start` is the moment the call's audio starts (the
     /// caller's timestamps count from it too).
     public init(path: String, ownerPublicKey: [UInt8], start: ContinuousClock.Instant) throws {
         executor = QueueExecutor(label: "edge-agent.recording")
-        writer = try SealedStreamWriter(path: path, ownerPublicKey: ownerPublicKey)
-        encoder = try OggOpusEncoder()
-        sealedKey = writer.sealedKey
+        stream = try SealedOpusStream(
+            path: path, ownerPublicKey: ownerPublicKey, sampleRate: 8000, channels: 2,
+            channelNote: "left: caller, right: agent")
+        sealedKey = stream.sealedKey
         self.path = path
         self.start = start
     }
@@ -74,15 +70,8 @@ public actor CallRecorder {
     }
 
     private func encode(upTo sample: Int) {
-        let before = timeline.emitted
         do {
-            try encoder.write(timeline.take(upTo: sample))
-            encodedSinceChunk += timeline.emitted - before
-            if encodedSinceChunk >= Self.chunkSamples {
-                let ogg = encoder.take()
-                if !ogg.isEmpty { try writer.append(ogg) }
-                encodedSinceChunk = 0
-            }
+            try stream.write(timeline.take(upTo: sample))
         } catch {
             stop(because: "\(error)")
         }
@@ -91,7 +80,7 @@ public actor CallRecorder {
     private func stop(because reason: String) {
         guard failure == nil else { return }
         failure = reason
-        writer.close()
+        stream.close()
     }
 
     /// Ends the recording: the rest of the audio, the final tag, the key wiped. Calling it again
@@ -102,19 +91,19 @@ public actor CallRecorder {
         var digest: String
         if failure == nil {
             do {
-                try encoder.write(timeline.take(upTo: timeline.end))
-                digest = try writer.finish(encoder.finish())
+                try stream.write(timeline.take(upTo: timeline.end))
+                digest = try stream.finish()
                 complete = true
             } catch {
                 failure = "\(error)"
-                digest = writer.close()
+                digest = stream.close()
             }
         } else {
-            digest = writer.close()
+            digest = stream.close()
         }
         let result = Summary(
-            complete: complete, durationMilliseconds: timeline.end / 8, sizeBytes: writer.bytesWritten,
-            ciphertextSHA256: digest, chunks: writer.chunks, failure: failure)
+            complete: complete, durationMilliseconds: timeline.end / 8, sizeBytes: stream.bytesWritten,
+            ciphertextSHA256: digest, chunks: stream.chunks, failure: failure)
         summary = result
         return result
     }

@@ -23,7 +23,11 @@ final class OggOpusEncoder {
     ///   - sampleRate: of the PCM given to ``write(_:)`` (libopusenc resamples to Opus' 48 kHz).
     ///   - bitrate: bits per second for all channels together (16 kbit/s per side of narrowband voice keeps the sides apart).
     ///   - pageInterval: the longest audio held before a page is written, in 48 kHz samples.
-    init(sampleRate: Int32 = 8000, channels: Int = 2, bitrate: Int32 = 32000, pageInterval: Int32 = 9600) throws {
+    ///   - channelNote: the `CHANNELS` comment in the Ogg header, saying who is on which channel.
+    init(
+        sampleRate: Int32 = 8000, channels: Int = 2, bitrate: Int32 = 32000, pageInterval: Int32 = 9600,
+        channelNote: String = "left: caller, right: agent"
+    ) throws {
         self.channels = channels
         var callbacks = OpusEncCallbacks(
             write: { user, pointer, length in
@@ -36,7 +40,7 @@ final class OggOpusEncoder {
         let comments = ope_comments_create()
         defer { ope_comments_destroy(comments) }
         ope_comments_add(comments, "ENCODER", "edge-agent")
-        ope_comments_add(comments, "CHANNELS", "left: caller, right: agent")
+        ope_comments_add(comments, "CHANNELS", channelNote)
         var error: Int32 = 0
         guard
             let encoder = ope_encoder_create_callbacks(

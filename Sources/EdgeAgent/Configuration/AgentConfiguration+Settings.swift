@@ -81,6 +81,8 @@ extension AgentConfiguration {
                 }, render: { $0.recordingPublicKey }),
             .flag("recording.enabled", "EDGE_RECORDING_ENABLED", \.recording.enabled),
             .flag("recording.notice", "EDGE_RECORDING_NOTICE", \.recording.noticeRequired),
+            .flag("recording.twilio", "EDGE_RECORDING_TWILIO", \.recording.twilio),
+            .flag("recording.twilio_delete", "EDGE_RECORDING_TWILIO_DELETE", \.recording.deleteAtTwilio),
             .integer(
                 "recording.retention_days", "EDGE_RECORDING_RETENTION_DAYS", \.recording.retentionDays, in: 1...3650),
             .optionalURL("hq.url", "EDGE_HQ_URL", \.headquartersURL, schemes: ["http", "https"]),

@@ -70,6 +70,11 @@ public struct AgentConfiguration: Sendable {
         public var noticeRequired = true
         /// Recordings older than this many days are deleted (file and key).
         public var retentionDays = 90
+        /// Twilio records each call too (two channels, `<Start><Recording>`); its recording callback
+        /// downloads the file, which is stored encrypted like the box's own.
+        public var twilio = false
+        /// Delete Twilio's copy once the box holds it encrypted.
+        public var deleteAtTwilio = false
     }
 
     /// How the agent treats each upstream (ElevenLabs, the LLMs, speech-to-text, Twilio).

@@ -32,6 +32,9 @@ public struct EdgeAgentApp: Sendable {
     /// What happens to calls, as sessions report it.
     public let callEvents: AsyncStream<CallEvent>
     let callEventSink: AsyncStream<CallEvent>.Continuation
+    /// Imports Twilio's own recordings, when `recording.twilio` is on with Twilio's credentials and the
+    /// owner's key configured.
+    public let twilioRecordingImporter: TwilioRecordingImporter?
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
@@ -59,12 +62,15 @@ public struct EdgeAgentApp: Sendable {
                     memoryBytes: configuration.phraseCache.memoryMegabytes * 1024 * 1024),
                 metrics: metrics, logger: logger)
             let (events, sink) = AsyncStream.makeStream(of: CallEvent.self, bufferingPolicy: .bufferingNewest(1000))
+            let upstreams = Upstreams(configuration: configuration.resilience, metrics: metrics, logger: logger)
+            let importer = makeTwilioRecordingImporter(
+                configuration: configuration, database: database, http: http, upstreams: upstreams, metrics: metrics,
+                clock: clock, logger: logger)
             let app = EdgeAgentApp(
                 configuration: configuration, database: database, metrics: metrics, logger: logger,
-                http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache,
-                upstreams: Upstreams(configuration: configuration.resilience, metrics: metrics, logger: logger),
-                clock: clock,
-                streamTokens: tokens, callEvents: events, callEventSink: sink)
+                http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache, upstreams: upstreams,
+                clock: clock, streamTokens: tokens, callEvents: events, callEventSink: sink,
+                twilioRecordingImporter: importer)
             // Recordings a crash left open are closed as partial before any call starts.
             await app.recordings?.maintain(retentionDays: configuration.recording.retentionDays, logger: logger)
             return app
@@ -103,7 +109,8 @@ public struct EdgeAgentApp: Sendable {
         )
         .register(on: router)
         TwilioWebhookRoutes(
-            configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens
+            configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens,
+            recordingImporter: twilioRecordingImporter
         )
         .register(on: router)
         let handler = MediaStreamHandler(
@@ -155,6 +162,12 @@ public struct EdgeAgentApp: Sendable {
 
     /// Call recording, when the owner's public key is configured and recording is on.
     public var recordings: CallRecordings? {
+        Self.makeRecordings(configuration: configuration, database: database, metrics: metrics, clock: clock)
+    }
+
+    static func makeRecordings(
+        configuration: AgentConfiguration, database: EdgeDatabase, metrics: AgentMetrics, clock: any WallClock
+    ) -> CallRecordings? {
         guard configuration.recording.enabled, let key = configuration.recordingPublicKey,
             let publicKey = try? RecordingIdentity.publicKey(base64: key)
         else { return nil }
@@ -163,6 +176,23 @@ public struct EdgeAgentApp: Sendable {
             folder: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
             vault: RecordingVault(database: database), noticeRequired: configuration.recording.noticeRequired,
             metrics: metrics, clock: clock)
+    }
+
+    static func makeTwilioRecordingImporter(
+        configuration: AgentConfiguration, database: EdgeDatabase, http: HTTPClient, upstreams: Upstreams,
+        metrics: AgentMetrics, clock: any WallClock, logger: Logger
+    ) -> TwilioRecordingImporter? {
+        let twilio = configuration.twilio
+        guard configuration.recording.twilio, let sid = twilio.accountSID, let token = twilio.authToken,
+            let recordings = makeRecordings(
+                configuration: configuration, database: database, metrics: metrics, clock: clock)
+        else { return nil }
+        return TwilioRecordingImporter(
+            imports: TwilioRecordingImports(database: database),
+            twilio: TwilioRESTClient(
+                http: http, baseURL: twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger),
+            recordings: recordings, calls: CallLog(database: database), upstream: upstreams.twilioMedia,
+            deleteAtTwilio: configuration.recording.deleteAtTwilio, logger: logger)
     }
 
     /// The primary model, and the fallback endpoint when one is configured, each behind its upstream.
@@ -272,6 +302,9 @@ public struct EdgeAgentApp: Sendable {
                 .init(service: notifier),
                 .init(
                     service: PhraseWarmingService(warmer: makePhraseWarmer(), cache: phraseCache, logger: logger),
+                    successTerminationBehavior: .ignore),
+                .init(
+                    service: TwilioRecordingImportService(importer: twilioRecordingImporter, logger: logger),
                     successTerminationBehavior: .ignore),
                 .init(service: server),
             ],

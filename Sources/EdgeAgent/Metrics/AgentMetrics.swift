@@ -23,6 +23,10 @@ public struct AgentMetrics: Sendable {
     public let keypadCalls: CoreMetrics.Counter
     /// Recordings that could not start or stopped early (a full disk): an alert.
     public let recordingFailures: CoreMetrics.Counter
+    /// Twilio recordings stored encrypted on the box.
+    public let twilioRecordingsImported: CoreMetrics.Counter
+    /// Attempts to import a Twilio recording that failed (retried unless Twilio has no such recording).
+    public let twilioRecordingImportFailures: CoreMetrics.Counter
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -40,6 +44,10 @@ public struct AgentMetrics: Sendable {
         holdLines = CoreMetrics.Counter(label: "edge_hold_lines_total", factory: factory)
         keypadCalls = CoreMetrics.Counter(label: "edge_keypad_fallbacks_total", factory: factory)
         recordingFailures = CoreMetrics.Counter(label: "edge_recording_failures_total", factory: factory)
+        twilioRecordingsImported = CoreMetrics.Counter(
+            label: "edge_twilio_recordings_imported_total", factory: factory)
+        twilioRecordingImportFailures = CoreMetrics.Counter(
+            label: "edge_twilio_recording_import_failures_total", factory: factory)
     }
 
     /// The Prometheus text exposition of every metric.

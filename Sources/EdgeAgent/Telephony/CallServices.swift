@@ -1,6 +1,6 @@
 public import LocalStore
 public import Logging
-public import Resilience
+import Resilience
 
 /// What every call shares: the store, the providers and the tools. All safe for concurrent use.
 public struct CallServices: Sendable {

@@ -53,7 +53,7 @@ public actor CallSession {
     let hangUp: @Sendable () async -> Void
     var logger: Logger
 
-    internal(set) var language: String
+    var language: String
     var history: [ChatMessage] = []
     var customer: Customer?
     var detector = VoiceActivityDetector()

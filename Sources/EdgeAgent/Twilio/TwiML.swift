@@ -2,13 +2,24 @@
 public enum TwiML {
     /// `<Connect><Stream>`: a bidirectional Media Stream to `url`, carrying `parameters` as
     /// `<Parameter>`s (Twilio ignores a query string on the stream URL).
-    public static func connectStream(url: String, parameters: [(name: String, value: String)]) -> String {
+    ///
+    /// With `recordingCallback`, Twilio first starts its own two-channel recording of the whole call
+    /// (`<Start><Recording>`), and calls `recordingCallback` when it is ready or missing.
+    public static func connectStream(
+        url: String, parameters: [(name: String, value: String)], recordingCallback: String? = nil
+    ) -> String {
         let parameterElements = parameters.map {
             "<Parameter name=\"\(escape($0.name))\" value=\"\(escape($0.value))\"/>"
         }.joined()
+        let recording = recordingCallback.map {
+            """
+            <Start><Recording channels="dual" recordingStatusCallback="\(escape($0))" \
+            recordingStatusCallbackEvent="completed absent" recordingStatusCallbackMethod="POST" track="both"/></Start>
+            """
+        }
         return """
             <?xml version="1.0" encoding="UTF-8"?>\
-            <Response><Connect><Stream url="\(escape(url))">\(parameterElements)</Stream></Connect></Response>
+            <Response>\(recording ?? "")<Connect><Stream url="\(escape(url))">\(parameterElements)</Stream></Connect></Response>
             """
     }
 

@@ -76,22 +76,34 @@ public struct TwilioRESTClient: CallControl {
     }
 
     private func sendUpdate(callSid: String, form: [(String, String)]) async throws {
-        var request = HTTPClientRequest(
-            url: baseURL.joining("/2010-04-01/Accounts/\(accountSID)/Calls/\(callSid).json"))
+        var request = authorizedRequest("Calls/\(callSid).json")
         request.method = .POST
-        let credentials = Data("\(accountSID):\(authToken.value)".utf8).base64EncodedString()
-        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.body = .bytes(ByteBuffer(string: Self.encode(form)))
         let response = try await http.execute(request, timeout: timeout)
-        let body = try await response.body.collect(upTo: 256 * 1024)
-        guard (200..<300).contains(response.status.code) else {
-            let code = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["code"] as? Int
-            let error = RequestError(status: response.status.code, twilioCode: code)
+        do {
+            try await Self.check(response)
+        } catch {
             logger.warning(
                 "Twilio REST call update failed", metadata: ["call.sid": .string(callSid), "error": "\(error)"])
             throw error
         }
+    }
+
+    /// A request to `/2010-04-01/Accounts/{AccountSid}/{path}` with HTTP Basic credentials.
+    func authorizedRequest(_ path: String) -> HTTPClientRequest {
+        var request = HTTPClientRequest(url: baseURL.joining("/2010-04-01/Accounts/\(accountSID)/\(path)"))
+        let credentials = Data("\(accountSID):\(authToken.value)".utf8).base64EncodedString()
+        request.headers.add(name: "Authorization", value: "Basic \(credentials)")
+        return request
+    }
+
+    /// Throws a ``RequestError`` (with Twilio's code from its JSON error body) unless the status is 2xx.
+    static func check(_ response: HTTPClientResponse) async throws {
+        guard !(200..<300).contains(response.status.code) else { return }
+        let body = try await response.body.collect(upTo: 256 * 1024)
+        let code = (try? JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any])?["code"] as? Int
+        throw RequestError(status: response.status.code, twilioCode: code)
     }
 
     /// `application/x-www-form-urlencoded`, spaces as `%20`.

@@ -5,8 +5,9 @@ public import LocalStore
 import Logging
 import Sync
 
-/// `POST /twilio/voice` and `POST /twilio/status`: Twilio's webhooks, each refused with 403 unless
-/// its `X-Twilio-Signature` is right for `EDGE_PUBLIC_URL` plus the request's path and query.
+/// `POST /twilio/voice`, `POST /twilio/status` and `POST /twilio/recording`: Twilio's webhooks, each
+/// refused with 403 unless its `X-Twilio-Signature` is right for `EDGE_PUBLIC_URL` plus the request's
+/// path and query.
 public struct TwilioWebhookRoutes: Sendable {
     /// Twilio's webhooks are small; anything larger is not Twilio.
     static let maximumBodyBytes = 64 * 1024
@@ -14,11 +15,18 @@ public struct TwilioWebhookRoutes: Sendable {
     let configuration: AgentConfiguration
     let calls: CallLog
     let streamTokens: StreamTokens
+    /// Imports Twilio's recordings; nil when `recording.twilio` is off (callbacks are then acknowledged
+    /// and ignored).
+    let recordingImporter: TwilioRecordingImporter?
 
-    public init(configuration: AgentConfiguration, calls: CallLog, streamTokens: StreamTokens) {
+    public init(
+        configuration: AgentConfiguration, calls: CallLog, streamTokens: StreamTokens,
+        recordingImporter: TwilioRecordingImporter? = nil
+    ) {
         self.configuration = configuration
         self.calls = calls
         self.streamTokens = streamTokens
+        self.recordingImporter = recordingImporter
     }
 
     public func register(on router: Router<some RequestContext>) {
@@ -27,6 +35,9 @@ public struct TwilioWebhookRoutes: Sendable {
         }
         router.post("/twilio/status") { request, context in
             try await status(request: request, context: context)
+        }
+        router.post("/twilio/recording") { request, context in
+            try await recording(request: request, context: context)
         }
     }
 
@@ -43,7 +54,8 @@ public struct TwilioWebhookRoutes: Sendable {
 
         let twiml = TwiML.connectStream(
             url: configuration.mediaStreamURL,
-            parameters: [("callId", call.id), ("streamToken", streamTokens.token(callID: call.id))])
+            parameters: [("callId", call.id), ("streamToken", streamTokens.token(callID: call.id))],
+            recordingCallback: recordingImporter == nil ? nil : configuration.publicURL.joining("/twilio/recording"))
         return Response(
             status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: twiml)))
@@ -72,6 +84,41 @@ public struct TwilioWebhookRoutes: Sendable {
                 direction: form["Direction"] ?? "inbound", status: status),
             durationSeconds: duration)
         logger.info("call status", metadata: ["call.status": .string(call.status.rawValue)])
+        return Response(status: .noContent)
+    }
+
+    /// Twilio's recording status callback: a completed recording is queued for import (stored
+    /// encrypted on the box in the background; a repeated callback imports once); `absent` and
+    /// `in-progress` are only logged. Answers 204 once the request is safely in the database.
+    func recording(request: Request, context: some RequestContext) async throws -> Response {
+        let form = try await verifiedForm(request: request, context: context)
+        guard let callSid = form["CallSid"], Self.isCallSid(callSid) else {
+            throw APIError.badRequest("CallSid is missing or malformed")
+        }
+        guard let recordingSid = form["RecordingSid"], Self.isSid(recordingSid, prefix: "RE") else {
+            throw APIError.badRequest("RecordingSid is missing or malformed")
+        }
+        guard let status = form["RecordingStatus"], ["in-progress", "completed", "absent", "failed"].contains(status)
+        else {
+            throw APIError.badRequest("RecordingStatus is missing or not one of Twilio's recording statuses")
+        }
+        var logger = context.logger
+        logger[metadataKey: "call.sid"] = .string(callSid)
+        logger[metadataKey: "twilio.recording_sid"] = .string(recordingSid)
+        guard status == "completed" else {
+            logger.log(
+                level: status == "in-progress" ? .info : .warning, "Twilio recording status",
+                metadata: ["recording.status": .string(status)])
+            return Response(status: .noContent)
+        }
+        guard let recordingImporter else {
+            logger.warning(
+                "Twilio recording callback ignored: recording.twilio is off, or Twilio credentials or the owner's key are missing"
+            )
+            return Response(status: .noContent)
+        }
+        let created = try await recordingImporter.accept(recordingSid: recordingSid, callSid: callSid)
+        logger.info(created ? "Twilio recording queued for import" : "repeated Twilio recording callback")
         return Response(status: .noContent)
     }
 
@@ -130,7 +177,12 @@ public struct TwilioWebhookRoutes: Sendable {
 
     /// `CA` followed by 32 letters or digits.
     static func isCallSid(_ value: String) -> Bool {
-        value.count == 34 && value.hasPrefix("CA")
+        isSid(value, prefix: "CA")
+    }
+
+    /// A Twilio SID: `prefix` followed by 32 letters or digits.
+    static func isSid(_ value: String, prefix: String) -> Bool {
+        value.count == 34 && value.hasPrefix(prefix)
             && value.dropFirst(2).allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
     }
 }

@@ -20,6 +20,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v3 phrase cache counters") { db in
             try db.execute(sql: v3PhraseCacheCounters)
         }
+        migrator.registerMigration("v4 twilio recordings") { db in
+            try db.execute(sql: v4TwilioRecordings)
+        }
         return migrator
     }
 
@@ -215,5 +218,26 @@ extension EdgeDatabase {
             id TEXT PRIMARY KEY NOT NULL,
             value INTEGER NOT NULL DEFAULT 0 CHECK (value >= 0)
         ) STRICT;
+        """
+
+    /// Twilio's own recordings: where a recording came from, and the imports Twilio's recording
+    /// callbacks asked for (one row per RecordingSid, so a repeated callback imports once, and an
+    /// import that failed is retried after a restart).
+    private static let v4TwilioRecordings = """
+        ALTER TABLE recordings ADD COLUMN source TEXT NOT NULL DEFAULT 'agent'
+            CHECK (source IN ('agent', 'twilio'));
+
+        CREATE TABLE twilio_recording_imports (
+            id TEXT PRIMARY KEY NOT NULL,
+            call_sid TEXT NOT NULL,
+            state TEXT NOT NULL CHECK (state IN ('pending', 'imported', 'failed')),
+            recording_id TEXT REFERENCES recordings (id),
+            deleted_at_twilio INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+            last_error TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
+        CREATE INDEX twilio_recording_imports_open ON twilio_recording_imports (state, created_at);
         """
 }

@@ -14,6 +14,14 @@ public struct Recording: Codable, Sendable, Equatable, Identifiable {
         case deleted
     }
 
+    /// Who made the recording; raw values are stored in `recordings.source`.
+    public enum Source: String, Codable, Sendable, CaseIterable {
+        /// The box, from the call's Media Stream.
+        case agent
+        /// Twilio's own recording of the call, downloaded and sealed on the box.
+        case twilio
+    }
+
     public var id: String
     public var callID: String
     /// File name relative to the recordings folder.
@@ -28,12 +36,14 @@ public struct Recording: Codable, Sendable, Equatable, Identifiable {
     /// Lowercase hex SHA-256 of the whole encrypted file.
     public var ciphertextSHA256: String?
     public var version: Int64
+    public var source: Source
 
     public init(
         id: String, callID: String, fileName: String, sealedKey: Data, state: State, startedAt: Int64,
         endedAt: Int64? = nil, durationMilliseconds: Int? = nil, sizeBytes: Int? = nil,
-        ciphertextSHA256: String? = nil, version: Int64 = 1
+        ciphertextSHA256: String? = nil, version: Int64 = 1, source: Source = .agent
     ) {
+        self.source = source
         self.id = id
         self.callID = callID
         self.fileName = fileName
@@ -59,5 +69,6 @@ public struct Recording: Codable, Sendable, Equatable, Identifiable {
         case sizeBytes = "size_bytes"
         case ciphertextSHA256 = "ciphertext_sha256"
         case version
+        case source
     }
 }

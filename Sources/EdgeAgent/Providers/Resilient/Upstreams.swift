@@ -10,9 +10,11 @@ public struct Upstreams: Sendable {
     public let deepgram: Upstream
     public let transcription: Upstream
     public let twilio: Upstream
+    /// Downloads of Twilio's recordings: minutes of audio, nobody waiting on the line.
+    public let twilioMedia: Upstream
 
     /// Every upstream, for `/readyz` and metrics.
-    public var all: [Upstream] { [elevenLabs, llm, llmFallback, deepgram, transcription, twilio] }
+    public var all: [Upstream] { [elevenLabs, llm, llmFallback, deepgram, transcription, twilio, twilioMedia] }
 
     /// The per-provider policies, tuned for a live call: the first audio or token must come quickly,
     /// because a caller is waiting; the silence watchdog covers the rest.
@@ -36,6 +38,7 @@ public struct Upstreams: Sendable {
         deepgram = upstream("deepgram", timeout: .seconds(2), attempts: 1)
         transcription = upstream("transcription", timeout: .seconds(3), attempts: 2)
         twilio = upstream("twilio_rest", timeout: .seconds(5), attempts: 2)
+        twilioMedia = upstream("twilio_media", timeout: .seconds(300), attempts: 2)
     }
 
     /// How a failure of each kind of provider error is judged.
