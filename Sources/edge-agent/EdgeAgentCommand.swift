@@ -8,7 +8,9 @@ struct EdgeAgentCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edge-agent",
         abstract: "The on-site AI phone agent for restaurants.",
-        subcommands: [Serve.self, Demo.self, Simulate.self, Cache.self, Keys.self, Recordings.self]
+        subcommands: [
+            Serve.self, Demo.self, Simulate.self, Cache.self, Keys.self, Recordings.self, Customers.self,
+        ]
     )
 }
 

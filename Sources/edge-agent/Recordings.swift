@@ -82,8 +82,7 @@ struct Recordings: AsyncParsableCommand {
                 guard recording.state != .recording else {
                     throw CommandFailure("recording \(id) is still being recorded")
                 }
-                let path = (app.configuration.dataDirectory as NSString)
-                    .appendingPathComponent("recordings/\(recording.fileName)")
+                let path = (app.configuration.recordingsFolder as NSString).appendingPathComponent(recording.fileName)
                 guard let data = FileManager.default.contents(atPath: path) else {
                     throw CommandFailure("the file of recording \(id) is missing (\(path))")
                 }

@@ -215,26 +215,7 @@ struct RecordingCommandTests {
         try identity.fileText.write(toFile: folder.file("owner.key"), atomically: true, encoding: .utf8)
         let stranger = try RecordingIdentity.generate()
         try stranger.fileText.write(toFile: folder.file("stranger.key"), atomically: true, encoding: .utf8)
-        var configuration = testConfiguration(folder: folder)
-        configuration.recordingPublicKey = identity.publicKeyBase64
-        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
-        _ = try await CallLog(database: app.database).recordIncoming(
-            .init(
-                callSid: "CA0000000000000000000000000000c11", from: "+15551234567", to: "+15557654321",
-                direction: "inbound", status: .inProgress))
-        let callID = try #require(try await app.database.read { db in try Call.fetchOne(db)?.id })
-        let (recorder, id) = try await app.recordings!.start(callID: callID, at: .now)
-        for frame in 0..<100 {
-            await recorder.caller(
-                (0..<160).map { MuLaw.encode(Int16(5000 * sin(Double(frame * 160 + $0) * 0.3))) },
-                timestampMilliseconds: frame * 20)
-        }
-        let summary = await recorder.finish()
-        try await app.recordings!.vault.finish(
-            id: id, complete: true, durationMilliseconds: summary.durationMilliseconds, sizeBytes: summary.sizeBytes,
-            ciphertextSHA256: summary.ciphertextSHA256)
-        await app.shutdown()
-
+        let (configuration, id) = try await recordedCall(folder: folder, identity: identity)
         let environment = [
             "EDGE_DATA_DIR": configuration.dataDirectory, "EDGE_RECORDING_PUBLIC_KEY": identity.publicKeyBase64,
         ]
@@ -267,6 +248,76 @@ struct RecordingCommandTests {
         let notRecording = try line.run(
             ["recordings", "decrypt", "--identity", "owner.key", "nope"], environment: environment, in: folder)
         #expect(notRecording.status == 1 && notRecording.standardError.contains("no recording nope"))
+    }
+
+    /// A two-second recorded call from +15551234567, in `folder`'s data directory.
+    func recordedCall(folder: TemporaryFolder, identity: RecordingIdentity) async throws -> (AgentConfiguration, String) {
+        var configuration = testConfiguration(folder: folder)
+        configuration.recordingPublicKey = identity.publicKeyBase64
+        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+        _ = try await CallLog(database: app.database).recordIncoming(
+            .init(
+                callSid: "CA0000000000000000000000000000c11", from: "+15551234567", to: "+15557654321",
+                direction: "inbound", status: .inProgress))
+        let callID = try #require(try await app.database.read { db in try Call.fetchOne(db)?.id })
+        let (recorder, id) = try await app.recordings!.start(callID: callID, at: .now)
+        for frame in 0..<100 {
+            await recorder.caller(
+                (0..<160).map { MuLaw.encode(Int16(5000 * sin(Double(frame * 160 + $0) * 0.3))) },
+                timestampMilliseconds: frame * 20)
+        }
+        let summary = await recorder.finish()
+        try await app.recordings!.vault.finish(
+            id: id, complete: true, durationMilliseconds: summary.durationMilliseconds, sizeBytes: summary.sizeBytes,
+            ciphertextSHA256: summary.ciphertextSHA256)
+        await app.shutdown()
+        return (configuration, id)
+    }
+
+    @Test("customers export prints the caller's calls and recordings; erase shreds the recording and leaves a tombstone")
+    func customersExportAndErase() async throws {
+        let folder = TemporaryFolder()
+        let identity = try RecordingIdentity.generate()
+        let (configuration, id) = try await recordedCall(folder: folder, identity: identity)
+        let environment = ["EDGE_DATA_DIR": configuration.dataDirectory]
+        let file = (configuration.recordingsFolder as NSString).appendingPathComponent("\(id).rec")
+        // A second name for the file's bytes, as a copy left on the disk would be.
+        try FileManager.default.linkItem(atPath: file, toPath: folder.file("remnant.rec"))
+        #expect(try SealedStreamReader.decrypt([UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity).complete)
+
+        let export = try line.run(
+            ["customers", "export", "--out", "export.json", "+1 555 123 4567"], environment: environment, in: folder)
+        #expect(export.status == 0, "\(export.standardError)")
+        let json = try String(contentsOfFile: folder.file("export.json"), encoding: .utf8)
+        #expect(json.contains(id) && json.contains("CA0000000000000000000000000000c11"))
+        #expect(!json.contains("sealed_key"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: folder.file("export.json"))
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+
+        let erase = try line.run(["customers", "erase", "+15551234567"], environment: environment, in: folder)
+        #expect(erase.status == 0, "\(erase.standardError)")
+        #expect(erase.standardOutput.contains("1 calls") && erase.standardOutput.contains("1 recordings"))
+        #expect(!FileManager.default.fileExists(atPath: file))
+        // The header with the sealed key was overwritten before the unlink: even the owner cannot open the remnant.
+        #expect(throws: RecordingFileError.self) {
+            try SealedStreamReader.decrypt([UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity)
+        }
+        let reopened = try EdgeDatabase(dataDirectory: configuration.dataDirectory, logger: LogCapture().logger)
+        let (calls, recordings, tombstones, audit) = try await reopened.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM calls")!,
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM recordings")!,
+                try String.fetchAll(db, sql: "SELECT table_name FROM outbox WHERE operation = 'erase' ORDER BY table_name"),
+                try String.fetchAll(db, sql: "SELECT action FROM audit_log WHERE action LIKE 'customer.%' ORDER BY id")
+            )
+        }
+        try reopened.close()
+        #expect(calls == 0 && recordings == 0)
+        #expect(tombstones == ["calls", "recordings"])
+        #expect(audit == ["customer.export", "customer.erase"])
+
+        let bad = try line.run(["customers", "erase", "555-1234"], environment: environment, in: folder)
+        #expect(bad.status == 1 && bad.standardError.contains("E.164"))
     }
 
     @Test("a malformed recording public key stops start-up with a clear message")

@@ -148,6 +148,11 @@ public struct AgentConfiguration: Sendable {
         (dataDirectory as NSString).appendingPathComponent(EdgeDatabase.fileName)
     }
 
+    /// `EDGE_DATA_DIR/recordings`: the encrypted recordings.
+    public var recordingsFolder: String {
+        (dataDirectory as NSString).appendingPathComponent("recordings")
+    }
+
     /// The WebSocket URL Twilio opens for a call's Media Stream: the public URL's host with `wss`
     /// (`ws` when the public URL is plain http, for local tests).
     public var mediaStreamURL: String {

@@ -173,7 +173,7 @@ public struct EdgeAgentApp: Sendable {
         else { return nil }
         return CallRecordings(
             ownerPublicKey: publicKey,
-            folder: (configuration.dataDirectory as NSString).appendingPathComponent("recordings"),
+            folder: configuration.recordingsFolder,
             vault: RecordingVault(database: database), noticeRequired: configuration.recording.noticeRequired,
             metrics: metrics, clock: clock)
     }
@@ -193,6 +193,17 @@ public struct EdgeAgentApp: Sendable {
                 http: http, baseURL: twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger),
             recordings: recordings, calls: CallLog(database: database), upstream: upstreams.twilioMedia,
             deleteAtTwilio: configuration.recording.deleteAtTwilio, logger: logger)
+    }
+
+    /// Erases everything held about the caller at `phone` (see ``PrivacyRequests``), destroying the
+    /// files of their recordings first, whether or not recording is still configured.
+    public func eraseCustomer(phone: String, actor: String) async throws -> ErasureReport {
+        let folder = configuration.recordingsFolder
+        return try await PrivacyRequests(database: database).erase(phone: phone, actor: actor) { recordings in
+            for recording in recordings {
+                try SealedFileShredder.destroy(path: (folder as NSString).appendingPathComponent(recording.fileName))
+            }
+        }
     }
 
     /// The primary model, and the fallback endpoint when one is configured, each behind its upstream.

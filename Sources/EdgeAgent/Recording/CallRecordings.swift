@@ -47,6 +47,13 @@ public struct CallRecordings: Sendable {
         return (recorder, id)
     }
 
+    /// Destroys the files of `recordings` (header overwritten, then unlinked: see ``SealedFileShredder``).
+    public func destroyFiles(of recordings: [Recording]) throws {
+        for recording in recordings {
+            try SealedFileShredder.destroy(path: path(of: recording.fileName))
+        }
+    }
+
     /// The size and SHA-256 of a recording's file as it is on disk, or nil when it is gone.
     public func measure(_ recording: Recording) -> (size: Int, sha256: String)? {
         guard let data = FileManager.default.contents(atPath: path(of: recording.fileName)) else { return nil }
@@ -66,7 +73,7 @@ public struct CallRecordings: Sendable {
             }
             let cutoff = clock.nowMilliseconds() - Int64(retentionDays) * 86_400_000
             for recording in try await vault.olderThan(cutoff) {
-                try? FileManager.default.removeItem(atPath: path(of: recording.fileName))
+                try destroyFiles(of: [recording])
                 try await vault.shred(id: recording.id, reason: "retention", actor: "agent")
             }
         } catch {
