@@ -138,15 +138,28 @@ final class SealedStreamWriter {
         chunks += 1
     }
 
+    /// Writes and fsyncs one whole chunk, or leaves the file as it was: a chunk the disk took only part
+    /// of is cut off again, so the file always ends at a chunk boundary and its size and hash are what
+    /// the row says.
     private func write(_ bytes: [UInt8]) throws {
         var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress! + done, bytes.count - done) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { throw WriteError(path: path, code: count < 0 ? errno : ENOSPC) }
-            done += count
+        do {
+            while done < bytes.count {
+                let count = bytes.withUnsafeBytes {
+                    Glibc.write(descriptor, $0.baseAddress! + done, bytes.count - done)
+                }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw WriteError(path: path, code: count < 0 ? errno : ENOSPC) }
+                done += count
+            }
+            guard fsync(descriptor) == 0 else { throw WriteError(path: path, code: errno) }
+        } catch {
+            if ftruncate(descriptor, off_t(bytesWritten)) == 0 {
+                _ = lseek(descriptor, off_t(bytesWritten), SEEK_SET)
+                _ = fsync(descriptor)
+            }
+            throw error
         }
-        guard fsync(descriptor) == 0 else { throw WriteError(path: path, code: errno) }
         crypto_hash_sha256_update(&hash, bytes, UInt64(bytes.count))
         bytesWritten += bytes.count
     }

@@ -2,6 +2,7 @@ import CallRecording
 import Foundation
 import GRDB
 import LocalStore
+import NIOConcurrencyHelpers
 import Sync
 import Testing
 
@@ -128,6 +129,81 @@ struct RecordingTests {
         }
         #expect(audit.contains("recording.delete"))
         await app.shutdown()
+    }
+
+    @Test(
+        "the disk fills in the middle of a recorded call: recording stops with an alert, kept as partial, the call goes on",
+        .enabled(if: getuid() == 0 || ProcessInfo.processInfo.environment["CI"] == "true"))
+    func diskFullMidCall() async throws {
+        let identity = try RecordingIdentity.generate()
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text("Of course, for how many people?"), ScriptedLLM.text("Four people, noted. Anything else?"),
+        ])
+        let transcription = TranscriptionDouble([
+            "Hi, I'd like a table for four people tomorrow at seven thirty.", "Four people please.",
+        ])
+        let mountPoint = NIOLockedValueBox<String?>(nil)
+        var rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
+        rig.adjust = { configuration in
+            configuration.recordingPublicKey = identity.publicKeyBase64
+            // The recordings folder is a 64 KiB file system with 8 KiB left: a couple of seconds of audio.
+            let folder = configuration.recordingsFolder
+            try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try! Self.mountSmallFileSystem(at: folder, kilobytes: 64)
+            mountPoint.withLockedValue { $0 = folder }
+            FileManager.default.createFile(atPath: folder + "/filler", contents: Data(count: 56 * 1024))
+        }
+        defer { if let folder = mountPoint.withLockedValue({ $0 }) { Self.unmount(folder) } }
+        let logs = rig.logs
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            // The call went on: both answers were spoken after the disk filled.
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            let agentTurns = try await CallLog(database: app.database).turns(callID: call.id).filter { $0.speaker == .agent }
+            #expect(agentTurns.contains { $0.text.contains("for how many people") })
+            #expect(agentTurns.contains { $0.text.contains("Four people, noted") })
+
+            let recording = try #require(try await RecordingVault(database: app.database).all().first)
+            #expect(recording.state == .partial)
+            #expect(app.metrics.exposition().contains("edge_recording_failures_total 1"))
+            #expect(logs.all.contains { $0.contains("recording stopped early") && $0.contains("No space left") })
+            // What reached the disk still decrypts.
+            let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: app.recordings!.path(of: recording.fileName))))
+            #expect(file.count == recording.sizeBytes)
+            let plain = try SealedStreamReader.decrypt(file, identity: identity, allowPartial: true)
+            #expect(!plain.complete && plain.chunks >= 1)
+        }
+    }
+
+    static func mountSmallFileSystem(at folder: String, kilobytes: Int) throws {
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["-t", "tmpfs", "-o", "size=\(kilobytes)k", "tmpfs", folder]
+        try mount.run()
+        mount.waitUntilExit()
+        guard mount.terminationStatus == 0 else {
+            struct MountFailed: Error, CustomStringConvertible {
+                var description: String { "mounting a small tmpfs needs root (CAP_SYS_ADMIN)" }
+            }
+            throw MountFailed()
+        }
+    }
+
+    static func unmount(_ folder: String) {
+        let umount = Process()
+        umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+        umount.arguments = [folder]
+        try? umount.run()
+        umount.waitUntilExit()
     }
 
     func rms(_ samples: [Int16]) -> Double {
