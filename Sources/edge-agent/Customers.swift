@@ -40,7 +40,8 @@ struct Customers: AsyncParsableCommand {
                 throw fail("\(error)", code: 1)
             }
             if let out {
-                guard FileManager.default.createFile(atPath: out, contents: json, attributes: [.posixPermissions: 0o600])
+                guard
+                    FileManager.default.createFile(atPath: out, contents: json, attributes: [.posixPermissions: 0o600])
                 else { throw fail("cannot write \(out)", code: 1) }
             } else {
                 FileHandle.standardOutput.write(json)

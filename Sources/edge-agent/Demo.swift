@@ -22,6 +22,9 @@ struct Demo: AsyncParsableCommand {
         help: "Run the callers in a second process (edge-agent simulate), so the figures here are the agent's own.")
     var separateCallers = false
 
+    @Flag(name: .long, help: "Record every call (notice first), encrypted to a throwaway owner key.")
+    var record = false
+
     func validate() throws {
         guard (1...500).contains(calls) else { throw ValidationError("--calls must be from 1 to 500") }
     }
@@ -32,13 +35,16 @@ struct Demo: AsyncParsableCommand {
         let summary: DemoRunner.Summary
         do {
             summary = try await DemoRunner(logger: logger).run(
-                calls: calls, externalCallers: separateCallers ? Self.simulateInChildProcess : nil
+                calls: calls, externalCallers: separateCallers ? Self.simulateInChildProcess : nil, record: record
             ) { line in print(line) }
         } catch {
             throw fail("the demo failed: \(error)", code: 1)
         }
         if summary.reservations < summary.calls {
             throw fail("not every demo call completed its booking", code: 1)
+        }
+        if record && summary.completeRecordings < summary.calls {
+            throw fail("not every demo call was recorded completely", code: 1)
         }
     }
 }

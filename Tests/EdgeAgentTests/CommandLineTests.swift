@@ -251,7 +251,8 @@ struct RecordingCommandTests {
     }
 
     /// A two-second recorded call from +15551234567, in `folder`'s data directory.
-    func recordedCall(folder: TemporaryFolder, identity: RecordingIdentity) async throws -> (AgentConfiguration, String) {
+    func recordedCall(folder: TemporaryFolder, identity: RecordingIdentity) async throws -> (AgentConfiguration, String)
+    {
         var configuration = testConfiguration(folder: folder)
         configuration.recordingPublicKey = identity.publicKeyBase64
         let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
@@ -274,7 +275,8 @@ struct RecordingCommandTests {
         return (configuration, id)
     }
 
-    @Test("customers export prints the caller's calls and recordings; erase shreds the recording and leaves a tombstone")
+    @Test(
+        "customers export prints the caller's calls and recordings; erase shreds the recording and leaves a tombstone")
     func customersExportAndErase() async throws {
         let folder = TemporaryFolder()
         let identity = try RecordingIdentity.generate()
@@ -283,7 +285,10 @@ struct RecordingCommandTests {
         let file = (configuration.recordingsFolder as NSString).appendingPathComponent("\(id).rec")
         // A second name for the file's bytes, as a copy left on the disk would be.
         try FileManager.default.linkItem(atPath: file, toPath: folder.file("remnant.rec"))
-        #expect(try SealedStreamReader.decrypt([UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity).complete)
+        #expect(
+            try SealedStreamReader.decrypt(
+                [UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity
+            ).complete)
 
         let export = try line.run(
             ["customers", "export", "--out", "export.json", "+1 555 123 4567"], environment: environment, in: folder)
@@ -300,14 +305,16 @@ struct RecordingCommandTests {
         #expect(!FileManager.default.fileExists(atPath: file))
         // The header with the sealed key was overwritten before the unlink: even the owner cannot open the remnant.
         #expect(throws: RecordingFileError.self) {
-            try SealedStreamReader.decrypt([UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity)
+            try SealedStreamReader.decrypt(
+                [UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity)
         }
         let reopened = try EdgeDatabase(dataDirectory: configuration.dataDirectory, logger: LogCapture().logger)
         let (calls, recordings, tombstones, audit) = try await reopened.read { db in
             (
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM calls")!,
                 try Int.fetchOne(db, sql: "SELECT count(*) FROM recordings")!,
-                try String.fetchAll(db, sql: "SELECT table_name FROM outbox WHERE operation = 'erase' ORDER BY table_name"),
+                try String.fetchAll(
+                    db, sql: "SELECT table_name FROM outbox WHERE operation = 'erase' ORDER BY table_name"),
                 try String.fetchAll(db, sql: "SELECT action FROM audit_log WHERE action LIKE 'customer.%' ORDER BY id")
             )
         }

@@ -168,7 +168,9 @@ struct RecordingTests {
             await app.waitForEnd(of: report.callID)
             // The call went on: both answers were spoken after the disk filled.
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
-            let agentTurns = try await CallLog(database: app.database).turns(callID: call.id).filter { $0.speaker == .agent }
+            let agentTurns = try await CallLog(database: app.database).turns(callID: call.id).filter {
+                $0.speaker == .agent
+            }
             #expect(agentTurns.contains { $0.text.contains("for how many people") })
             #expect(agentTurns.contains { $0.text.contains("Four people, noted") })
 

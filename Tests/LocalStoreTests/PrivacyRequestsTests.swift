@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
-import Synchronization
 import Sync
+import Synchronization
 import Testing
 
 @testable import LocalStore
@@ -37,7 +37,8 @@ struct PrivacyRequestsTests {
             ])
             try await RecordingVault(database: store.database).begin(
                 Recording(
-                    id: "rec-\(index)", callID: call.id, fileName: "rec-\(index).rec", sealedKey: Data(repeating: 7, count: 80),
+                    id: "rec-\(index)", callID: call.id, fileName: "rec-\(index).rec",
+                    sealedKey: Data(repeating: 7, count: 80),
                     state: .recording, startedAt: 10))
             try await RecordingVault(database: store.database).finish(
                 id: "rec-\(index)", complete: true, durationMilliseconds: 1000, sizeBytes: 100, ciphertextSHA256: "ab")
@@ -50,7 +51,8 @@ struct PrivacyRequestsTests {
     @Test("an export holds everything about the caller and nothing about anyone else, and is audited")
     func export() async throws {
         let store = try await seeded()
-        let export = try await PrivacyRequests(database: store.database).export(phone: "+1 (555) 123-4567", actor: "technician")
+        let export = try await PrivacyRequests(database: store.database).export(
+            phone: "+1 (555) 123-4567", actor: "technician")
         #expect(export.phone == Self.caller)
         #expect(export.customer?.phone == Self.caller)
         #expect(export.reservations.map(\.name) == ["Ada"])
@@ -63,17 +65,22 @@ struct PrivacyRequestsTests {
         let json = String(decoding: try JSONEncoder().encode(export), as: UTF8.self)
         #expect(!json.contains(Self.other) && !json.contains("Grace"))
         #expect(!json.contains("sealed_key"))
-        let audit = try await store.database.read { db in try AuditEntry.filter(Column("action") == "customer.export").fetchAll(db) }
+        let audit = try await store.database.read { db in
+            try AuditEntry.filter(Column("action") == "customer.export").fetchAll(db)
+        }
         #expect(audit.count == 1)
         #expect(!(audit.first?.details.contains("5551234567") ?? true))
     }
 
-    @Test("an erasure removes every row about the caller, keeps the other's, and leaves tombstones instead of unsent data")
+    @Test(
+        "an erasure removes every row about the caller, keeps the other's, and leaves tombstones instead of unsent data"
+    )
     func erase() async throws {
         let store = try await seeded()
         final class Destroyed: Sendable { let names = Mutex<[String]>([]) }
         let destroyed = Destroyed()
-        let report = try await PrivacyRequests(database: store.database).erase(phone: Self.caller, actor: "technician") {
+        let report = try await PrivacyRequests(database: store.database).erase(phone: Self.caller, actor: "technician")
+        {
             recordings in destroyed.names.withLock { $0 += recordings.map(\.fileName) }
         }
         var expected = ErasureReport()
@@ -85,7 +92,10 @@ struct PrivacyRequestsTests {
         expected.messages = 1
         #expect(report == expected)
         #expect(destroyed.names.withLock { $0 } == ["rec-0.rec"])
-        for table in ["customers", "reservations", "calls", "conversation_turns", "tool_executions", "call_metrics", "recordings", "staff_messages"] {
+        for table in [
+            "customers", "reservations", "calls", "conversation_turns", "tool_executions", "call_metrics", "recordings",
+            "staff_messages",
+        ] {
             #expect(try await store.count(table) == 1, "\(table) keeps only the other caller's row")
         }
         let everything = try await store.database.read { db in
@@ -110,12 +120,16 @@ struct PrivacyRequestsTests {
         let callTombstone = try #require(tombstones.first { $0.tableName == "calls" })
         #expect(callTombstone.version == 2)
 
-        let audit = try await store.database.read { db in try AuditEntry.filter(Column("action") == "customer.erase").fetchAll(db) }
+        let audit = try await store.database.read { db in
+            try AuditEntry.filter(Column("action") == "customer.erase").fetchAll(db)
+        }
         #expect(audit.count == 1)
         #expect(!(audit.first?.details.contains("5551234567") ?? true))
 
         // A second erasure finds nothing and says so.
-        let again = try await PrivacyRequests(database: store.database).erase(phone: Self.caller, actor: "technician") { _ in }
+        let again = try await PrivacyRequests(database: store.database).erase(phone: Self.caller, actor: "technician") {
+            _ in
+        }
         #expect(again.isEmpty)
     }
 

@@ -1,4 +1,5 @@
 import AudioIO
+import CallRecording
 public import Foundation
 import GRDB
 import Hummingbird
@@ -26,6 +27,9 @@ public struct DemoRunner: Sendable {
         /// CPU time of this whole process (agent, simulated callers and stand-ins) over wall time, per core.
         public var cpuShare: Double?
         public var timeouts = 0
+        /// With recording on: recordings closed complete, and all recordings.
+        public var completeRecordings = 0
+        public var recordings = 0
     }
 
     let logger: Logger
@@ -40,8 +44,10 @@ public struct DemoRunner: Sendable {
 
     /// Runs `calls` simulated calls at once; `print` receives the report, line by line. With
     /// `externalCallers`, the callers run there (so the figures measured here are the agent's alone).
+    /// With `record`, every call is recorded (notice first) to a throwaway owner key.
     public func run(
-        calls: Int, externalCallers: ExternalCallers? = nil, print: @escaping @Sendable (String) -> Void
+        calls: Int, externalCallers: ExternalCallers? = nil, record: Bool = false,
+        print: @escaping @Sendable (String) -> Void
     ) async throws -> Summary {
         let lines = try Self.callerAudio(print: print)
         let durations = lines.map { audio in
@@ -74,6 +80,7 @@ public struct DemoRunner: Sendable {
             configuration.reservations.timeZone = zone
             configuration.reservations.seatsPerSlot = max(40, calls * 4)
             configuration.reservations.maxPartySize = 8
+            if record { configuration.recordingPublicKey = try RecordingIdentity.generate().publicKeyBase64 }
             let allDay = ReservationPolicy.Period("11:00-23:30")!
             configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
             var quietLogger = logger
@@ -248,6 +255,16 @@ public struct DemoRunner: Sendable {
         if let pacing = summary.pacingError { print("Outbound frame pacing error seen by the callers: \(pacing)") }
         if let lateness = summary.worstFrameLateness {
             print("Worst frame lateness per call at the agent's pacer: \(lateness)")
+        }
+        let recordings = try await RecordingVault(database: app.database).all()
+        if !recordings.isEmpty {
+            summary.recordings = recordings.count
+            summary.completeRecordings = recordings.filter { $0.state == .complete }.count
+            let bytes = recordings.reduce(0) { $0 + ($1.sizeBytes ?? 0) }
+            let seconds = recordings.reduce(0) { $0 + ($1.durationMilliseconds ?? 0) } / 1000
+            print(
+                "Recordings: \(summary.completeRecordings) of \(summary.recordings) complete, \(seconds) s of calls, "
+                    + "\(bytes / 1024) KiB encrypted")
         }
         if let cpu = summary.cpuShare {
             let whose = agentOnly ? "agent and stand-ins; the callers ran elsewhere" : "agent, callers and stand-ins"

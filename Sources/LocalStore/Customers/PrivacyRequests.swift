@@ -175,7 +175,8 @@ public struct PrivacyRequests: Sendable {
                     sql: "DELETE FROM outbox WHERE sent_at IS NULL AND table_name = ? AND row_id = ?",
                     arguments: [table.rawValue, rowID])
                 try Outbox.enqueue(
-                    SyncChange(table: table, rowID: rowID, operation: .erase, version: version, changedAt: now, row: nil),
+                    SyncChange(
+                        table: table, rowID: rowID, operation: .erase, version: version, changedAt: now, row: nil),
                     in: db)
             }
             // The children of erased calls must not travel either.
