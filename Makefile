@@ -24,8 +24,9 @@ bench: deps
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
 	$(SWIFT) run -c release --skip-build edge-agent recordings bench
 
+# Headquarters' tests get a throwaway PostgreSQL 15 on loopback, stopped and deleted afterwards.
 test: test-deps build-tests
-	$(SWIFT) test --skip-build
+	provisioning/with-test-postgres.sh $(SWIFT) test --skip-build
 
 deps:
 	provisioning/install-build-deps.sh

@@ -8,7 +8,7 @@ set -euo pipefail
 packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev libspeexdsp-dev libasound2-dev
     libespeak-ng-dev espeak-ng)
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(shellcheck opus-tools)
+    packages+=(shellcheck opus-tools postgresql-15)
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

@@ -17,7 +17,9 @@
 /// again (16 bytes), and `L` bytes of `crypto_secretstream_xchacha20poly1305_push` output whose
 /// additional data is the recording id. Every chunk but the last has the tag `MESSAGE`; the last
 /// has the tag `FINAL` (and may be empty). The plaintext of the chunks, in order, is an Ogg Opus
-/// stream: two channels (the caller left, the agent right), 8 kHz input. A chunk holds about a second
+/// stream: for the box's own recordings two channels (the caller left, the agent right), 8 kHz input;
+/// for an imported Twilio recording the channels as Twilio sent them, named in the Ogg `CHANNELS`
+/// comment. A chunk holds about a second
 /// of audio and is written and fsynced as it is made, so a crash loses at most about a second: the
 /// chunks before it still decrypt, and only the final tag is missing.
 public enum SealedStreamFormat {

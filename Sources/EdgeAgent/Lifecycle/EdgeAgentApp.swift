@@ -254,6 +254,7 @@ public struct EdgeAgentApp: Sendable {
         if configuration.speechToText.deepgramAPIKey != nil { used.append(upstreams.deepgram) }
         if configuration.textToSpeech.apiKey != nil { used.append(upstreams.elevenLabs) }
         if configuration.twilio.accountSID != nil { used.append(upstreams.twilio) }
+        if twilioRecordingImporter != nil { used.append(upstreams.twilioMedia) }
         return used
     }
 
