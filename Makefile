@@ -21,6 +21,7 @@ bench: deps
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 1
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 20
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50
+	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50 --record
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
 	$(SWIFT) run -c release --skip-build edge-agent recordings bench
 

@@ -69,7 +69,7 @@ CONF
 }
 export PGPASSWORD=$password
 psql=(psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres)
-"${psql[@]}" -c "CREATE ROLE edge_hq LOGIN PASSWORD '$password'"
+"${psql[@]}" -c "CREATE ROLE edge_hq LOGIN CREATEDB PASSWORD '$password'"
 "${psql[@]}" -c "CREATE DATABASE edge_hq_test OWNER edge_hq"
 unset PGPASSWORD
 

@@ -53,7 +53,7 @@ public enum SyncRow: Sendable, Equatable {
     }
 
     /// Decodes the row of `table`.
-    init(table: SyncTable, from decoder: any Decoder) throws {
+    public init(table: SyncTable, from decoder: any Decoder) throws {
         switch table {
         case .reservations: self = .reservation(try Reservation(from: decoder))
         case .customers: self = .customer(try Customer(from: decoder))
@@ -68,7 +68,7 @@ public enum SyncRow: Sendable, Equatable {
     }
 
     /// Encodes the row alone, without a discriminator: the enclosing change names the table.
-    func encodeRow(to encoder: any Encoder) throws {
+    public func encodeRow(to encoder: any Encoder) throws {
         switch self {
         case .reservation(let row): try row.encode(to: encoder)
         case .customer(let row): try row.encode(to: encoder)

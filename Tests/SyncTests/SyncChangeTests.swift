@@ -75,7 +75,7 @@ struct SyncChangeTests {
             let change = SyncChange.upsert(row, changedAt: 9)
             #expect(try JSONDecoder().decode(SyncChange.self, from: JSONEncoder().encode(change)) == change)
         }
-        let batch = UploadBatch(idempotencyKey: "k1", changes: rows.map { .upsert($0, changedAt: 1) })
+        let batch = UploadBatch(idempotencyKey: "k1", siteID: "site-1", changes: rows.map { .upsert($0, changedAt: 1) })
         #expect(try JSONDecoder().decode(UploadBatch.self, from: JSONEncoder().encode(batch)) == batch)
     }
 

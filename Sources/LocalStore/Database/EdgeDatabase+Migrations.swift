@@ -23,6 +23,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v4 twilio recordings") { db in
             try db.execute(sql: v4TwilioRecordings)
         }
+        migrator.registerMigration("v5 sync state") { db in
+            try db.execute(sql: v5SyncState)
+        }
         return migrator
     }
 
@@ -239,5 +242,14 @@ extension EdgeDatabase {
             updated_at INTEGER NOT NULL
         ) STRICT;
         CREATE INDEX twilio_recording_imports_open ON twilio_recording_imports (state, created_at);
+        """
+
+    /// What the sync worker last did (success, error, cursors), for `sync status` and `/metrics`.
+    private static let v5SyncState = """
+        CREATE TABLE sync_state (
+            id TEXT PRIMARY KEY NOT NULL,
+            value TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        ) STRICT;
         """
 }

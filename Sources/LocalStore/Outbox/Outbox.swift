@@ -40,4 +40,17 @@ public enum Outbox {
     public static func markSent(ids: [Int64], at milliseconds: Int64, in db: Database) throws {
         try OutboxEntry.filter(ids.contains(Column("id"))).updateAll(db, Column("sent_at").set(to: milliseconds))
     }
+
+    /// Marks an entry headquarters refused for good: it is not sent again, and keeps the reason.
+    public static func markRejected(id: Int64, reason: String, at milliseconds: Int64, in db: Database) throws {
+        try OutboxEntry.filter(Column("id") == id).updateAll(
+            db, Column("sent_at").set(to: milliseconds), Column("last_error").set(to: String(reason.prefix(500))),
+            Column("attempts") += 1)
+    }
+
+    /// Counts a failed attempt to send `ids`, with the reason.
+    public static func noteFailure(ids: [Int64], reason: String, in db: Database) throws {
+        try OutboxEntry.filter(ids.contains(Column("id"))).updateAll(
+            db, Column("last_error").set(to: String(reason.prefix(500))), Column("attempts") += 1)
+    }
 }

@@ -5,16 +5,21 @@
 public struct UploadBatch: Codable, Sendable, Equatable {
     /// Chosen by the box once per batch and reused on every retry of it.
     public var idempotencyKey: String
+    /// The site the box believes it belongs to; headquarters refuses the whole batch when it is not
+    /// the signing device's site.
+    public var siteID: String
     /// The changes, oldest first.
     public var changes: [SyncChange]
 
-    public init(idempotencyKey: String, changes: [SyncChange]) {
+    public init(idempotencyKey: String, siteID: String, changes: [SyncChange]) {
         self.idempotencyKey = idempotencyKey
+        self.siteID = siteID
         self.changes = changes
     }
 
     enum CodingKeys: String, CodingKey {
         case idempotencyKey = "idempotency_key"
+        case siteID = "site_id"
         case changes
     }
 }

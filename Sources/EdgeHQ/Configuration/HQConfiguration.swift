@@ -1,0 +1,96 @@
+import Foundation
+
+/// `edge-hq`'s settings, from the environment (the names are in the interface spec).
+public struct HQConfiguration: Sendable {
+    /// Where PostgreSQL is.
+    public struct DatabaseLocation: Sendable, Equatable {
+        public var host: String
+        public var port: Int
+        public var username: String
+        public var password: String?
+        public var database: String
+        /// `sslmode=require` in the URL: TLS to PostgreSQL, verified against the system's CAs.
+        public var requireTLS: Bool
+    }
+
+    public var database: DatabaseLocation
+    public var host = "127.0.0.1"
+    public var port = 8443
+    /// PEM files of the server's certificate chain and key; both or neither.
+    public var tlsCertificatePath: String?
+    public var tlsKeyPath: String?
+    /// Plain HTTP, for tests only (`EDGE_HQ_ALLOW_HTTP=1`).
+    public var allowHTTP = false
+    /// The largest request body accepted, compressed, and the largest once decompressed.
+    public var maximumBodyBytes = 8 * 1024 * 1024
+    public var maximumDecompressedBytes = 64 * 1024 * 1024
+    /// The most changes in one upload batch.
+    public var maximumBatchRows = 5000
+    /// Connections to PostgreSQL from this process.
+    public var maximumConnections = 20
+
+    public init(database: DatabaseLocation) {
+        self.database = database
+    }
+
+    /// Reads `EDGE_HQ_DATABASE_URL`, `EDGE_HQ_HTTP_HOST`, `EDGE_HQ_HTTP_PORT`, `EDGE_HQ_TLS_CERT`,
+    /// `EDGE_HQ_TLS_KEY` and `EDGE_HQ_ALLOW_HTTP`; a missing or bad value names the variable.
+    public static func load(environment: [String: String]) throws(HQConfigurationError) -> HQConfiguration {
+        guard let url = environment["EDGE_HQ_DATABASE_URL"], !url.isEmpty else {
+            throw HQConfigurationError(
+                "EDGE_HQ_DATABASE_URL is not set; it is postgres://user[:password]@host:port/database")
+        }
+        var configuration = HQConfiguration(database: try parseDatabaseURL(url))
+        if let host = environment["EDGE_HQ_HTTP_HOST"], !host.isEmpty { configuration.host = host }
+        if let text = environment["EDGE_HQ_HTTP_PORT"] {
+            guard let port = Int(text), (0...65535).contains(port) else {
+                throw HQConfigurationError("EDGE_HQ_HTTP_PORT must be a port number from 0 to 65535, not \(text)")
+            }
+            configuration.port = port
+        }
+        configuration.tlsCertificatePath = environment["EDGE_HQ_TLS_CERT"].flatMap { $0.isEmpty ? nil : $0 }
+        configuration.tlsKeyPath = environment["EDGE_HQ_TLS_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let flag = environment["EDGE_HQ_ALLOW_HTTP"] {
+            guard ["0", "1", "true", "false"].contains(flag) else {
+                throw HQConfigurationError("EDGE_HQ_ALLOW_HTTP must be 1 or 0, not \(flag)")
+            }
+            configuration.allowHTTP = flag == "1" || flag == "true"
+        }
+        guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
+            throw HQConfigurationError("EDGE_HQ_TLS_CERT and EDGE_HQ_TLS_KEY go together: set both or neither")
+        }
+        return configuration
+    }
+
+    /// `postgres://user[:password]@host[:port]/database[?sslmode=require]`; the password is
+    /// percent-decoded and never appears in an error.
+    public static func parseDatabaseURL(_ text: String) throws(HQConfigurationError) -> DatabaseLocation {
+        guard let components = URLComponents(string: text), ["postgres", "postgresql"].contains(components.scheme),
+            let host = components.host, !host.isEmpty, let user = components.user, !user.isEmpty
+        else {
+            throw HQConfigurationError(
+                "EDGE_HQ_DATABASE_URL is not a postgres://user[:password]@host:port/database URL")
+        }
+        let database = String(components.path.drop { $0 == "/" })
+        guard !database.isEmpty else {
+            throw HQConfigurationError("EDGE_HQ_DATABASE_URL names no database (…/DATABASE at the end)")
+        }
+        let mode = components.queryItems?.first { $0.name == "sslmode" }?.value
+        guard mode == nil || ["disable", "require"].contains(mode) else {
+            throw HQConfigurationError("EDGE_HQ_DATABASE_URL: sslmode must be disable or require")
+        }
+        return DatabaseLocation(
+            host: host, port: components.port ?? 5432, username: components.user ?? user,
+            password: components.password?.removingPercentEncoding ?? components.password,
+            database: database, requireTLS: mode == "require")
+    }
+}
+
+/// A setting `edge-hq` cannot start with; the message names the variable.
+public struct HQConfigurationError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    public init(_ description: String) {
+        self.description = description
+    }
+}

@@ -1,0 +1,158 @@
+public import Foundation
+public import Logging
+import PostgresNIO
+public import Sync
+
+/// Applies a box's upload batch: the whole batch in one transaction, each change through the version
+/// guard (`sync_apply`) or as an erasure (`sync_erase`), one result per change in the batch's order,
+/// and the answer stored under the batch's idempotency key so that the same batch delivered again,
+/// however late, gets the same answer and changes nothing.
+public struct BatchIngest: Sendable {
+    let database: HQDatabase
+    let logger: Logger
+    let maximumRows: Int
+    /// Headquarters' clock (Unix ms).
+    let now: @Sendable () -> Int64
+    /// How far ahead of headquarters' clock a change may say it was made (a box's clock may be off).
+    static let allowedFuture: Int64 = 24 * 3_600_000
+
+    public init(
+        database: HQDatabase, logger: Logger, maximumRows: Int,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        self.database = database
+        self.logger = logger
+        self.maximumRows = maximumRows
+        self.now = now
+    }
+
+    /// Tables whose rows come from boxes; headquarters owns the menu.
+    static let boxTables: Set<SyncTable> = [
+        .reservations, .customers, .calls, .conversationTurns, .toolExecutions, .callMetrics, .recordings,
+    ]
+
+    /// Checks the batch as a whole before anything is applied: a batch that fails here changes nothing.
+    func validate(_ batch: UploadBatch, site: String) throws {
+        guard batch.siteID == site else {
+            throw HQError.forbidden("site_mismatch", "the batch is for another site than the box that signed it")
+        }
+        guard !batch.idempotencyKey.isEmpty, batch.idempotencyKey.count <= 100 else {
+            throw HQError.badRequest("idempotency_key must be 1 to 100 characters")
+        }
+        guard !batch.changes.isEmpty else { throw HQError.badRequest("the batch has no changes") }
+        guard batch.changes.count <= maximumRows else {
+            throw HQError(
+                .contentTooLarge, code: "batch_too_large",
+                message: "a batch holds at most \(maximumRows) changes, this one \(batch.changes.count)")
+        }
+        let latest = now() + Self.allowedFuture
+        if let future = batch.changes.first(where: { $0.changedAt > latest }) {
+            throw HQError(
+                .unprocessableContent, code: "version_from_the_future",
+                message:
+                    "\(future.table.rawValue) \(future.rowID) says it changed more than a day ahead of headquarters' clock; check the box's clock"
+            )
+        }
+    }
+
+    /// Applies `batch` for `device`; `bodySHA256` identifies the request body, so the same key with
+    /// another body is refused (409).
+    public func ingest(_ batch: UploadBatch, bodySHA256: String, device: SiteDirectory.Device) async throws
+        -> UploadResult
+    {
+        try validate(batch, site: device.siteID)
+        let site = device.siteID
+        return try await database.transaction { connection in
+            // Claim the key: a concurrent delivery of the same batch waits here for this one to finish.
+            var claimed = false
+            for try await _ in try await connection.query(
+                """
+                INSERT INTO upload_batches (device_id, idempotency_key, body_sha256, response)
+                VALUES (\(device.id), \(batch.idempotencyKey), \(bodySHA256), '{}'::jsonb)
+                ON CONFLICT DO NOTHING RETURNING 1
+                """, logger: logger
+            ).decode(Int.self) {
+                claimed = true
+            }
+            if !claimed {
+                return try await stored(batch, bodySHA256: bodySHA256, device: device, connection: connection)
+            }
+            var rows: [UploadResult.Row] = []
+            rows.reserveCapacity(batch.changes.count)
+            for change in batch.changes {
+                rows.append(try await apply(change, site: site, connection: connection))
+            }
+            let result = UploadResult(idempotencyKey: batch.idempotencyKey, rows: rows)
+            let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
+            try await connection.query(
+                """
+                UPDATE upload_batches SET response = \(json)::jsonb
+                WHERE device_id = \(device.id) AND idempotency_key = \(batch.idempotencyKey)
+                """, logger: logger)
+            return result
+        }
+    }
+
+    private func stored(
+        _ batch: UploadBatch, bodySHA256: String, device: SiteDirectory.Device, connection: PostgresConnection
+    ) async throws -> UploadResult {
+        for try await (hash, response) in try await connection.query(
+            """
+            SELECT body_sha256, response::text FROM upload_batches
+            WHERE device_id = \(device.id) AND idempotency_key = \(batch.idempotencyKey)
+            """, logger: logger
+        ).decode((String, String).self) {
+            guard hash == bodySHA256 else {
+                throw HQError(
+                    .conflict, code: "idempotency_key_reused",
+                    message: "this idempotency key was used for another batch")
+            }
+            return try JSONDecoder().decode(UploadResult.self, from: Data(response.utf8))
+        }
+        throw HQError(.conflict, code: "idempotency_key_reused", message: "this idempotency key is being used")
+    }
+
+    private func apply(_ change: SyncChange, site: String, connection: PostgresConnection) async throws
+        -> UploadResult.Row
+    {
+        let table = change.table.rawValue
+        guard Self.boxTables.contains(change.table) else {
+            return .init(
+                table: change.table, rowID: change.rowID, version: change.version, outcome: .rejected,
+                message: "headquarters owns \(table); boxes do not upload it")
+        }
+        switch change.operation {
+        case .erase, .delete:
+            try await connection.query(
+                "SELECT sync_erase(\(site), \(table), \(change.rowID), \(change.version), \(change.changedAt))",
+                logger: logger)
+            return .init(table: change.table, rowID: change.rowID, version: change.version, outcome: .applied)
+        case .upsert:
+            guard let row = change.row else {
+                return .init(
+                    table: change.table, rowID: change.rowID, version: change.version, outcome: .rejected,
+                    message: "an upsert without its row")
+            }
+            for try await (outcome, current) in try await connection.query(
+                """
+                SELECT outcome, current_version FROM sync_apply(\(site), \(table), \(change.rowID),
+                    \(change.version), \(change.changedAt), \(RowJSON(row: row)), 'box')
+                """, logger: logger
+            ).decode((String, Int64).self) {
+                return .init(
+                    table: change.table, rowID: change.rowID, version: current,
+                    outcome: outcome == "applied" ? .applied : .superseded)
+            }
+            throw HQError(.internalServerError, code: "apply_failed", message: "sync_apply returned nothing")
+        }
+    }
+}
+
+/// A synced row as `jsonb`, in the box's column names.
+struct RowJSON: Encodable, PostgresEncodable {
+    let row: SyncRow
+
+    func encode(to encoder: any Encoder) throws {
+        try row.encodeRow(to: encoder)
+    }
+}

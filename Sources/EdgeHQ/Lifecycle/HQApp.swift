@@ -1,0 +1,116 @@
+public import NIOCore
+import HummingbirdCore
+public import Foundation
+public import Hummingbird
+import HummingbirdTLS
+public import Logging
+import NIOSSL
+import ServiceLifecycle
+
+/// Headquarters, wired: configuration, the PostgreSQL pool, the directory of sites and devices, the
+/// sync routes and health. Stateless apart from PostgreSQL, so several can run behind a load
+/// balancer. `edge-hq serve` runs ``serve(onRunning:)``; tests use the parts.
+public struct HQApp: Sendable {
+    public let configuration: HQConfiguration
+    public let database: HQDatabase
+    public let directory: SiteDirectory
+    public let metrics: HQMetrics
+    public let logger: Logger
+    let now: @Sendable () -> Int64
+
+    public init(
+        configuration: HQConfiguration, logger: Logger,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) {
+        self.configuration = configuration
+        self.logger = logger
+        self.now = now
+        database = HQDatabase(
+            location: configuration.database, maximumConnections: configuration.maximumConnections, logger: logger)
+        directory = SiteDirectory(database: database, logger: logger)
+        metrics = HQMetrics()
+    }
+
+    /// Every route behind request logging.
+    public func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: LogRequestsMiddleware(.debug))
+        router.add(middleware: ServerTimeMiddleware(now: now))
+        HQHealthRoutes(database: database, metrics: metrics).register(on: router)
+        SyncRoutes(
+            directory: directory,
+            authenticator: RequestAuthenticator(directory: directory, database: database, logger: logger, now: now),
+            ingest: BatchIngest(
+                database: database, logger: logger, maximumRows: configuration.maximumBatchRows, now: now),
+            metrics: metrics, maximumBodyBytes: configuration.maximumBodyBytes,
+            maximumDecompressedBytes: configuration.maximumDecompressedBytes
+        ).register(on: router)
+        return router
+    }
+
+    /// The server: HTTPS with the configured certificate, or plain HTTP only when allowed.
+    public func makeApplication(
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) throws -> some ApplicationProtocol {
+        let server: HTTPServerBuilder
+        if let certificate = configuration.tlsCertificatePath, let key = configuration.tlsKeyPath {
+            let chain: [NIOSSLCertificate]
+            let privateKey: NIOSSLPrivateKey
+            do {
+                chain = try NIOSSLCertificate.fromPEMFile(certificate)
+                privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
+            } catch {
+                throw HQConfigurationError(
+                    "cannot read EDGE_HQ_TLS_CERT / EDGE_HQ_TLS_KEY (\(certificate), \(key)): \(error)")
+            }
+            server = try .tls(
+                .http1(),
+                tlsConfiguration: .makeServerConfiguration(
+                    certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey)))
+        } else if configuration.allowHTTP {
+            server = .http1()
+        } else {
+            throw HQConfigurationError(
+                "set EDGE_HQ_TLS_CERT and EDGE_HQ_TLS_KEY (PEM), or EDGE_HQ_ALLOW_HTTP=1 for plain HTTP in tests")
+        }
+        return Application(
+            router: makeRouter(), server: server,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "edge-hq"),
+            onServerRunning: onServerRunning, logger: logger)
+    }
+
+    /// Applies pending migrations, then serves until SIGTERM or SIGINT.
+    public func serve(onRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
+        let application = try makeApplication(onServerRunning: onRunning)
+        let database = self.database
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await database.run() }
+            defer { group.cancelAll() }
+            try await HQMigrations.apply(database, logger: logger)
+            let services = ServiceGroup(
+                configuration: .init(
+                    services: [.init(service: NoncePurgeService(app: self)), .init(service: application)],
+                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            try await services.run()
+        }
+    }
+}
+
+/// Forgets replay nonces past the freshness window, every minute.
+struct NoncePurgeService: Service {
+    let app: HQApp
+
+    func run() async throws {
+        let authenticator = RequestAuthenticator(directory: app.directory, database: app.database, logger: app.logger)
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await authenticator.purgeNonces()
+                } catch {
+                    app.logger.warning("cannot purge old nonces", metadata: ["error": "\(error)"])
+                }
+                try? await Task.sleep(for: .seconds(60))
+            }
+        }
+    }
+}
