@@ -33,7 +33,9 @@ public struct DeviceIdentity: Sendable {
         } catch {
             throw SyncError(.storage, "cannot create \((path as NSString).deletingLastPathComponent): \(error)")
         }
-        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
+        guard
+            FileManager.default.createFile(
+                atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600])
         else { throw SyncError(.storage, "cannot write the device key \(path)") }
         return identity
     }

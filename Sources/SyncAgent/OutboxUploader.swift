@@ -71,7 +71,9 @@ public struct OutboxUploader: Sendable {
             try decoder.decode(SyncChange.self, from: Data(entry.payload.utf8))
         }
         let ids = entries.compactMap(\.id).map(String.init).joined(separator: ",")
-        let key = "outbox-" + SHA256.hash(data: Data("\(link.deviceID):\(ids)".utf8)).prefix(16)
+        let key =
+            "outbox-"
+            + SHA256.hash(data: Data("\(link.deviceID):\(ids)".utf8)).prefix(16)
             .map { String(format: "%02x", $0) }.joined()
         return (entries, UploadBatch(idempotencyKey: key, siteID: link.siteID, changes: changes))
     }
@@ -88,7 +90,8 @@ public struct OutboxUploader: Sendable {
             throw error
         }
         guard result.rows.count == next.entries.count else {
-            throw SyncError(.badAnswer, "headquarters answered \(result.rows.count) results for \(next.entries.count) changes")
+            throw SyncError(
+                .badAnswer, "headquarters answered \(result.rows.count) results for \(next.entries.count) changes")
         }
         let now = database.clock.nowMilliseconds()
         let outcome = try await database.write { db -> Report in

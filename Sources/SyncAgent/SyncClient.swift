@@ -4,9 +4,9 @@ import Crypto
 public import Foundation
 public import Logging
 public import NIOCore
-import Synchronization
 import NIOSSL
 public import Sync
+import Synchronization
 
 /// The box's side of the sync API: enrolment, and signed, gzip-compressed uploads. Trusts the system's
 /// CAs, or only the CA certificate stored at enrolment.
@@ -33,24 +33,29 @@ public final class SyncClient: Sendable {
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.logger = logger
         self.timeout = timeout
+        guard let pem = caCertificatePEM else {
+            // Public CAs: the process-wide client, which never needs shutting down.
+            http = HTTPClient.shared
+            ownsClient = false
+            return
+        }
         var configuration = HTTPClient.Configuration()
         configuration.timeout = .init(connect: .seconds(5), read: timeout)
-        if let pem = caCertificatePEM {
-            do {
-                var tls = TLSConfiguration.makeClientConfiguration()
-                tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
-                configuration.tlsConfiguration = tls
-            } catch {
-                throw SyncError(.storage, "the CA certificate for headquarters is not PEM: \(error)")
-            }
+        do {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
+            configuration.tlsConfiguration = tls
+        } catch {
+            throw SyncError(.storage, "the CA certificate for headquarters is not PEM: \(error)")
         }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         ownsClient = true
     }
 
-    /// Stops the client's connections.
+    /// Stops the client's connections (a client of its own, made for headquarters' CA); call it
+    /// before letting go of the client.
     public func shutdown() async {
-        try? await http.shutdown()
+        if ownsClient { try? await http.shutdown() }
     }
 
     /// `POST /v1/enrol`: registers `identity`'s public key with a one-time token.
@@ -139,7 +144,9 @@ public final class SyncClient: Sendable {
 
     static func encode(_ value: some Encodable) throws(SyncError) -> [UInt8] {
         do {
-            return Array(try JSONEncoder().encode(value))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            return Array(try encoder.encode(value))
         } catch {
             throw SyncError(.storage, "cannot encode the request: \(error)")
         }

@@ -92,7 +92,8 @@ struct Sites: AsyncParsableCommand {
         abstract: "Create and list sites.", subcommands: [Add.self, List.self])
 
     struct Add: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Create a site; prints its id alone on the last line.")
+        static let configuration = CommandConfiguration(
+            abstract: "Create a site; prints its id alone on the last line.")
 
         @Argument(help: "The site's name (unique).")
         var name: String
@@ -118,7 +119,8 @@ struct EnrolToken: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "enrol-token",
         abstract: "Print a one-time enrolment token for a site alone on the last line.",
-        discussion: "Give it to the technician for `edge-agent provision --hq URL --token TOKEN`. Only its hash is kept.")
+        discussion:
+            "Give it to the technician for `edge-agent provision --hq URL --token TOKEN`. Only its hash is kept.")
 
     @Argument(help: "The site's id or name.")
     var site: String
@@ -155,13 +157,16 @@ struct Devices: AsyncParsableCommand {
             for device in devices {
                 let state = device.revokedAt.map { "revoked \(format.string(from: $0))" } ?? "active"
                 let seen = device.lastSeenAt.map { format.string(from: $0) } ?? "never"
-                print("\(device.id)  \(names[device.siteID] ?? device.siteID)  \(device.name)  \(state)  last seen \(seen)")
+                print(
+                    "\(device.id)  \(names[device.siteID] ?? device.siteID)  \(device.name)  \(state)  last seen \(seen)"
+                )
             }
         }
     }
 
     struct Revoke: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Revoke a box: its signed requests are refused from now on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a box: its signed requests are refused from now on.")
 
         @Argument(help: "The device id (see `edge-hq devices list`).")
         var id: String

@@ -26,24 +26,31 @@ enum HQTestDatabase {
     ) async throws -> Result {
         let base = try baseLocation()
         let name = "hq_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        let admin = HQDatabase(location: base, maximumConnections: 2, logger: Logger(label: "test-admin"))
-        try await admin.whileRunning {
+        try await admin(base) { admin in
             try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
         }
         var location = base
         location.database = name
         do {
             let result = try await body(location)
-            try await drop(name, admin: admin)
+            try await drop(name, base: base)
             return result
         } catch {
-            try? await drop(name, admin: admin)
+            try? await drop(name, base: base)
             throw error
         }
     }
 
-    private static func drop(_ name: String, admin: HQDatabase) async throws {
-        try await admin.whileRunning {
+    /// A pool of its own (a `PostgresClient` runs once), for `body`.
+    private static func admin(_ base: HQConfiguration.DatabaseLocation, _ body: (HQDatabase) async throws -> Void)
+        async throws
+    {
+        let admin = HQDatabase(location: base, maximumConnections: 2, logger: Logger(label: "test-admin"))
+        try await admin.whileRunning { try await body(admin) }
+    }
+
+    private static func drop(_ name: String, base: HQConfiguration.DatabaseLocation) async throws {
+        try await admin(base) { admin in
             try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
         }
     }
@@ -88,7 +95,9 @@ struct HQHarness: Sendable {
     /// A site with a device enrolled for it: the site and a token's worth of enrolment done directly.
     func count(_ table: String, site: String? = nil) async throws -> Int {
         let query: PostgresQuery =
-            site.map { PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table) WHERE site_id = $1", binds: binds($0)) }
+            site.map {
+                PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table) WHERE site_id = $1", binds: binds($0))
+            }
             ?? PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)")
         for try await count in try await database.client.query(query).decode(Int.self) { return count }
         return 0

@@ -73,7 +73,10 @@ struct MigrationTests {
         let (appliedAgain, count) = try await reopened.read { db in
             (try EdgeDatabase.migrator.appliedIdentifiers(db), try Reservation.fetchCount(db))
         }
-        #expect(applied == ["v1 schema", "v2 staff messages", "v3 phrase cache counters", "v4 twilio recordings", "v5 sync state"])
+        #expect(
+            applied == [
+                "v1 schema", "v2 staff messages", "v3 phrase cache counters", "v4 twilio recordings", "v5 sync state",
+            ])
         #expect(appliedAgain == applied)
         #expect(count == 1)
     }

@@ -1,6 +1,6 @@
 public import Logging
-public import PostgresNIO
 import NIOSSL
+public import PostgresNIO
 
 /// Headquarters' PostgreSQL: a pool of connections (PostgresNIO's `PostgresClient`), which must be
 /// running (``run()``, a service of `edge-hq serve`) while it is used.
@@ -28,11 +28,18 @@ public struct HQDatabase: Sendable {
     public func transaction<Result: Sendable>(
         _ body: (PostgresConnection) async throws -> Result
     ) async throws -> Result {
-        try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        do {
+            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
+        } catch let error as PostgresTransactionError {
+            // The transaction was rolled back because `body` threw: that error is the one to answer.
+            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
+            throw error
+        }
     }
 
     /// Runs `body` on one connection of the pool.
-    public func connection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result {
+    public func connection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result
+    {
         try await client.withConnection { connection in try await body(connection) }
     }
 

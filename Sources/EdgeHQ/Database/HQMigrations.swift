@@ -14,7 +14,8 @@ public enum HQMigrations {
     public struct Migration: Sendable {
         public let version: Int
         public let name: String
-        let sql: String
+        /// One statement each (the extended protocol takes one statement at a time).
+        let statements: [String]
     }
 
     /// Why migrating stopped.
@@ -26,7 +27,7 @@ public enum HQMigrations {
     static let lockKey: Int64 = 0x6564_6765_6871
 
     public static let all: [Migration] = [
-        Migration(version: 1, name: "sites, devices, synced tables", sql: v1)
+        Migration(version: 1, name: "sites, devices, synced tables", statements: v1)
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -67,7 +68,10 @@ public enum HQMigrations {
         var applied: [String] = []
         for migration in all where migration.version > current {
             try await connection.withTransaction(logger: logger) { connection in
-                try await connection.query(PostgresQuery(unsafeSQL: migration.sql), logger: logger)
+                // The statements are constants of this file, never built from input.
+                for statement in migration.statements {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query(
                     "INSERT INTO schema_migrations (version, name) VALUES (\(migration.version), \(migration.name))",
                     logger: logger)
@@ -78,199 +82,236 @@ public enum HQMigrations {
         return applied
     }
 
-    private static let v1 = #"""
-        CREATE TABLE sites (
-            id text PRIMARY KEY,
-            name text NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
-            created_at timestamptz NOT NULL DEFAULT now()
-        );
-
-        CREATE TABLE devices (
-            id text PRIMARY KEY,
-            site_id text NOT NULL REFERENCES sites (id),
-            public_key bytea NOT NULL UNIQUE CHECK (octet_length(public_key) = 32),
-            name text NOT NULL,
-            enrolled_at timestamptz NOT NULL DEFAULT now(),
-            revoked_at timestamptz,
-            last_seen_at timestamptz
-        );
-        CREATE INDEX devices_by_site ON devices (site_id);
-
-        CREATE TABLE enrolment_tokens (
-            token_sha256 bytea PRIMARY KEY,
-            site_id text NOT NULL REFERENCES sites (id),
-            created_at timestamptz NOT NULL DEFAULT now(),
-            expires_at timestamptz NOT NULL,
-            used_at timestamptz,
-            device_id text REFERENCES devices (id)
-        );
-
-        -- Nonces seen per device, kept for the freshness window: a replayed request is refused.
-        CREATE TABLE request_nonces (
-            device_id text NOT NULL REFERENCES devices (id),
-            nonce text NOT NULL,
-            seen_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (device_id, nonce)
-        );
-        CREATE INDEX request_nonces_by_time ON request_nonces (seen_at);
-
-        -- The answer given to each upload batch, so a repeated idempotency key gets the same answer.
-        CREATE TABLE upload_batches (
-            device_id text NOT NULL REFERENCES devices (id),
-            idempotency_key text NOT NULL,
-            body_sha256 text NOT NULL,
-            response jsonb NOT NULL,
-            received_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (device_id, idempotency_key)
-        );
-
-        -- Erasures (privacy requests) by row: they win over any write of the row, earlier or later.
-        CREATE TABLE erasures (
-            site_id text NOT NULL REFERENCES sites (id),
-            table_name text NOT NULL,
-            row_id text NOT NULL,
-            version bigint NOT NULL,
-            erased_at bigint NOT NULL,
-            received_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (site_id, table_name, row_id)
-        );
-
-        -- The synced tables, one shape: the box's row as jsonb, its version and when it changed (Unix
-        -- ms, the box's clock), where the change came from, and when headquarters received it.
-        DO $$
-        DECLARE t text;
-        BEGIN
-            FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
-                'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings']
-            LOOP
-                EXECUTE format($f$
-                    CREATE TABLE %I (
-                        site_id text NOT NULL REFERENCES sites (id),
-                        id text NOT NULL,
-                        version bigint NOT NULL CHECK (version >= 1),
-                        changed_at bigint NOT NULL,
-                        origin text NOT NULL CHECK (origin IN ('box', 'hq')),
-                        received_at timestamptz NOT NULL DEFAULT now(),
-                        row jsonb NOT NULL,
-                        PRIMARY KEY (site_id, id)
-                    )$f$, t);
-            END LOOP;
-        END
-        $$;
-        ALTER TABLE reservations
-            ADD COLUMN starts_at bigint GENERATED ALWAYS AS ((row ->> 'starts_at')::bigint) STORED,
-            ADD COLUMN party_size integer GENERATED ALWAYS AS ((row ->> 'party_size')::integer) STORED,
-            ADD COLUMN status text GENERATED ALWAYS AS (row ->> 'status') STORED;
-        CREATE INDEX reservations_by_start ON reservations (site_id, starts_at);
-        ALTER TABLE calls ADD COLUMN started_at bigint GENERATED ALWAYS AS ((row ->> 'started_at')::bigint) STORED;
-        CREATE INDEX calls_by_start ON calls (site_id, started_at);
-        ALTER TABLE conversation_turns ADD COLUMN call_id text GENERATED ALWAYS AS (row ->> 'call_id') STORED;
-        ALTER TABLE tool_executions ADD COLUMN call_id text GENERATED ALWAYS AS (row ->> 'call_id') STORED;
-        ALTER TABLE call_metrics ADD COLUMN call_id text GENERATED ALWAYS AS (row ->> 'call_id') STORED;
-        CREATE INDEX conversation_turns_by_call ON conversation_turns (site_id, call_id);
-        CREATE INDEX tool_executions_by_call ON tool_executions (site_id, call_id);
-        CREATE INDEX call_metrics_by_call ON call_metrics (site_id, call_id);
-        ALTER TABLE recordings
-            ADD COLUMN state text GENERATED ALWAYS AS (row ->> 'state') STORED,
-            ADD COLUMN ciphertext_sha256 text GENERATED ALWAYS AS (row ->> 'ciphertext_sha256') STORED;
-
-        -- Every version of every reservation that reached headquarters, from either side.
-        CREATE TABLE reservation_history (
-            site_id text NOT NULL,
-            reservation_id text NOT NULL,
-            version bigint NOT NULL,
-            origin text NOT NULL,
-            changed_at bigint NOT NULL,
-            row jsonb NOT NULL,
-            recorded_at timestamptz NOT NULL DEFAULT now(),
-            PRIMARY KEY (site_id, reservation_id, version, origin)
-        );
-
-        -- One change of one row: the version guard (a newer version wins, the same version again is a
-        -- repeat, an older one is superseded), erasures first, history for reservations. The table name
-        -- is checked against the synced tables before it is used as an identifier.
-        CREATE FUNCTION sync_apply(p_site text, p_table text, p_id text, p_version bigint, p_changed_at bigint,
-            p_row jsonb, p_origin text)
-        RETURNS TABLE (outcome text, current_version bigint)
-        LANGUAGE plpgsql AS $$
-        DECLARE
-            existing bigint;
-            erased bigint;
-        BEGIN
-            IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
-                'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
-                RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
-            END IF;
-            SELECT e.version INTO erased FROM erasures e
-                WHERE e.site_id = p_site AND e.table_name = p_table AND e.row_id = p_id;
-            IF erased IS NULL AND p_table IN ('conversation_turns', 'tool_executions', 'call_metrics') THEN
-                -- The child of an erased call goes with it.
-                SELECT e.version INTO erased FROM erasures e
-                    WHERE e.site_id = p_site AND e.table_name = 'calls' AND e.row_id = p_row ->> 'call_id';
-            END IF;
-            IF erased IS NOT NULL THEN
-                RETURN QUERY SELECT 'superseded'::text, erased;
-                RETURN;
-            END IF;
-            EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
-                INTO existing USING p_site, p_id;
-            IF existing IS NULL THEN
-                EXECUTE format('INSERT INTO %I (site_id, id, version, changed_at, origin, row)
-                    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, id) DO NOTHING', p_table)
-                    USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
-                GET DIAGNOSTICS existing = ROW_COUNT;
-                IF existing = 0 THEN
-                    -- Another transaction inserted it first: judge against what it wrote.
-                    EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
-                        INTO existing USING p_site, p_id;
-                ELSE
-                    existing := NULL;
+    private static let v1: [String] = [
+        #"""
+            CREATE TABLE sites (
+                id text PRIMARY KEY,
+                name text NOT NULL UNIQUE CHECK (length(trim(name)) > 0),
+                created_at timestamptz NOT NULL DEFAULT now()
+            )
+        """#,
+        #"""
+            CREATE TABLE devices (
+                id text PRIMARY KEY,
+                site_id text NOT NULL REFERENCES sites (id),
+                public_key bytea NOT NULL UNIQUE CHECK (octet_length(public_key) = 32),
+                name text NOT NULL,
+                enrolled_at timestamptz NOT NULL DEFAULT now(),
+                revoked_at timestamptz,
+                last_seen_at timestamptz
+            )
+        """#,
+        #"""
+            CREATE INDEX devices_by_site ON devices (site_id)
+        """#,
+        #"""
+            CREATE TABLE enrolment_tokens (
+                token_sha256 bytea PRIMARY KEY,
+                site_id text NOT NULL REFERENCES sites (id),
+                created_at timestamptz NOT NULL DEFAULT now(),
+                expires_at timestamptz NOT NULL,
+                used_at timestamptz,
+                device_id text REFERENCES devices (id)
+            )
+        """#,
+        #"""
+            -- Nonces seen per device, kept for the freshness window: a replayed request is refused.
+            CREATE TABLE request_nonces (
+                device_id text NOT NULL REFERENCES devices (id),
+                nonce text NOT NULL,
+                seen_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (device_id, nonce)
+            )
+        """#,
+        #"""
+            CREATE INDEX request_nonces_by_time ON request_nonces (seen_at)
+        """#,
+        #"""
+            -- The answer given to each upload batch, so a repeated idempotency key gets the same answer.
+            CREATE TABLE upload_batches (
+                device_id text NOT NULL REFERENCES devices (id),
+                idempotency_key text NOT NULL,
+                body_sha256 text NOT NULL,
+                response jsonb NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (device_id, idempotency_key)
+            )
+        """#,
+        #"""
+            -- Erasures (privacy requests) by row: they win over any write of the row, earlier or later.
+            CREATE TABLE erasures (
+                site_id text NOT NULL REFERENCES sites (id),
+                table_name text NOT NULL,
+                row_id text NOT NULL,
+                version bigint NOT NULL,
+                erased_at bigint NOT NULL,
+                received_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (site_id, table_name, row_id)
+            )
+        """#,
+        #"""
+            -- The synced tables, one shape: the box's row as jsonb, its version and when it changed (Unix
+            -- ms, the box's clock), where the change came from, and when headquarters received it.
+            DO $$
+            DECLARE t text;
+            BEGIN
+                FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
+                    'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings']
+                LOOP
+                    EXECUTE format($f$
+                        CREATE TABLE %I (
+                            site_id text NOT NULL REFERENCES sites (id),
+                            id text NOT NULL,
+                            version bigint NOT NULL CHECK (version >= 1),
+                            changed_at bigint NOT NULL,
+                            origin text NOT NULL CHECK (origin IN ('box', 'hq')),
+                            received_at timestamptz NOT NULL DEFAULT now(),
+                            row jsonb NOT NULL,
+                            PRIMARY KEY (site_id, id)
+                        )$f$, t);
+                END LOOP;
+            END
+            $$
+        """#,
+        #"""
+            ALTER TABLE reservations
+                ADD COLUMN starts_at bigint GENERATED ALWAYS AS ((row ->> 'starts_at')::bigint) STORED,
+                ADD COLUMN party_size integer GENERATED ALWAYS AS ((row ->> 'party_size')::integer) STORED,
+                ADD COLUMN status text GENERATED ALWAYS AS (row ->> 'status') STORED
+        """#,
+        #"""
+            CREATE INDEX reservations_by_start ON reservations (site_id, starts_at)
+        """#,
+        #"""
+            ALTER TABLE calls ADD COLUMN started_at bigint GENERATED ALWAYS AS ((row ->> 'started_at')::bigint) STORED
+        """#,
+        #"""
+            CREATE INDEX calls_by_start ON calls (site_id, started_at)
+        """#,
+        #"""
+            ALTER TABLE conversation_turns ADD COLUMN call_id text GENERATED ALWAYS AS (row ->> 'call_id') STORED
+        """#,
+        #"""
+            ALTER TABLE tool_executions ADD COLUMN call_id text GENERATED ALWAYS AS (row ->> 'call_id') STORED
+        """#,
+        #"""
+            ALTER TABLE call_metrics ADD COLUMN call_id text GENERATED ALWAYS AS (row ->> 'call_id') STORED
+        """#,
+        #"""
+            CREATE INDEX conversation_turns_by_call ON conversation_turns (site_id, call_id)
+        """#,
+        #"""
+            CREATE INDEX tool_executions_by_call ON tool_executions (site_id, call_id)
+        """#,
+        #"""
+            CREATE INDEX call_metrics_by_call ON call_metrics (site_id, call_id)
+        """#,
+        #"""
+            ALTER TABLE recordings
+                ADD COLUMN state text GENERATED ALWAYS AS (row ->> 'state') STORED,
+                ADD COLUMN ciphertext_sha256 text GENERATED ALWAYS AS (row ->> 'ciphertext_sha256') STORED
+        """#,
+        #"""
+            -- Every version of every reservation that reached headquarters, from either side.
+            CREATE TABLE reservation_history (
+                site_id text NOT NULL,
+                reservation_id text NOT NULL,
+                version bigint NOT NULL,
+                origin text NOT NULL,
+                changed_at bigint NOT NULL,
+                row jsonb NOT NULL,
+                recorded_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (site_id, reservation_id, version, origin)
+            )
+        """#,
+        #"""
+            -- One change of one row: the version guard (a newer version wins, the same version again is a
+            -- repeat, an older one is superseded), erasures first, history for reservations. The table name
+            -- is checked against the synced tables before it is used as an identifier.
+            CREATE FUNCTION sync_apply(p_site text, p_table text, p_id text, p_version bigint, p_changed_at bigint,
+                p_row jsonb, p_origin text)
+            RETURNS TABLE (outcome text, current_version bigint)
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                existing bigint;
+                erased bigint;
+            BEGIN
+                IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
+                    'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
+                    RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
                 END IF;
-            END IF;
-            IF existing IS NULL THEN
-                outcome := 'applied';
-            ELSIF existing < p_version THEN
-                EXECUTE format('UPDATE %I SET version = $3, changed_at = $4, origin = $5, row = $6,
-                    received_at = now() WHERE site_id = $1 AND id = $2', p_table)
-                    USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
-                outcome := 'applied';
-            ELSIF existing = p_version THEN
-                RETURN QUERY SELECT 'applied'::text, existing;
-                RETURN;
-            ELSE
-                RETURN QUERY SELECT 'superseded'::text, existing;
-                RETURN;
-            END IF;
-            IF p_table = 'reservations' THEN
-                INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
-                    VALUES (p_site, p_id, p_version, p_origin, p_changed_at, p_row) ON CONFLICT DO NOTHING;
-            END IF;
-            RETURN QUERY SELECT outcome, p_version;
-        END
-        $$;
-
-        -- An erasure: the row (and a call's turns, tool executions and metrics) removed, and remembered.
-        CREATE FUNCTION sync_erase(p_site text, p_table text, p_id text, p_version bigint, p_erased_at bigint)
-        RETURNS void
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
-                'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
-                RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
-            END IF;
-            INSERT INTO erasures (site_id, table_name, row_id, version, erased_at)
-                VALUES (p_site, p_table, p_id, p_version, p_erased_at)
-                ON CONFLICT (site_id, table_name, row_id) DO UPDATE
-                SET version = greatest(erasures.version, EXCLUDED.version);
-            EXECUTE format('DELETE FROM %I WHERE site_id = $1 AND id = $2', p_table) USING p_site, p_id;
-            IF p_table = 'reservations' THEN
-                DELETE FROM reservation_history WHERE site_id = p_site AND reservation_id = p_id;
-            ELSIF p_table = 'calls' THEN
-                DELETE FROM conversation_turns WHERE site_id = p_site AND call_id = p_id;
-                DELETE FROM tool_executions WHERE site_id = p_site AND call_id = p_id;
-                DELETE FROM call_metrics WHERE site_id = p_site AND call_id = p_id;
-            END IF;
-        END
-        $$;
-        """#
+                SELECT e.version INTO erased FROM erasures e
+                    WHERE e.site_id = p_site AND e.table_name = p_table AND e.row_id = p_id;
+                IF erased IS NULL AND p_table IN ('conversation_turns', 'tool_executions', 'call_metrics') THEN
+                    -- The child of an erased call goes with it.
+                    SELECT e.version INTO erased FROM erasures e
+                        WHERE e.site_id = p_site AND e.table_name = 'calls' AND e.row_id = p_row ->> 'call_id';
+                END IF;
+                IF erased IS NOT NULL THEN
+                    RETURN QUERY SELECT 'superseded'::text, erased;
+                    RETURN;
+                END IF;
+                EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
+                    INTO existing USING p_site, p_id;
+                IF existing IS NULL THEN
+                    EXECUTE format('INSERT INTO %I (site_id, id, version, changed_at, origin, row)
+                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, id) DO NOTHING', p_table)
+                        USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
+                    GET DIAGNOSTICS existing = ROW_COUNT;
+                    IF existing = 0 THEN
+                        -- Another transaction inserted it first: judge against what it wrote.
+                        EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
+                            INTO existing USING p_site, p_id;
+                    ELSE
+                        existing := NULL;
+                    END IF;
+                END IF;
+                IF existing IS NULL THEN
+                    outcome := 'applied';
+                ELSIF existing < p_version THEN
+                    EXECUTE format('UPDATE %I SET version = $3, changed_at = $4, origin = $5, row = $6,
+                        received_at = now() WHERE site_id = $1 AND id = $2', p_table)
+                        USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
+                    outcome := 'applied';
+                ELSIF existing = p_version THEN
+                    RETURN QUERY SELECT 'applied'::text, existing;
+                    RETURN;
+                ELSE
+                    RETURN QUERY SELECT 'superseded'::text, existing;
+                    RETURN;
+                END IF;
+                IF p_table = 'reservations' THEN
+                    INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
+                        VALUES (p_site, p_id, p_version, p_origin, p_changed_at, p_row) ON CONFLICT DO NOTHING;
+                END IF;
+                RETURN QUERY SELECT outcome, p_version;
+            END
+            $$
+        """#,
+        #"""
+            -- An erasure: the row (and a call's turns, tool executions and metrics) removed, and remembered.
+            CREATE FUNCTION sync_erase(p_site text, p_table text, p_id text, p_version bigint, p_erased_at bigint)
+            RETURNS void
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
+                    'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
+                    RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
+                END IF;
+                INSERT INTO erasures (site_id, table_name, row_id, version, erased_at)
+                    VALUES (p_site, p_table, p_id, p_version, p_erased_at)
+                    ON CONFLICT (site_id, table_name, row_id) DO UPDATE
+                    SET version = greatest(erasures.version, EXCLUDED.version);
+                EXECUTE format('DELETE FROM %I WHERE site_id = $1 AND id = $2', p_table) USING p_site, p_id;
+                IF p_table = 'reservations' THEN
+                    DELETE FROM reservation_history WHERE site_id = p_site AND reservation_id = p_id;
+                ELSIF p_table = 'calls' THEN
+                    DELETE FROM conversation_turns WHERE site_id = p_site AND call_id = p_id;
+                    DELETE FROM tool_executions WHERE site_id = p_site AND call_id = p_id;
+                    DELETE FROM call_metrics WHERE site_id = p_site AND call_id = p_id;
+                END IF;
+            END
+            $$
+        """#,
+    ]
 }

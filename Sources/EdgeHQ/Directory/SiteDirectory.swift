@@ -124,7 +124,8 @@ public struct SiteDirectory: Sendable {
             guard let siteID else {
                 throw DirectoryError(
                     code: .invalidToken,
-                    description: "the enrolment token is unknown, used or expired; make a new one with `edge-hq enrol-token`")
+                    description:
+                        "the enrolment token is unknown, used or expired; make a new one with `edge-hq enrol-token`")
             }
             do {
                 try await connection.query(

@@ -25,6 +25,10 @@ public struct HQError: Error, HTTPResponseError, CustomStringConvertible, Sendab
     }
 
     static func badRequest(_ message: String) -> HQError { HQError(.badRequest, code: "bad_request", message: message) }
-    static func unauthorized(_ code: String, _ message: String) -> HQError { HQError(.unauthorized, code: code, message: message) }
-    static func forbidden(_ code: String, _ message: String) -> HQError { HQError(.forbidden, code: code, message: message) }
+    static func unauthorized(_ code: String, _ message: String) -> HQError {
+        HQError(.unauthorized, code: code, message: message)
+    }
+    static func forbidden(_ code: String, _ message: String) -> HQError {
+        HQError(.forbidden, code: code, message: message)
+    }
 }

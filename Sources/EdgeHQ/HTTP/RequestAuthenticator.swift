@@ -1,6 +1,6 @@
-import HTTPTypes
 import Crypto
 public import Foundation
+import HTTPTypes
 public import Hummingbird
 public import Logging
 import PostgresNIO
@@ -43,7 +43,8 @@ public struct RequestAuthenticator: Sendable {
         guard !nonce.isEmpty, nonce.count <= SignedRequest.maximumNonceLength,
             nonce.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
         else {
-            throw HQError.unauthorized("bad_nonce", "\(SignedRequest.nonceHeader) must be 1 to 64 letters, digits, - or _")
+            throw HQError.unauthorized(
+                "bad_nonce", "\(SignedRequest.nonceHeader) must be 1 to 64 letters, digits, - or _")
         }
         let skew = timestamp - now()
         guard abs(skew) <= SignedRequest.freshness else {

@@ -96,7 +96,10 @@ public struct SyncRoutes: Sendable {
         } catch {
             throw HQError.badRequest("the batch is malformed: \(Self.describe(error))")
         }
-        let hash = SHA256.hash(data: Data(body.readableBytesView)).map { String(format: "%02x", $0) }.joined()
+        // The batch's identity is its content, not its bytes: JSON key order is not fixed.
+        let canonical = JSONEncoder()
+        canonical.outputFormatting = .sortedKeys
+        let hash = SHA256.hash(data: try canonical.encode(batch)).map { String(format: "%02x", $0) }.joined()
         let result = try await ingest.ingest(batch, bodySHA256: hash, device: device)
         for row in result.rows { metrics.uploadedRows(row.outcome).increment() }
         context.logger.info(

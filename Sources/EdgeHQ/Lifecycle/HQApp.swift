@@ -1,9 +1,9 @@
-public import NIOCore
-import HummingbirdCore
 public import Foundation
 public import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 public import Logging
+public import NIOCore
 import NIOSSL
 import ServiceLifecycle
 
@@ -75,7 +75,8 @@ public struct HQApp: Sendable {
         }
         return Application(
             router: makeRouter(), server: server,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "edge-hq"),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "edge-hq"),
             onServerRunning: onServerRunning, logger: logger)
     }
 

@@ -14,7 +14,8 @@ public struct HQMetrics: Sendable {
 
     /// `edge_hq_upload_rows_total{outcome}`.
     public func uploadedRows(_ outcome: UploadResult.Outcome) -> CoreMetrics.Counter {
-        CoreMetrics.Counter(label: "edge_hq_upload_rows_total", dimensions: [("outcome", outcome.rawValue)], factory: factory)
+        CoreMetrics.Counter(
+            label: "edge_hq_upload_rows_total", dimensions: [("outcome", outcome.rawValue)], factory: factory)
     }
 
     /// `edge_hq_authentication_failures_total{code}`.
