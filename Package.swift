@@ -162,6 +162,7 @@ let package = Package(
                 "CallRecording",
                 "LocalStore",
                 "Sync",
+                "SyncAgent",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],

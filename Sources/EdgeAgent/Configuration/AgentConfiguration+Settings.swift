@@ -86,6 +86,9 @@ extension AgentConfiguration {
             .integer(
                 "recording.retention_days", "EDGE_RECORDING_RETENTION_DAYS", \.recording.retentionDays, in: 1...3650),
             .optionalURL("hq.url", "EDGE_HQ_URL", \.headquartersURL, schemes: ["http", "https"]),
+            .integer("sync.interval_seconds", "EDGE_SYNC_INTERVAL_SECONDS", \.sync.intervalSeconds, in: 1...3600),
+            .integer("sync.batch_rows", "EDGE_SYNC_BATCH_ROWS", \.sync.batchRows, in: 1...5000),
+            .integer("sync.batch_kb", "EDGE_SYNC_BATCH_KB", \.sync.batchKilobytes, in: 16...8192),
             .secret("admin.token", "EDGE_ADMIN_TOKEN", \.adminToken),
             .string("restaurant.name", "EDGE_RESTAURANT_NAME", \.restaurant.name),
             Setting(

@@ -122,6 +122,16 @@ public struct AgentConfiguration: Sendable {
     public var recording = RecordingSettings()
     /// Headquarters' sync endpoint; nil means sync off.
     public var headquartersURL: URL?
+    public var sync = SyncSettings()
+
+    /// The sync with headquarters (after `edge-agent provision`).
+    public struct SyncSettings: Sendable {
+        /// Seconds between rounds when all is well (failures back off from it, up to five minutes).
+        public var intervalSeconds = 10
+        /// Most changes per upload batch, and most kilobytes of them.
+        public var batchRows = 500
+        public var batchKilobytes = 1024
+    }
     /// Bearer token of the local admin API; nil means the admin API is off.
     public var adminToken: Secret?
     public var restaurant = Restaurant()

@@ -8,6 +8,7 @@ public import Logging
 public import NIOCore
 public import Resilience
 public import ServiceLifecycle
+public import SyncAgent
 public import UnixSignals
 
 /// The agent, wired: configuration, database, metrics and routes, and the service group that runs
@@ -195,6 +196,18 @@ public struct EdgeAgentApp: Sendable {
             deleteAtTwilio: configuration.recording.deleteAtTwilio, logger: logger)
     }
 
+    /// The sync with headquarters, when the box is enrolled or `EDGE_HQ_URL` is set; nil otherwise.
+    public func makeSyncWorker() -> SyncWorker? {
+        let enrolled = (try? HeadquartersLink.load(dataDirectory: configuration.dataDirectory)) != nil
+        guard enrolled || configuration.headquartersURL != nil else { return nil }
+        return SyncWorker(
+            database: database, dataDirectory: configuration.dataDirectory,
+            urlOverride: configuration.headquartersURL?.absoluteString, upstream: upstreams.headquarters,
+            metricsFactory: metrics.factory, interval: .seconds(configuration.sync.intervalSeconds),
+            maximumRows: configuration.sync.batchRows, maximumBytes: configuration.sync.batchKilobytes * 1024,
+            logger: logger)
+    }
+
     /// Erases everything held about the caller at `phone` (see ``PrivacyRequests``), destroying the
     /// files of their recordings first, whether or not recording is still configured.
     public func eraseCustomer(phone: String, actor: String) async throws -> ErasureReport {
@@ -255,6 +268,11 @@ public struct EdgeAgentApp: Sendable {
         if configuration.textToSpeech.apiKey != nil { used.append(upstreams.elevenLabs) }
         if configuration.twilio.accountSID != nil { used.append(upstreams.twilio) }
         if twilioRecordingImporter != nil { used.append(upstreams.twilioMedia) }
+        if configuration.headquartersURL != nil
+            || (try? HeadquartersLink.load(dataDirectory: configuration.dataDirectory)) != nil
+        {
+            used.append(upstreams.headquarters)
+        }
         return used
     }
 
@@ -318,6 +336,8 @@ public struct EdgeAgentApp: Sendable {
                 .init(
                     service: TwilioRecordingImportService(importer: twilioRecordingImporter, logger: logger),
                     successTerminationBehavior: .ignore),
+                .init(
+                    service: SyncService(worker: makeSyncWorker(), logger: logger), successTerminationBehavior: .ignore),
                 .init(service: server),
             ],
             gracefulShutdownSignals: gracefulShutdownSignals,

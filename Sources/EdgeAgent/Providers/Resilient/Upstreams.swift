@@ -12,9 +12,13 @@ public struct Upstreams: Sendable {
     public let twilio: Upstream
     /// Downloads of Twilio's recordings: minutes of audio, nobody waiting on the line.
     public let twilioMedia: Upstream
+    /// Headquarters' sync API: batches of up to a megabyte, nobody waiting on the line.
+    public let headquarters: Upstream
 
     /// Every upstream, for `/readyz` and metrics.
-    public var all: [Upstream] { [elevenLabs, llm, llmFallback, deepgram, transcription, twilio, twilioMedia] }
+    public var all: [Upstream] {
+        [elevenLabs, llm, llmFallback, deepgram, transcription, twilio, twilioMedia, headquarters]
+    }
 
     /// The per-provider policies, tuned for a live call: the first audio or token must come quickly,
     /// because a caller is waiting; the silence watchdog covers the rest.
@@ -39,6 +43,7 @@ public struct Upstreams: Sendable {
         transcription = upstream("transcription", timeout: .seconds(3), attempts: 2)
         twilio = upstream("twilio_rest", timeout: .seconds(5), attempts: 2)
         twilioMedia = upstream("twilio_media", timeout: .seconds(300), attempts: 2)
+        headquarters = upstream("headquarters", timeout: .seconds(60), attempts: 3)
     }
 
     /// How a failure of each kind of provider error is judged.

@@ -1,0 +1,124 @@
+public import CoreMetrics
+import Foundation
+public import LocalStore
+public import Logging
+public import Resilience
+
+/// The box's sync loop: each round sends the whole outbox (``OutboxUploader``) and records how it went
+/// in `sync_state`; between rounds it waits ``interval``, or longer with full jitter after failures.
+/// Needs the box to be enrolled (`edge-agent provision`); until then every round records why not.
+public actor SyncWorker {
+    let database: EdgeDatabase
+    let dataDirectory: String
+    let urlOverride: String?
+    let upstream: Upstream
+    let logger: Logger
+    let interval: Duration
+    let maximumRows: Int
+    let maximumBytes: Int
+    private var client: SyncClient?
+    private let backlogRows: Gauge
+    private let backlogAge: Gauge
+    private let lastSuccess: Gauge
+
+    public init(
+        database: EdgeDatabase, dataDirectory: String, urlOverride: String?, upstream: Upstream,
+        metricsFactory: any MetricsFactory, interval: Duration = .seconds(10), maximumRows: Int = 500,
+        maximumBytes: Int = 1_048_576, logger: Logger
+    ) {
+        self.database = database
+        self.dataDirectory = dataDirectory
+        self.urlOverride = urlOverride
+        self.upstream = upstream
+        self.interval = interval
+        self.maximumRows = maximumRows
+        self.maximumBytes = maximumBytes
+        self.logger = logger
+        backlogRows = Gauge(label: "edge_sync_backlog_rows", factory: metricsFactory)
+        backlogAge = Gauge(label: "edge_sync_backlog_oldest_age_seconds", factory: metricsFactory)
+        lastSuccess = Gauge(label: "edge_sync_last_success_timestamp_seconds", factory: metricsFactory)
+    }
+
+    /// One round: everything in the outbox, then the state recorded. Throws why it stopped.
+    @discardableResult
+    public func runOnce() async throws -> OutboxUploader.Report {
+        let state = SyncState(database: database)
+        do {
+            let uploader = try makeUploader()
+            let report = try await uploader.drain()
+            try await state.recordSuccess()
+            if report.batches > 0 {
+                logger.info(
+                    "outbox sent to headquarters",
+                    metadata: [
+                        "sync.batches": .stringConvertible(report.batches),
+                        "sync.rows": .stringConvertible(report.sent),
+                    ])
+            }
+            await publish(state)
+            return report
+        } catch {
+            try? await state.recordFailure("\(error)")
+            await publish(state)
+            throw error
+        }
+    }
+
+    /// Rounds until the task is cancelled.
+    public func run() async {
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                try await runOnce()
+                failures = 0
+            } catch {
+                failures += 1
+                logger.warning(
+                    "sync with headquarters failed; the outbox keeps everything and tries again",
+                    metadata: ["error": "\(error)", "sync.failures": .stringConvertible(failures)])
+            }
+            try? await Task.sleep(for: delay(afterFailures: failures))
+        }
+        await client?.shutdown()
+    }
+
+    /// The interval, or after failures a full-jitter backoff from it up to five minutes.
+    func delay(afterFailures failures: Int) -> Duration {
+        guard failures > 0 else { return interval }
+        let ceiling = min(300.0, interval.seconds * pow(2, Double(min(failures, 10))))
+        return .milliseconds(Int64(Double.random(in: interval.seconds...max(interval.seconds, ceiling)) * 1000))
+    }
+
+    private func makeUploader() throws -> OutboxUploader {
+        guard let link = try HeadquartersLink.load(dataDirectory: dataDirectory, urlOverride: urlOverride) else {
+            throw SyncError(
+                .notProvisioned,
+                "this box is not enrolled at headquarters; run edge-agent provision --hq URL --token TOKEN")
+        }
+        guard let identity = try DeviceIdentity.load(dataDirectory: dataDirectory) else {
+            throw SyncError(.notProvisioned, "the device key is missing; run edge-agent provision again")
+        }
+        if client == nil || client?.baseURL != link.url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) {
+            client = try SyncClient(baseURL: link.url, caCertificatePEM: link.caCertificatePEM, logger: logger)
+        }
+        var uploader = OutboxUploader(
+            database: database, client: client!, identity: identity, link: link, upstream: upstream, logger: logger)
+        uploader.maximumRows = maximumRows
+        uploader.maximumBytes = maximumBytes
+        return uploader
+    }
+
+    private func publish(_ state: SyncState) async {
+        guard let status = try? await state.status() else { return }
+        backlogRows.record(status.backlog)
+        let now = database.clock.nowMilliseconds()
+        backlogAge.record(Double(status.oldestUnsentAt.map { max(0, now - $0) } ?? 0) / 1000)
+        if let success = status.lastSuccessAt { lastSuccess.record(Double(success) / 1000) }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

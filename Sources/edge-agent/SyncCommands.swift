@@ -1,0 +1,138 @@
+import ArgumentParser
+import EdgeAgent
+import Foundation
+import LocalStore
+import SyncAgent
+
+/// `edge-agent provision`: enrol this box at headquarters.
+struct Provision: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Enrol this box at headquarters with a one-time token.",
+        discussion: """
+            Makes the box's own key pair under EDGE_DATA_DIR/secrets (the private key never leaves the box), \
+            registers the public key with the token from `edge-hq enrol-token SITE`, and stores headquarters' \
+            URL, the site and --ca for `serve` and `sync` (EDGE_HQ_URL still overrides the URL).
+            """)
+
+    @OptionGroup var options: Cache.Options
+
+    @Option(name: .long, help: "Headquarters' URL, for example https://hq.example.com:8443.")
+    var hq: String
+
+    @Option(name: .long, help: "The one-time enrolment token.")
+    var token: String
+
+    @Option(name: .long, help: "A PEM file of the CA that signed headquarters' certificate (when not a public CA).")
+    var ca: String?
+
+    @Flag(name: .long, help: "Enrol again with a new key pair, though the box is enrolled.")
+    var force = false
+
+    func validate() throws {
+        guard let url = URL(string: hq), ["https", "http"].contains(url.scheme), url.host != nil else {
+            throw ValidationError("--hq must be an https:// URL")
+        }
+    }
+
+    func run() async throws {
+        var pem: String?
+        if let ca {
+            guard let text = try? String(contentsOfFile: ca, encoding: .utf8), text.contains("BEGIN CERTIFICATE") else {
+                throw fail("cannot read a PEM certificate from \(ca)", code: 1)
+            }
+            pem = text
+        }
+        let app = try await options.prepare()
+        let dataDirectory = app.configuration.dataDirectory
+        await app.shutdown()
+        do {
+            let link = try await Provisioning.provision(
+                dataDirectory: dataDirectory, headquartersURL: hq, token: token, caCertificatePEM: pem,
+                name: ProcessInfo.processInfo.hostName, force: force, logger: app.logger)
+            print("enrolled as device \(link.deviceID) of site \(link.siteName) (\(link.siteID))")
+        } catch {
+            throw fail(error.description, code: 1)
+        }
+    }
+}
+
+/// `edge-agent sync now | status`.
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Sync with headquarters now, or show how it stands.",
+        subcommands: [Now.self, Status.self])
+
+    struct Now: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send everything waiting for headquarters; exit 0 only when the backlog is empty.")
+
+        @OptionGroup var options: Cache.Options
+
+        func run() async throws {
+            let app = try await options.prepare()
+            guard let worker = app.makeSyncWorker() else {
+                await app.shutdown()
+                throw fail(
+                    "this box is not enrolled at headquarters; run edge-agent provision --hq URL --token TOKEN", code: 1
+                )
+            }
+            do {
+                let report = try await worker.runOnce()
+                let status = try await SyncState(database: app.database).status()
+                await app.shutdown()
+                print(
+                    "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); backlog \(status.backlog)"
+                )
+                if status.backlog > 0 { throw ExitCode(1) }
+            } catch let error as ExitCode {
+                throw error
+            } catch {
+                await app.shutdown()
+                throw fail("\(error)", code: 1)
+            }
+        }
+    }
+
+    struct Status: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Backlog size and oldest age, last success, last error.")
+
+        @OptionGroup var options: Cache.Options
+
+        @Flag(name: .long, help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let app = try await options.prepare()
+            let status: SyncState.Status
+            do {
+                status = try await SyncState(database: app.database).status()
+            } catch {
+                await app.shutdown()
+                throw fail("\(error)", code: 1)
+            }
+            let link = try? HeadquartersLink.load(
+                dataDirectory: app.configuration.dataDirectory,
+                urlOverride: app.configuration.headquartersURL?.absoluteString)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            await app.shutdown()
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.sortedKeys]
+                print(String(decoding: try encoder.encode(status), as: UTF8.self))
+                return
+            }
+            let format = ISO8601DateFormatter()
+            func date(_ milliseconds: Int64?) -> String {
+                milliseconds.map { format.string(from: Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "never"
+            }
+            print(
+                "headquarters: \(link.map { "\($0.url) (site \($0.siteName), device \($0.deviceID))" } ?? "not enrolled")"
+            )
+            let age = status.oldestUnsentAt.map { ", the oldest \((now - $0) / 1000) s old" } ?? ""
+            print("backlog: \(status.backlog) changes\(age)")
+            print("last success: \(date(status.lastSuccessAt))")
+            print("last error: \(status.lastError.map { "\($0) (\(date(status.lastErrorAt)))" } ?? "none")")
+        }
+    }
+}

@@ -1,0 +1,184 @@
+import EdgeHQ
+import Foundation
+import GRDB
+import LocalStore
+import Logging
+import Testing
+
+/// The programs as a technician runs them: `edge-hq migrate | sites | enrol-token | devices | serve`
+/// against the test PostgreSQL, and `edge-agent provision | sync now | sync status` against that
+/// `edge-hq`.
+@Suite("edge-hq and edge-agent sync, from the command line", .serialized)
+struct CommandLineSyncTests {
+    struct Outcome {
+        var status: Int32
+        var standardOutput: String
+        var standardError: String
+        var lastLine: String { standardOutput.split(separator: "\n").last.map(String.init) ?? "" }
+    }
+
+    static func binary(_ name: String) -> URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
+    }
+
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]) throws -> Outcome {
+        let process = Process()
+        process.executableURL = binary(program)
+        process.arguments = arguments
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        let output = Pipe()
+        let error = Pipe()
+        process.standardOutput = output
+        process.standardError = error
+        try process.run()
+        // Standard error is read on a thread of its own (never the cooperative pool's), so that
+        // neither pipe can fill up and stall the program.
+        let errorReader = DataReader(error.fileHandleForReading)
+        let outData = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let errData = errorReader.wait()
+        return Outcome(
+            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
+            standardError: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// Reads a pipe to its end on a thread of its own.
+    final class DataReader: @unchecked Sendable {
+        // @unchecked: `data` is written on the reading thread before `done` is signalled and read only
+        // after waiting for it.
+        private var data = Data()
+        private let done = DispatchSemaphore(value: 0)
+
+        init(_ handle: FileHandle) {
+            Thread.detachNewThread { [self] in
+                data = handle.readDataToEndOfFile()
+                done.signal()
+            }
+        }
+
+        func wait() -> Data {
+            done.wait()
+            return data
+        }
+    }
+
+    /// Starts `edge-hq serve` on a free port; returns the process and its URL once it listens.
+    static func startServer(environment: [String: String]) async throws -> (Process, String) {
+        let process = Process()
+        process.executableURL = binary("edge-hq")
+        process.arguments = ["serve"]
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        let error = Pipe()
+        process.standardError = error
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = error.fileHandleForReading
+        let (ports, found) = AsyncStream.makeStream(of: Int.self)
+        // Reads the log until the port shows, then keeps draining it so the server never blocks on it;
+        // on a thread of its own, as the reads block.
+        Thread.detachNewThread {
+            var text = ""
+            var reported = false
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                guard !reported else { continue }
+                text += String(decoding: data, as: UTF8.self)
+                // Whole lines only: "... Server started and listening on 127.0.0.1:PORT".
+                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+                if let line = lines.first(where: { $0.contains("listening on 127.0.0.1:") }),
+                    let range = line.range(of: #"127\.0\.0\.1:\d+$"#, options: .regularExpression)
+                {
+                    found.yield(Int(line[range].split(separator: ":").last!)!)
+                    reported = true
+                }
+            }
+            found.finish()
+        }
+        var iterator = ports.makeAsyncIterator()
+        guard let port = await iterator.next() else {
+            process.terminate()
+            throw ServerFailed()
+        }
+        return (process, "http://127.0.0.1:\(port)")
+    }
+
+    struct ServerFailed: Error {}
+
+    @Test("a site, a token, a box enrolled with it, its outbox sent by sync now; revoked, it is refused and says so")
+    func technicianFlow() async throws {
+        try await HQTestDatabase.withFreshDatabase { location in
+            let databaseURL =
+                "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(location.database)"
+            let hqEnvironment = ["EDGE_HQ_DATABASE_URL": databaseURL]
+            let migrate = try Self.run("edge-hq", ["migrate"], environment: hqEnvironment)
+            #expect(migrate.status == 0, "\(migrate.standardError)")
+            let site = try Self.run("edge-hq", ["sites", "add", "Trattoria Roma"], environment: hqEnvironment)
+            #expect(site.status == 0, "\(site.standardError)")
+            let siteID = site.lastLine
+            #expect(UUID(uuidString: siteID) != nil)
+            #expect(
+                try Self.run("edge-hq", ["sites", "list"], environment: hqEnvironment).standardOutput.contains(
+                    "Trattoria Roma"))
+            let token = try Self.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment)
+            #expect(token.status == 0)
+
+            // Serving needs TLS unless plain HTTP is allowed.
+            let refused = try Self.run("edge-hq", ["serve"], environment: hqEnvironment)
+            #expect(refused.status == 2 && refused.standardError.contains("EDGE_HQ_TLS_CERT"))
+
+            let (server, url) = try await Self.startServer(
+                environment: hqEnvironment.merging(["EDGE_HQ_ALLOW_HTTP": "1", "EDGE_HQ_HTTP_PORT": "0"]) { $1 })
+            defer { server.terminate() }
+
+            let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let box = ["EDGE_DATA_DIR": folder]
+            let provision = try Self.run(
+                "edge-agent", ["provision", "--hq", url, "--token", token.lastLine], environment: box)
+            #expect(provision.status == 0, "\(provision.standardError)")
+            #expect(provision.standardOutput.contains("Trattoria Roma"))
+            let keyAttributes = try FileManager.default.attributesOfItem(atPath: folder + "/secrets/device.key")
+            #expect((keyAttributes[.posixPermissions] as? Int) == 0o600)
+            let again = try Self.run(
+                "edge-agent", ["provision", "--hq", url, "--token", token.lastLine], environment: box)
+            #expect(again.status == 1 && again.standardError.contains("enrolled already"))
+
+            // Something for headquarters.
+            let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+            _ = try await CallLog(database: database).recordIncoming(
+                .init(
+                    callSid: "CA00000000000000000000000000000001", from: "+15551234567", to: "+15557654321",
+                    direction: "inbound", status: .inProgress))
+            try database.close()
+
+            let now = try Self.run("edge-agent", ["sync", "now"], environment: box)
+            #expect(now.status == 0, "\(now.standardError)")
+            #expect(now.standardOutput.contains("backlog 0"))
+            let status = try Self.run("edge-agent", ["sync", "status", "--json"], environment: box)
+            let json = try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
+            #expect(json?["backlog"] as? Int == 0)
+            #expect(json?["last_success_at"] != nil)
+
+            let devices = try Self.run("edge-hq", ["devices", "list"], environment: hqEnvironment)
+            let deviceID = try #require(devices.standardOutput.split(separator: " ").first.map(String.init))
+            #expect(devices.standardOutput.contains("Trattoria Roma") && devices.standardOutput.contains("active"))
+            #expect(try Self.run("edge-hq", ["devices", "revoke", deviceID], environment: hqEnvironment).status == 0)
+
+            let reopened = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+            _ = try await CallLog(database: reopened).recordIncoming(
+                .init(
+                    callSid: "CA00000000000000000000000000000002", from: "+15551234567", to: "+15557654321",
+                    direction: "inbound", status: .inProgress))
+            try reopened.close()
+            let afterRevoke = try Self.run("edge-agent", ["sync", "now"], environment: box)
+            #expect(afterRevoke.status == 1)
+            #expect(afterRevoke.standardError.contains("revoked"))
+            let text = try Self.run("edge-agent", ["sync", "status"], environment: box).standardOutput
+            #expect(text.contains("backlog: 1 changes") && text.contains("revoked"))
+
+            let badURL = try Self.run("edge-hq", ["migrate"], environment: ["EDGE_HQ_DATABASE_URL": "mysql://x"])
+            #expect(badURL.status == 2 && badURL.standardError.contains("EDGE_HQ_DATABASE_URL"))
+        }
+    }
+}
