@@ -39,11 +39,11 @@ build-tests:
 	$(SWIFT) build --build-tests
 
 lint: test-deps
-	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	$(SWIFT) format lint --strict --recursive Sources Tests Benchmarks Package.swift
 	shellcheck provisioning/*.sh .ci/run
 
 format:
-	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
+	$(SWIFT) format format --in-place --recursive Sources Tests Benchmarks Package.swift
 
 release: deps
 	$(SWIFT) build -c release --product edge-agent

@@ -179,6 +179,23 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // MARK: Benchmarks
+        .executableTarget(
+            name: "sync-benchmark",
+            dependencies: [
+                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            path: "Benchmarks/SyncBenchmark",
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Tests
         .executableTarget(
             name: "store-crash-writer",

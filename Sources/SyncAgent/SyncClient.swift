@@ -98,6 +98,24 @@ public final class SyncClient: Sendable {
         }
     }
 
+    /// `GET /v1/sync/changes`: the next page of headquarters' changes after `cursor`, signed.
+    public func download(cursor: String?, limit: Int, identity: DeviceIdentity, deviceID: String)
+        async throws(SyncError)
+        -> DownloadPage
+    {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        var target = "/v1/sync/changes?limit=\(limit)"
+        if let cursor { target += "&cursor=\(cursor.addingPercentEncoding(withAllowedCharacters: allowed) ?? cursor)" }
+        let signer = RequestSigner(identity: identity, deviceID: deviceID) { [self] in serverNow() }
+        return try await send(as: DownloadPage.self) {
+            var request = HTTPClientRequest(url: baseURL + target)
+            request.method = .GET
+            signer.sign(&request, target: target, body: ByteBuffer())
+            return request
+        }
+    }
+
     /// Sends the request `make` builds; when headquarters finds a signed request stale because the
     /// box's clock is off, learns its clock from the answer and sends a freshly signed one once more.
     private func send<Answer: Decodable>(

@@ -17,6 +17,8 @@ public actor SyncWorker {
     let maximumRows: Int
     let maximumBytes: Int
     private var client: SyncClient?
+    /// Told which menu items changed at headquarters (the phrase cache warms their new words).
+    let onMenuChange: @Sendable (Set<String>) async -> Void
     private let backlogRows: Gauge
     private let backlogAge: Gauge
     private let lastSuccess: Gauge
@@ -24,8 +26,10 @@ public actor SyncWorker {
     public init(
         database: EdgeDatabase, dataDirectory: String, urlOverride: String?, upstream: Upstream,
         metricsFactory: any MetricsFactory, interval: Duration = .seconds(10), maximumRows: Int = 500,
-        maximumBytes: Int = 1_048_576, logger: Logger
+        maximumBytes: Int = 1_048_576, logger: Logger,
+        onMenuChange: @escaping @Sendable (Set<String>) async -> Void = { _ in }
     ) {
+        self.onMenuChange = onMenuChange
         self.database = database
         self.dataDirectory = dataDirectory
         self.urlOverride = urlOverride
@@ -39,24 +43,33 @@ public actor SyncWorker {
         lastSuccess = Gauge(label: "edge_sync_last_success_timestamp_seconds", factory: metricsFactory)
     }
 
-    /// One round: everything in the outbox, then the state recorded. Throws why it stopped.
+    /// What one round did.
+    public struct Round: Sendable, Equatable {
+        public var upload: OutboxUploader.Report
+        public var download: DownloadApplier.Report
+    }
+
+    /// One round: everything in the outbox up, then everything new at headquarters down, then the
+    /// state recorded. Throws why it stopped.
     @discardableResult
-    public func runOnce() async throws -> OutboxUploader.Report {
+    public func runOnce() async throws -> Round {
         let state = SyncState(database: database)
         do {
-            let uploader = try makeUploader()
-            let report = try await uploader.drain()
+            let (uploader, downloader) = try makeParts()
+            let upload = try await uploader.drain()
+            let download = try await downloader.pull()
             try await state.recordSuccess()
-            if report.batches > 0 {
+            if upload.batches > 0 || download.applied > 0 {
                 logger.info(
-                    "outbox sent to headquarters",
+                    "synced with headquarters",
                     metadata: [
-                        "sync.batches": .stringConvertible(report.batches),
-                        "sync.rows": .stringConvertible(report.sent),
+                        "sync.sent": .stringConvertible(upload.sent),
+                        "sync.received": .stringConvertible(download.applied),
                     ])
             }
+            if !download.changedMenuItems.isEmpty { await onMenuChange(download.changedMenuItems) }
             await publish(state)
-            return report
+            return Round(upload: upload, download: download)
         } catch {
             try? await state.recordFailure("\(error)")
             await publish(state)
@@ -89,7 +102,7 @@ public actor SyncWorker {
         return .milliseconds(Int64(Double.random(in: interval.seconds...max(interval.seconds, ceiling)) * 1000))
     }
 
-    private func makeUploader() throws -> OutboxUploader {
+    private func makeParts() throws -> (OutboxUploader, DownloadApplier) {
         guard let link = try HeadquartersLink.load(dataDirectory: dataDirectory, urlOverride: urlOverride) else {
             throw SyncError(
                 .notProvisioned,
@@ -105,7 +118,9 @@ public actor SyncWorker {
             database: database, client: client!, identity: identity, link: link, upstream: upstream, logger: logger)
         uploader.maximumRows = maximumRows
         uploader.maximumBytes = maximumBytes
-        return uploader
+        let downloader = DownloadApplier(
+            database: database, client: client!, identity: identity, link: link, upstream: upstream, logger: logger)
+        return (uploader, downloader)
     }
 
     private func publish(_ state: SyncState) async {

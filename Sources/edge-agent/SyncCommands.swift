@@ -77,11 +77,12 @@ struct SyncCommand: AsyncParsableCommand {
                 )
             }
             do {
-                let report = try await worker.runOnce()
+                let round = try await worker.runOnce()
                 let status = try await SyncState(database: app.database).status()
                 await app.shutdown()
+                let report = round.upload
                 print(
-                    "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); backlog \(status.backlog)"
+                    "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); received \(round.download.applied); backlog \(status.backlog)"
                 )
                 if status.backlog > 0 { throw ExitCode(1) }
             } catch let error as ExitCode {

@@ -205,7 +205,30 @@ public struct EdgeAgentApp: Sendable {
             urlOverride: configuration.headquartersURL?.absoluteString, upstream: upstreams.headquarters,
             metricsFactory: metrics.factory, interval: .seconds(configuration.sync.intervalSeconds),
             maximumRows: configuration.sync.batchRows, maximumBytes: configuration.sync.batchKilobytes * 1024,
+            logger: logger, onMenuChange: { [self] items in await warmMenuWords(items) })
+    }
+
+    /// The menu changed at headquarters: the changed items' names, in both languages, are fetched into
+    /// the phrase cache, so the agent can still say them when the cloud voice is away.
+    public func warmMenuWords(_ itemIDs: Set<String>) async {
+        let speech = makeSpeechOutput()
+        guard speech.provider != nil else { return }
+        var texts: [(text: String, language: String)] = []
+        for language in ["en", "es"] {
+            let items = (try? await MenuCatalog(database: database).items(language: language)) ?? []
+            texts += items.filter { itemIDs.contains($0.item.id) }.map { ($0.name, language) }
+        }
+        guard !texts.isEmpty else { return }
+        let warmer = PhraseWarmer(
+            speech: speech, cache: phraseCache, texts: texts, concurrency: configuration.phraseCache.warmConcurrency,
             logger: logger)
+        let report = try? await warmer.warm()
+        logger.info(
+            "menu changed at headquarters; its new words are in the phrase cache",
+            metadata: [
+                "menu.items": .stringConvertible(itemIDs.count),
+                "cache.fetched": .stringConvertible(report?.fetched ?? 0),
+            ])
     }
 
     /// Erases everything held about the caller at `phone` (see ``PrivacyRequests``), destroying the

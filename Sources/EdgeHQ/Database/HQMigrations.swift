@@ -27,7 +27,8 @@ public enum HQMigrations {
     static let lockKey: Int64 = 0x6564_6765_6871
 
     public static let all: [Migration] = [
-        Migration(version: 1, name: "sites, devices, synced tables", statements: v1)
+        Migration(version: 1, name: "sites, devices, synced tables", statements: v1),
+        Migration(version: 2, name: "downloads and conflicts", statements: v2),
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -312,6 +313,174 @@ public enum HQMigrations {
                 END IF;
             END
             $$
+        """#,
+    ]
+
+    /// Headquarters' own writes (menus, online bookings) get a per-site change counter, `seq`, taken
+    /// from `sites.change_seq` in the writing transaction: the site's row stays locked until commit, so
+    /// the counter grows in commit order and a download by cursor can never skip a change. Conflicts:
+    /// the same version of a reservation written differently on both sides goes to the later
+    /// `changed_at` (headquarters on a tie); both versions stay in `reservation_history`, and the
+    /// winner gets a new version and counter so that the box receives it.
+    private static let v2: [String] = [
+        "ALTER TABLE sites ADD COLUMN change_seq bigint NOT NULL DEFAULT 0",
+        #"""
+        DO $$
+        DECLARE t text;
+        BEGIN
+            FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
+                'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings']
+            LOOP
+                EXECUTE format('ALTER TABLE %I ADD COLUMN seq bigint', t);
+                EXECUTE format('CREATE INDEX %I ON %I (site_id, seq) WHERE seq IS NOT NULL', t || '_by_seq', t);
+            END LOOP;
+        END
+        $$
+        """#,
+        "ALTER TABLE reservation_history ADD COLUMN outcome text NOT NULL DEFAULT 'applied'",
+        #"""
+        -- A write made at headquarters (the menu, an online booking): the next version, the next counter.
+        CREATE FUNCTION hq_write(p_site text, p_table text, p_id text, p_changed_at bigint, p_row jsonb)
+        RETURNS bigint
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            existing bigint;
+            next_version bigint;
+            next_seq bigint;
+            stored jsonb;
+        BEGIN
+            IF p_table NOT IN ('reservations', 'menu_items', 'menu_item_translations') THEN
+                RAISE EXCEPTION 'headquarters does not write %', p_table USING ERRCODE = '22023';
+            END IF;
+            UPDATE sites SET change_seq = change_seq + 1 WHERE id = p_site RETURNING change_seq INTO next_seq;
+            IF next_seq IS NULL THEN
+                RAISE EXCEPTION 'unknown site %', p_site USING ERRCODE = '22023';
+            END IF;
+            EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
+                INTO existing USING p_site, p_id;
+            next_version := coalesce(existing, 0) + 1;
+            stored := p_row || jsonb_build_object('id', p_id, 'version', next_version);
+            EXECUTE format('INSERT INTO %I (site_id, id, version, changed_at, origin, row, seq)
+                VALUES ($1, $2, $3, $4, ''hq'', $5, $6)
+                ON CONFLICT (site_id, id) DO UPDATE SET version = EXCLUDED.version, changed_at = EXCLUDED.changed_at,
+                    origin = ''hq'', row = EXCLUDED.row, seq = EXCLUDED.seq, received_at = now()', p_table)
+                USING p_site, p_id, next_version, p_changed_at, stored, next_seq;
+            IF p_table = 'reservations' THEN
+                INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
+                    VALUES (p_site, p_id, next_version, 'hq', p_changed_at, stored) ON CONFLICT DO NOTHING;
+            END IF;
+            RETURN next_version;
+        END
+        $$
+        """#,
+        "DROP FUNCTION sync_apply(text, text, text, bigint, bigint, jsonb, text)",
+        #"""
+        -- One change from a box. A newer version wins; the same version with the same row is a repeat;
+        -- the same version with another row is a conflict, won by the later changed_at (headquarters on
+        -- a tie): a box that wins is stored as the next version with a new counter, so it comes back down;
+        -- a box that loses is told superseded and receives headquarters' row by download.
+        CREATE FUNCTION sync_apply(p_site text, p_table text, p_id text, p_version bigint, p_changed_at bigint,
+            p_row jsonb, p_origin text)
+        RETURNS TABLE (outcome text, current_version bigint)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            existing bigint;
+            existing_row jsonb;
+            existing_changed bigint;
+            existing_origin text;
+            erased bigint;
+            next_seq bigint;
+            inserted integer;
+        BEGIN
+            IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
+                'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
+                RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
+            END IF;
+            SELECT e.version INTO erased FROM erasures e
+                WHERE e.site_id = p_site AND e.table_name = p_table AND e.row_id = p_id;
+            IF erased IS NULL AND p_table IN ('conversation_turns', 'tool_executions', 'call_metrics') THEN
+                SELECT e.version INTO erased FROM erasures e
+                    WHERE e.site_id = p_site AND e.table_name = 'calls' AND e.row_id = p_row ->> 'call_id';
+            END IF;
+            IF erased IS NOT NULL THEN
+                RETURN QUERY SELECT 'superseded'::text, erased;
+                RETURN;
+            END IF;
+            EXECUTE format('INSERT INTO %I (site_id, id, version, changed_at, origin, row)
+                VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, id) DO NOTHING', p_table)
+                USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
+            GET DIAGNOSTICS inserted = ROW_COUNT;
+            IF inserted = 1 THEN
+                IF p_table = 'reservations' THEN
+                    INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
+                        VALUES (p_site, p_id, p_version, p_origin, p_changed_at, p_row) ON CONFLICT DO NOTHING;
+                END IF;
+                RETURN QUERY SELECT 'applied'::text, p_version;
+                RETURN;
+            END IF;
+            EXECUTE format('SELECT version, row, changed_at, origin FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE',
+                p_table) INTO existing, existing_row, existing_changed, existing_origin USING p_site, p_id;
+            IF existing < p_version THEN
+                EXECUTE format('UPDATE %I SET version = $3, changed_at = $4, origin = $5, row = $6,
+                    received_at = now() WHERE site_id = $1 AND id = $2', p_table)
+                    USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
+                IF p_table = 'reservations' THEN
+                    INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
+                        VALUES (p_site, p_id, p_version, p_origin, p_changed_at, p_row) ON CONFLICT DO NOTHING;
+                END IF;
+                RETURN QUERY SELECT 'applied'::text, p_version;
+                RETURN;
+            END IF;
+            IF existing > p_version OR existing_row = p_row OR existing_origin = p_origin THEN
+                -- Older, a repeat, or the same side's own version again: nothing changes.
+                RETURN QUERY SELECT CASE WHEN existing > p_version THEN 'superseded' ELSE 'applied' END, existing;
+                RETURN;
+            END IF;
+            -- The same version written differently on both sides.
+            IF p_table = 'reservations' THEN
+                INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row, outcome)
+                    VALUES (p_site, p_id, p_version, p_origin, p_changed_at, p_row,
+                        CASE WHEN p_changed_at > existing_changed THEN 'won' ELSE 'lost' END)
+                    ON CONFLICT DO NOTHING;
+            END IF;
+            IF p_changed_at > existing_changed THEN
+                UPDATE sites SET change_seq = change_seq + 1 WHERE id = p_site RETURNING change_seq INTO next_seq;
+                EXECUTE format('UPDATE %I SET version = $3, changed_at = $4, origin = $5, row = $6, seq = $7,
+                    received_at = now() WHERE site_id = $1 AND id = $2', p_table)
+                    USING p_site, p_id, existing + 1, p_changed_at, p_origin,
+                        p_row || jsonb_build_object('version', existing + 1), next_seq;
+                RETURN QUERY SELECT 'applied'::text, existing + 1;
+                RETURN;
+            END IF;
+            RETURN QUERY SELECT 'superseded'::text, existing;
+        END
+        $$
+        """#,
+        #"""
+        -- A whole batch in one call (one round trip): each change of the JSON array in order, through
+        -- sync_apply or sync_erase, one result per change with its position.
+        CREATE FUNCTION sync_apply_batch(p_site text, p_changes jsonb)
+        RETURNS TABLE (ordinal bigint, outcome text, current_version bigint)
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            change jsonb;
+            position bigint := 0;
+            result record;
+        BEGIN
+            FOR change IN SELECT value FROM jsonb_array_elements(p_changes) LOOP
+                position := position + 1;
+                IF change ->> 'operation' IN ('erase', 'delete') THEN
+                    PERFORM sync_erase(p_site, change ->> 'table', change ->> 'row_id', (change ->> 'version')::bigint,
+                        (change ->> 'changed_at')::bigint);
+                    RETURN QUERY SELECT position, 'applied'::text, (change ->> 'version')::bigint;
+                ELSE
+                    SELECT * INTO result FROM sync_apply(p_site, change ->> 'table', change ->> 'row_id',
+                        (change ->> 'version')::bigint, (change ->> 'changed_at')::bigint, change -> 'row', 'box');
+                    RETURN QUERY SELECT position, result.outcome, result.current_version;
+                END IF;
+            END LOOP;
+        END
+        $$
         """#,
     ]
 }

@@ -12,17 +12,19 @@ public struct SyncRoutes: Sendable {
     let directory: SiteDirectory
     let authenticator: RequestAuthenticator
     let ingest: BatchIngest
+    let feed: ChangeFeed
     let metrics: HQMetrics
     let maximumBodyBytes: Int
     let maximumDecompressedBytes: Int
 
     public init(
-        directory: SiteDirectory, authenticator: RequestAuthenticator, ingest: BatchIngest, metrics: HQMetrics,
-        maximumBodyBytes: Int, maximumDecompressedBytes: Int
+        directory: SiteDirectory, authenticator: RequestAuthenticator, ingest: BatchIngest, feed: ChangeFeed,
+        metrics: HQMetrics, maximumBodyBytes: Int, maximumDecompressedBytes: Int
     ) {
         self.directory = directory
         self.authenticator = authenticator
         self.ingest = ingest
+        self.feed = feed
         self.metrics = metrics
         self.maximumBodyBytes = maximumBodyBytes
         self.maximumDecompressedBytes = maximumDecompressedBytes
@@ -35,6 +37,34 @@ public struct SyncRoutes: Sendable {
         router.post("/v1/sync/upload") { request, context in
             try await upload(request, context: context)
         }
+        router.get("/v1/sync/changes") { request, context in
+            try await changes(request, context: context)
+        }
+    }
+
+    /// A page of headquarters' changes for the signing box's site, after its cursor.
+    func changes(_ request: Request, context: some RequestContext) async throws -> Response {
+        let device: SiteDirectory.Device
+        do {
+            device = try await authenticator.authenticate(request, body: ByteBuffer())
+        } catch let error as HQError {
+            metrics.authenticationFailures(error.code).increment()
+            throw error
+        }
+        guard let cursor = DownloadCursor.parse(request.uri.queryParameters["cursor"].map(String.init)) else {
+            throw HQError(
+                .badRequest, code: "bad_cursor",
+                message: "the cursor does not parse; send the last next_cursor, or none")
+        }
+        var limit = 500
+        if let text = request.uri.queryParameters["limit"] {
+            guard let value = Int(text), (1...5000).contains(value) else {
+                throw HQError.badRequest("limit must be from 1 to 5000")
+            }
+            limit = value
+        }
+        let page = try await feed.page(site: device.siteID, after: cursor, limit: limit)
+        return try Self.json(page, status: .ok)
     }
 
     func enrol(_ request: Request, context: some RequestContext) async throws -> Response {

@@ -77,11 +77,7 @@ public struct BatchIngest: Sendable {
             if !claimed {
                 return try await stored(batch, bodySHA256: bodySHA256, device: device, connection: connection)
             }
-            var rows: [UploadResult.Row] = []
-            rows.reserveCapacity(batch.changes.count)
-            for change in batch.changes {
-                rows.append(try await apply(change, site: site, connection: connection))
-            }
+            let rows = try await apply(batch.changes, site: site, connection: connection)
             let result = UploadResult(idempotencyKey: batch.idempotencyKey, rows: rows)
             let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
             try await connection.query(
@@ -112,47 +108,32 @@ public struct BatchIngest: Sendable {
         throw HQError(.conflict, code: "idempotency_key_reused", message: "this idempotency key is being used")
     }
 
-    private func apply(_ change: SyncChange, site: String, connection: PostgresConnection) async throws
-        -> UploadResult.Row
+    /// Applies the changes boxes may send in one call of `sync_apply_batch` (one round trip for the
+    /// batch); the others (headquarters' own tables) are rejected in place.
+    private func apply(_ changes: [SyncChange], site: String, connection: PostgresConnection) async throws
+        -> [UploadResult.Row]
     {
-        let table = change.table.rawValue
-        guard Self.boxTables.contains(change.table) else {
-            return .init(
+        var rows = changes.map { change in
+            UploadResult.Row(
                 table: change.table, rowID: change.rowID, version: change.version, outcome: .rejected,
-                message: "headquarters owns \(table); boxes do not upload it")
+                message: "headquarters owns \(change.table.rawValue); boxes do not upload it")
         }
-        switch change.operation {
-        case .erase, .delete:
-            try await connection.query(
-                "SELECT sync_erase(\(site), \(table), \(change.rowID), \(change.version), \(change.changedAt))",
-                logger: logger)
-            return .init(table: change.table, rowID: change.rowID, version: change.version, outcome: .applied)
-        case .upsert:
-            guard let row = change.row else {
-                return .init(
-                    table: change.table, rowID: change.rowID, version: change.version, outcome: .rejected,
-                    message: "an upsert without its row")
-            }
-            for try await (outcome, current) in try await connection.query(
-                """
-                SELECT outcome, current_version FROM sync_apply(\(site), \(table), \(change.rowID),
-                    \(change.version), \(change.changedAt), \(RowJSON(row: row)), 'box')
-                """, logger: logger
-            ).decode((String, Int64).self) {
-                return .init(
-                    table: change.table, rowID: change.rowID, version: current,
-                    outcome: outcome == "applied" ? .applied : .superseded)
-            }
-            throw HQError(.internalServerError, code: "apply_failed", message: "sync_apply returned nothing")
+        let accepted = changes.indices.filter { Self.boxTables.contains(changes[$0].table) }
+        guard !accepted.isEmpty else { return rows }
+        let json = String(decoding: try JSONEncoder().encode(accepted.map { changes[$0] }), as: UTF8.self)
+        var answered = 0
+        for try await (ordinal, outcome, current) in try await connection.query(
+            "SELECT ordinal, outcome, current_version FROM sync_apply_batch(\(site), \(json)::jsonb)", logger: logger
+        ).decode((Int64, String, Int64).self) {
+            let index = accepted[Int(ordinal) - 1]
+            rows[index] = UploadResult.Row(
+                table: changes[index].table, rowID: changes[index].rowID, version: current,
+                outcome: outcome == "applied" ? .applied : .superseded)
+            answered += 1
         }
-    }
-}
-
-/// A synced row as `jsonb`, in the box's column names.
-struct RowJSON: Encodable, PostgresEncodable {
-    let row: SyncRow
-
-    func encode(to encoder: any Encoder) throws {
-        try row.encodeRow(to: encoder)
+        guard answered == accepted.count else {
+            throw HQError(.internalServerError, code: "apply_failed", message: "the batch was not applied whole")
+        }
+        return rows
     }
 }

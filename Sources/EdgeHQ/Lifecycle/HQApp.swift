@@ -42,7 +42,8 @@ public struct HQApp: Sendable {
             authenticator: RequestAuthenticator(directory: directory, database: database, logger: logger, now: now),
             ingest: BatchIngest(
                 database: database, logger: logger, maximumRows: configuration.maximumBatchRows, now: now),
-            metrics: metrics, maximumBodyBytes: configuration.maximumBodyBytes,
+            feed: ChangeFeed(database: database, logger: logger), metrics: metrics,
+            maximumBodyBytes: configuration.maximumBodyBytes,
             maximumDecompressedBytes: configuration.maximumDecompressedBytes
         ).register(on: router)
         return router

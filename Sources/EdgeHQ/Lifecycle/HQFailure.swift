@@ -4,6 +4,9 @@ import PostgresNIO
 /// connection secrets.
 public enum HQFailure {
     public static func describe(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError {
+            if let inner = error.closureError ?? error.commitError ?? error.beginError { return describe(inner) }
+        }
         if let error = error as? PSQLError {
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection:

@@ -1,5 +1,5 @@
 import Foundation
-import GRDB
+public import GRDB
 
 /// What the sync worker last did, kept in `sync_state`: when it last succeeded, its last error and
 /// when, for `edge-agent sync status` and `/metrics`. Errors are stored as the technician's message,
@@ -65,7 +65,8 @@ public struct SyncState: Sendable {
         }
     }
 
-    static func set(_ key: String, _ value: String, at now: Int64, in db: Database) throws {
+    /// Sets a value inside the caller's transaction (a download cursor commits with its rows).
+    public static func set(_ key: String, _ value: String, at now: Int64, in db: Database) throws {
         try db.execute(
             sql: """
                 INSERT INTO sync_state (id, value, updated_at) VALUES (?, ?, ?)

@@ -1,0 +1,176 @@
+// The sync benchmark: one box's backlog of 100,000 outbox rows drained to headquarters, and 20 boxes
+// uploading at once, against a real PostgreSQL (`EDGE_HQ_TEST_DATABASE_URL`, as
+// provisioning/with-test-postgres.sh sets it) and `edge-hq` on loopback, in this process.
+//   provisioning/with-test-postgres.sh swift run -c release sync-benchmark [ROWS] [BOXES]
+import Crypto
+import EdgeHQ
+import Foundation
+import GRDB
+import Hummingbird
+import LocalStore
+import Logging
+import Metrics
+import PostgresNIO
+import Resilience
+import ServiceLifecycle
+import Sync
+import SyncAgent
+
+let arguments = CommandLine.arguments
+let backlogRows = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
+let boxCount = arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20
+let logger: Logger = {
+    var logger = Logger(label: "sync-benchmark")
+    logger.logLevel = .error
+    return logger
+}()
+
+guard let adminURL = ProcessInfo.processInfo.environment["EDGE_HQ_TEST_DATABASE_URL"] else {
+    FileHandle.standardError.write(Data("sync-benchmark: run it through provisioning/with-test-postgres.sh\n".utf8))
+    exit(2)
+}
+let admin = try HQConfiguration.parseDatabaseURL(adminURL)
+let databaseName = "bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+try await HQDatabase(location: admin, maximumConnections: 1, logger: logger).whileRunningQuery(
+    "CREATE DATABASE \(databaseName)")
+var location = admin
+location.database = databaseName
+var configuration = HQConfiguration(database: location)
+configuration.allowHTTP = true
+configuration.port = 0
+configuration.maximumConnections = 24
+let hq = HQApp(configuration: configuration, logger: logger)
+
+/// A box's database in a temporary folder with `rows` outbox rows: calls with three turns each.
+func boxWithBacklog(rows: Int) async throws -> (EdgeDatabase, String) {
+    let folder = NSTemporaryDirectory() + "bench-box-" + UUID().uuidString
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let database = try EdgeDatabase(dataDirectory: folder, logger: logger)
+    try await database.write { db in
+        let now: Int64 = 1_790_000_000_000
+        var written = 0
+        var index = 0
+        while written < rows {
+            let call = Call(
+                id: UUID().uuidString.lowercased(), callSid: "CA" + String(format: "%032d", index),
+                fromNumber: "+1555\(String(format: "%07d", index % 10_000_000))", toNumber: "+15557654321",
+                status: .completed, startedAt: now, updatedAt: now)
+            try call.insert(db)
+            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            written += 1
+            for sequence in 1...3 where written < rows {
+                let turn = ConversationTurn(
+                    id: UUID().uuidString.lowercased(), callID: call.id, sequence: sequence, speaker: .caller,
+                    text: "I would like a table for four tomorrow at half past seven, please.", language: "en",
+                    startedAt: now)
+                try turn.insert(db)
+                try Outbox.enqueueUpsert(.conversationTurn(turn), at: now, in: db)
+                written += 1
+            }
+            index += 1
+        }
+    }
+    return (database, folder)
+}
+
+func upstream() -> Upstream {
+    Upstream(
+        name: "headquarters",
+        policy: UpstreamPolicy(requestTimeout: .seconds(120), retry: RetryPolicy(maxAttempts: 3)),
+        logger: logger, metricsFactory: NOOPMetricsHandler.instance)
+}
+
+/// Enrols a box for a new site.
+func enrol(url: String, site name: String) async throws -> (DeviceIdentity, HeadquartersLink) {
+    let site = try await hq.directory.addSite(name: name)
+    let (token, _) = try await hq.directory.makeEnrolmentToken(site: site.id, validFor: .seconds(3600))
+    let identity = DeviceIdentity(privateKey: Curve25519.Signing.PrivateKey())
+    let client = try SyncClient(baseURL: url, logger: logger)
+    let answer = try await client.enrol(token: token, identity: identity, name: name)
+    return (
+        identity,
+        HeadquartersLink(
+            url: url, deviceID: answer.deviceID, siteID: answer.siteID, siteName: name, caCertificatePEM: nil)
+    )
+}
+
+func drain(_ database: EdgeDatabase, url: String, site: String) async throws -> Int {
+    let (identity, link) = try await enrol(url: url, site: site)
+    let client = try SyncClient(baseURL: url, timeout: .seconds(120), logger: logger)
+    let uploader = OutboxUploader(
+        database: database, client: client, identity: identity, link: link, upstream: upstream(), logger: logger)
+    return try await uploader.drain().sent
+}
+
+func count(_ table: String) async throws -> Int {
+    for try await value in try await hq.database.client.query(
+        PostgresQuery(unsafeSQL: "SELECT count(*)::int FROM \(table)")
+    )
+    .decode(Int.self) {
+        return value
+    }
+    return 0
+}
+
+let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
+try await withThrowingTaskGroup(of: Void.self) { group in
+    group.addTask { await hq.database.run() }
+    try await HQMigrations.apply(hq.database, logger: logger)
+    let application = try hq.makeApplication { channel in portSink.yield(channel.localAddress!.port!) }
+    let services = ServiceGroup(
+        services: [application], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+    group.addTask { try await services.run() }
+    var iterator = ports.makeAsyncIterator()
+    let url = "http://127.0.0.1:\(await iterator.next()!)"
+
+    print("sync benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, PostgreSQL 15 on loopback")
+    let (box, folder) = try await boxWithBacklog(rows: backlogRows)
+    let started = ContinuousClock.now
+    let sent = try await drain(box, url: url, site: "backlog")
+    let seconds = (ContinuousClock.now - started).components
+    let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
+    let stored = try await count("calls") + count("conversation_turns")
+    print(
+        String(
+            format: "one box, backlog of %d rows: drained in %.1f s (%.0f rows/s); headquarters holds %d rows",
+            sent, elapsed, Double(sent) / elapsed, stored))
+    try box.close()
+    try? FileManager.default.removeItem(atPath: folder)
+
+    let perBox = backlogRows / boxCount
+    var boxes: [(EdgeDatabase, String)] = []
+    for _ in 0..<boxCount { boxes.append(try await boxWithBacklog(rows: perBox)) }
+    let before = stored
+    let concurrentStart = ContinuousClock.now
+    let total = try await withThrowingTaskGroup(of: Int.self) { uploads in
+        for (index, (database, _)) in boxes.enumerated() {
+            uploads.addTask { try await drain(database, url: url, site: "box-\(index)") }
+        }
+        var sum = 0
+        for try await sent in uploads { sum += sent }
+        return sum
+    }
+    let concurrent = (ContinuousClock.now - concurrentStart).components
+    let concurrentSeconds = Double(concurrent.seconds) + Double(concurrent.attoseconds) / 1e18
+    let after = try await count("calls") + count("conversation_turns")
+    print(
+        String(
+            format:
+                "%d boxes at once, %d rows each: %d rows in %.1f s, headquarters ingests %.0f rows/s; it holds %d new rows",
+            boxCount, perBox, total, concurrentSeconds, Double(total) / concurrentSeconds, after - before))
+    for (database, folder) in boxes {
+        try database.close()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+    await services.triggerGracefulShutdown()
+    group.cancelAll()
+}
+try await HQDatabase(location: admin, maximumConnections: 1, logger: logger).whileRunningQuery(
+    "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
+
+extension HQDatabase {
+    /// Runs one statement of this benchmark (a constant) with a pool of its own.
+    func whileRunningQuery(_ sql: String) async throws {
+        try await whileRunning { _ = try await client.query(PostgresQuery(unsafeSQL: sql)) }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import GRDB
+public import LocalStore
+public import Logging
+public import Resilience
+import Sync
+
+/// Brings headquarters' changes down by cursor and applies each page in one local transaction, with
+/// the cursor, so a page is applied wholly or not at all and never twice. Headquarters is the arbiter:
+/// a downloaded row replaces the box's unless the box holds a newer version (which it has yet to
+/// upload, and headquarters will judge). Downloaded rows do not go back to the outbox.
+public struct DownloadApplier: Sendable {
+    let database: EdgeDatabase
+    let client: SyncClient
+    let identity: DeviceIdentity
+    let link: HeadquartersLink
+    let upstream: Upstream
+    let logger: Logger
+    public var pageSize = 500
+    static let cursorKey = "download_cursor"
+
+    public init(
+        database: EdgeDatabase, client: SyncClient, identity: DeviceIdentity, link: HeadquartersLink,
+        upstream: Upstream, logger: Logger
+    ) {
+        self.database = database
+        self.client = client
+        self.identity = identity
+        self.link = link
+        self.upstream = upstream
+        self.logger = logger
+    }
+
+    /// What a pull did.
+    public struct Report: Sendable, Equatable {
+        public var pages = 0
+        public var applied = 0
+        /// Rows the box kept because it holds a newer version.
+        public var keptLocal = 0
+        /// Menu items whose words or price changed.
+        public var changedMenuItems: Set<String> = []
+    }
+
+    /// Pages until headquarters has nothing more.
+    public func pull() async throws -> Report {
+        var report = Report()
+        while true {
+            let cursor = try await SyncState(database: database).value(Self.cursorKey)
+            let page = try await upstream.run(classify: OutboxUploader.classify) {
+                try await client.download(cursor: cursor, limit: pageSize, identity: identity, deviceID: link.deviceID)
+            }
+            if !page.changes.isEmpty || page.nextCursor != cursor {
+                try await apply(page, report: &report)
+            }
+            report.pages += 1
+            guard page.more else { return report }
+        }
+    }
+
+    /// Applies one page and stores its cursor, in one transaction.
+    func apply(_ page: DownloadPage, report: inout Report) async throws {
+        let now = database.clock.nowMilliseconds()
+        let outcome = try await database.write { db -> Report in
+            var counts = Report()
+            try db.execute(sql: "PRAGMA defer_foreign_keys = ON")
+            for change in page.changes {
+                guard let row = change.row else { continue }
+                switch row {
+                case .menuItem(let item):
+                    try item.save(db)
+                    counts.changedMenuItems.insert(item.id)
+                    counts.applied += 1
+                case .menuItemTranslation(let translation):
+                    try translation.save(db)
+                    counts.changedMenuItems.insert(translation.menuItemID)
+                    counts.applied += 1
+                case .reservation(var reservation):
+                    if let local = try Reservation.fetchOne(db, key: reservation.id),
+                        local.version > reservation.version
+                    {
+                        counts.keptLocal += 1
+                        continue
+                    }
+                    // Links to rows this box never had (another box's call, a web customer) are dropped.
+                    if let customer = reservation.customerID, try Customer.fetchOne(db, key: customer) == nil {
+                        reservation.customerID = nil
+                    }
+                    if let call = reservation.callID, try Call.fetchOne(db, key: call) == nil {
+                        reservation.callID = nil
+                    }
+                    try reservation.save(db)
+                    counts.applied += 1
+                default:
+                    continue
+                }
+            }
+            try SyncState.set(Self.cursorKey, page.nextCursor, at: now, in: db)
+            return counts
+        }
+        report.applied += outcome.applied
+        report.keptLocal += outcome.keptLocal
+        report.changedMenuItems.formUnion(outcome.changedMenuItems)
+    }
+}

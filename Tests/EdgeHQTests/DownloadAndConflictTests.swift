@@ -1,0 +1,196 @@
+import Crypto
+import EdgeHQ
+import Foundation
+import GRDB
+import LocalStore
+import Logging
+import PostgresNIO
+import Sync
+import Testing
+
+@testable import SyncAgent
+
+/// Headquarters' writes coming down by cursor, and a reservation changed on both sides.
+@Suite("Headquarters to box: downloads and conflicts", .serialized)
+struct DownloadAndConflictTests {
+    typealias Auth = EnrolmentAndAuthenticationTests
+
+    struct Box {
+        let database: EdgeDatabase
+        let client: SyncClient
+        let identity: DeviceIdentity
+        let link: HeadquartersLink
+        let folder: String
+
+        var downloader: DownloadApplier {
+            DownloadApplier(
+                database: database, client: client, identity: identity, link: link,
+                upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
+        }
+
+        func reservation(_ id: String) async throws -> Reservation? {
+            try await database.read { db in try Reservation.fetchOne(db, key: id) }
+        }
+    }
+
+    func withBox(_ body: @Sendable (HQHarness, Box) async throws -> Void) async throws {
+        try await HQHarness.with { hq in
+            try await hq.serve { url in
+                let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
+                let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: folder) }
+                let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+                let client = try SyncClient(baseURL: url, logger: Auth.logger)
+                try await body(
+                    hq, Box(database: database, client: client, identity: identity, link: link, folder: folder))
+                try database.close()
+            }
+        }
+    }
+
+    /// A write at headquarters (as its staff tools or the online booking page would make it).
+    static func hqWrite(
+        _ hq: HQHarness, site: String, table: String, id: String, row: [String: Any], at changedAt: Int64
+    )
+        async throws -> Int64
+    {
+        let json = String(
+            decoding: try JSONSerialization.data(withJSONObject: row, options: [.sortedKeys]), as: UTF8.self)
+        for try await version in try await hq.database.client.query(
+            "SELECT hq_write(\(site), \(table), \(id), \(changedAt), \(json)::jsonb)"
+        ).decode(Int64.self) {
+            return version
+        }
+        return 0
+    }
+
+    static func reservationRow(_ id: String, name: String, party: Int) -> [String: Any] {
+        [
+            "id": id, "name": name, "party_size": party, "starts_at": 1_800_000_000_000, "duration_minutes": 90,
+            "status": "confirmed", "source": "headquarters", "version": 1, "created_at": 1, "updated_at": 1,
+        ]
+    }
+
+    @Test("menus and online bookings come down by cursor, once, in one transaction each page, never into the outbox")
+    func downloads() async throws {
+        try await withBox { hq, box in
+            let site = box.link.siteID
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            _ = try await Self.hqWrite(
+                hq, site: site, table: "menu_items", id: "tiramisu",
+                row: [
+                    "id": "tiramisu", "category": "desserts", "price_cents": 750, "currency": "USD",
+                    "allergens": ["egg"],
+                    "dietary_tags": [String](), "available": true, "sort_order": 1, "version": 1, "updated_at": now,
+                ], at: now)
+            _ = try await Self.hqWrite(
+                hq, site: site, table: "menu_item_translations", id: "tiramisu-es",
+                row: [
+                    "id": "tiramisu-es", "menu_item_id": "tiramisu", "language": "es", "name": "Tiramisú",
+                    "description": "Con café",
+                ],
+                at: now)
+            _ = try await Self.hqWrite(
+                hq, site: site, table: "reservations", id: "web-1",
+                row: Self.reservationRow("web-1", name: "Grace", party: 3),
+                at: now)
+            var downloader = box.downloader
+            downloader.pageSize = 2
+            let report = try await downloader.pull()
+            #expect(report.applied == 3)
+            #expect(report.pages == 2)
+            #expect(report.changedMenuItems == ["tiramisu"])
+            #expect(try await box.reservation("web-1")?.name == "Grace")
+            let (translation, cursor, outbox) = try await box.database.read { db in
+                (
+                    try String.fetchOne(db, sql: "SELECT name FROM menu_item_translations WHERE id = 'tiramisu-es'"),
+                    try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE id = 'download_cursor'"),
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM outbox")!
+                )
+            }
+            #expect(translation == "Tiramisú")
+            #expect(cursor == "c1.3")
+            #expect(outbox == 0, "downloaded rows do not travel back")
+            let again = try await box.downloader.pull()
+            #expect(again.applied == 0)
+            // Another site's writes never reach this box.
+            let other = try await hq.directory.addSite(name: "B")
+            _ = try await Self.hqWrite(
+                hq, site: other.id, table: "reservations", id: "web-b",
+                row: Self.reservationRow("web-b", name: "Other", party: 2),
+                at: now)
+            #expect(try await box.downloader.pull().applied == 0)
+            #expect(try await box.reservation("web-b") == nil)
+            await box.client.shutdown()
+        }
+    }
+
+    @Test("a cursor that does not parse is refused with 400")
+    func badCursor() async throws {
+        try await withBox { _, box in
+            do {
+                _ = try await box.client.download(
+                    cursor: "garbage", limit: 10, identity: box.identity, deviceID: box.link.deviceID)
+                Issue.record("a bad cursor was accepted")
+            } catch let error as SyncError {
+                #expect(error.status == 400 && error.serverCode == "bad_cursor")
+            }
+        }
+    }
+
+    @Test(
+        "a reservation changed on both sides: the later change wins at both ends, and both versions are in the history")
+    func conflicts() async throws {
+        try await withBox { hq, box in
+            let site = box.link.siteID
+            let base = Int64(Date().timeIntervalSince1970 * 1000)
+            for (id, boxIsLater) in [("r-box-wins", true), ("r-hq-wins", false)] {
+                // Booked on the box, uploaded.
+                let booked = Reservation(
+                    id: id, name: "Ada", phone: "+15551234567", partySize: 2, startsAt: 1_800_000_000_000,
+                    durationMinutes: 90,
+                    source: .phoneAgent, version: 1, createdAt: base, updatedAt: base)
+                try await box.database.write { db in try booked.insert(db) }
+                _ = try await box.client.upload(
+                    UploadBatch(
+                        idempotencyKey: "\(id)-1", siteID: site,
+                        changes: [.upsert(.reservation(booked), changedAt: base)]),
+                    identity: box.identity, deviceID: box.link.deviceID)
+                // Changed at headquarters (party of 6) and on the box (party of 4), both to version 2.
+                _ = try await Self.hqWrite(
+                    hq, site: site, table: "reservations", id: id, row: Self.reservationRow(id, name: "Ada", party: 6),
+                    at: base + (boxIsLater ? 1000 : 3000))
+                var changed = booked
+                changed.partySize = 4
+                changed.version = 2
+                let onBox = changed
+                try await box.database.write { db in try onBox.update(db) }
+                let result = try await box.client.upload(
+                    UploadBatch(
+                        idempotencyKey: "\(id)-2", siteID: site,
+                        changes: [.upsert(.reservation(onBox), changedAt: base + 2000)]),
+                    identity: box.identity, deviceID: box.link.deviceID)
+                #expect(result.rows.first?.outcome == (boxIsLater ? .applied : .superseded))
+                _ = try await box.downloader.pull()
+                let final = try #require(try await box.reservation(id))
+                #expect(final.partySize == (boxIsLater ? 4 : 6))
+                var stored: Int?
+                for try await party in try await hq.database.client.query(
+                    "SELECT party_size FROM reservations WHERE site_id = \(site) AND id = \(id)"
+                ).decode(Int.self) {
+                    stored = party
+                }
+                #expect(stored == final.partySize, "both ends agree")
+                var history: [String] = []
+                for try await (origin, outcome) in try await hq.database.client.query(
+                    "SELECT origin, outcome FROM reservation_history WHERE site_id = \(site) AND reservation_id = \(id) AND version = 2 ORDER BY origin"
+                ).decode((String, String).self) {
+                    history.append("\(origin):\(outcome)")
+                }
+                #expect(history == ["box:\(boxIsLater ? "won" : "lost")", "hq:applied"])
+            }
+            await box.client.shutdown()
+        }
+    }
+}
