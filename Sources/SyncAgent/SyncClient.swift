@@ -34,13 +34,12 @@ public final class SyncClient: Sendable {
         self.logger = logger
         self.timeout = timeout
         guard let pem = caCertificatePEM else {
-            // Public CAs: the process-wide client, which never needs shutting down.
-            http = HTTPClient.shared
+            // Public CAs: the process-wide sync client, which never needs shutting down.
+            http = Self.sharedHTTP
             ownsClient = false
             return
         }
-        var configuration = HTTPClient.Configuration()
-        configuration.timeout = .init(connect: .seconds(5), read: timeout)
+        var configuration = Self.configuration()
         do {
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(Array(pem.utf8)))
@@ -51,6 +50,19 @@ public final class SyncClient: Sendable {
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         ownsClient = true
     }
+
+    /// Connections to headquarters: a refused or unreachable one fails the request at once (after at
+    /// most five seconds of connecting) instead of being retried until the request's deadline; the
+    /// ``OutboxUploader``'s upstream and the worker's backoff decide when to try again.
+    static func configuration() -> HTTPClient.Configuration {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout = .init(connect: .seconds(5))
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return configuration
+    }
+
+    /// The process-wide client for headquarters behind a public CA; it lives as long as the process.
+    static let sharedHTTP = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration())
 
     /// Stops the client's connections (a client of its own, made for headquarters' CA); call it
     /// before letting go of the client.
