@@ -457,26 +457,69 @@ public enum HQMigrations {
         $$
         """#,
         #"""
-        -- A whole batch in one call (one round trip): each change of the JSON array in order, through
-        -- sync_apply or sync_erase, one result per change with its position.
+        -- A whole batch in one call (one round trip). New rows of the box's own tables (not reservations,
+        -- which keep a history) go in with one INSERT per table; everything else (updates, repeats,
+        -- erasures, a row twice in the batch, reservations) goes through sync_apply or sync_erase in the
+        -- batch's order. One result per change, with its position.
         CREATE FUNCTION sync_apply_batch(p_site text, p_changes jsonb)
         RETURNS TABLE (ordinal bigint, outcome text, current_version bigint)
         LANGUAGE plpgsql AS $$
         DECLARE
+            t text;
+            done bigint[] := '{}';
             change jsonb;
-            position bigint := 0;
+            position bigint;
             result record;
         BEGIN
-            FOR change IN SELECT value FROM jsonb_array_elements(p_changes) LOOP
-                position := position + 1;
+            FOREACH t IN ARRAY ARRAY['customers', 'calls', 'conversation_turns', 'tool_executions', 'call_metrics',
+                'recordings']
+            LOOP
+                FOR result IN EXECUTE format($f$
+                    WITH changes AS (
+                        SELECT x.n, x.c, count(*) OVER (PARTITION BY x.c ->> 'table', x.c ->> 'row_id') AS copies
+                        FROM jsonb_array_elements($2) WITH ORDINALITY AS x(c, n)
+                    ), candidates AS (
+                        SELECT n, c FROM changes
+                        WHERE copies = 1 AND c ->> 'table' = %1$L AND c ->> 'operation' = 'upsert'
+                            AND NOT EXISTS (SELECT 1 FROM erasures e
+                                WHERE e.site_id = $1 AND e.table_name = %1$L AND e.row_id = c ->> 'row_id')
+                            AND NOT (%1$L IN ('conversation_turns', 'tool_executions', 'call_metrics')
+                                AND EXISTS (SELECT 1 FROM erasures e WHERE e.site_id = $1 AND e.table_name = 'calls'
+                                    AND e.row_id = c -> 'row' ->> 'call_id'))
+                    ), inserted AS (
+                        INSERT INTO %1$I (site_id, id, version, changed_at, origin, row)
+                        SELECT $1, c ->> 'row_id', (c ->> 'version')::bigint, (c ->> 'changed_at')::bigint, 'box', c -> 'row'
+                        FROM candidates
+                        ON CONFLICT (site_id, id) DO NOTHING
+                        RETURNING id, version
+                    )
+                    SELECT candidates.n, inserted.version FROM inserted JOIN candidates ON candidates.c ->> 'row_id' = inserted.id
+                    $f$, t) USING p_site, p_changes
+                LOOP
+                    done := done || result.n;
+                    ordinal := result.n;
+                    outcome := 'applied';
+                    current_version := result.version;
+                    RETURN NEXT;
+                END LOOP;
+            END LOOP;
+            FOR change, position IN SELECT x.c, x.n FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS x(c, n)
+                WHERE NOT (x.n = ANY (done)) ORDER BY x.n
+            LOOP
                 IF change ->> 'operation' IN ('erase', 'delete') THEN
                     PERFORM sync_erase(p_site, change ->> 'table', change ->> 'row_id', (change ->> 'version')::bigint,
                         (change ->> 'changed_at')::bigint);
-                    RETURN QUERY SELECT position, 'applied'::text, (change ->> 'version')::bigint;
+                    ordinal := position;
+                    outcome := 'applied';
+                    current_version := (change ->> 'version')::bigint;
+                    RETURN NEXT;
                 ELSE
                     SELECT * INTO result FROM sync_apply(p_site, change ->> 'table', change ->> 'row_id',
                         (change ->> 'version')::bigint, (change ->> 'changed_at')::bigint, change -> 'row', 'box');
-                    RETURN QUERY SELECT position, result.outcome, result.current_version;
+                    ordinal := position;
+                    outcome := result.outcome;
+                    current_version := result.current_version;
+                    RETURN NEXT;
                 END IF;
             END LOOP;
         END
