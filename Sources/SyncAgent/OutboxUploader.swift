@@ -52,7 +52,7 @@ public struct OutboxUploader: Sendable {
     }
 
     /// The next batch: the oldest unsent entries within the row and byte bounds (at least one).
-    func nextBatch() async throws -> (entries: [OutboxEntry], batch: UploadBatch)? {
+    func nextBatch() async throws -> (entries: [OutboxEntry], batch: EncodedBatch)? {
         let maximumRows = self.maximumRows
         let maximumBytes = self.maximumBytes
         let entries = try await database.read { db in
@@ -66,23 +66,19 @@ public struct OutboxUploader: Sendable {
             return taken
         }
         guard !entries.isEmpty else { return nil }
-        let decoder = JSONDecoder()
-        let changes = try entries.map { entry in
-            try decoder.decode(SyncChange.self, from: Data(entry.payload.utf8))
-        }
         let ids = entries.compactMap(\.id).map(String.init).joined(separator: ",")
         let key =
             "outbox-"
             + SHA256.hash(data: Data("\(link.deviceID):\(ids)".utf8)).prefix(16)
             .map { String(format: "%02x", $0) }.joined()
-        return (entries, UploadBatch(idempotencyKey: key, siteID: link.siteID, changes: changes))
+        return (entries, EncodedBatch(idempotencyKey: key, siteID: link.siteID, payloads: entries.map(\.payload)))
     }
 
-    private func send(_ next: (entries: [OutboxEntry], batch: UploadBatch), report: inout Report) async throws {
+    private func send(_ next: (entries: [OutboxEntry], batch: EncodedBatch), report: inout Report) async throws {
         let result: UploadResult
         do {
             result = try await upstream.run(classify: Self.classify) {
-                try await client.upload(next.batch, identity: identity, deviceID: link.deviceID)
+                try await client.upload(json: next.batch.json, identity: identity, deviceID: link.deviceID)
             }
         } catch {
             let ids = next.entries.compactMap(\.id)
@@ -129,5 +125,27 @@ public struct OutboxUploader: Sendable {
     static func classify(_ error: any Error) -> FailureKind {
         guard let error = error as? SyncError else { return .retryable }
         return error.isRetryable ? .retryable : .permanent
+    }
+}
+
+/// An ``UploadBatch`` as JSON with sorted keys, made from the outbox's stored payloads (each a
+/// ``SyncChange`` already encoded with sorted keys) without decoding and encoding them again.
+struct EncodedBatch: Sendable {
+    let idempotencyKey: String
+    let json: [UInt8]
+
+    init(idempotencyKey: String, siteID: String, payloads: [String]) {
+        self.idempotencyKey = idempotencyKey
+        func quoted(_ text: String) -> String {
+            String(decoding: (try? JSONEncoder().encode(text)) ?? Data("\"\"".utf8), as: UTF8.self)
+        }
+        var text = "{\"changes\":["
+        text.reserveCapacity(payloads.reduce(64) { $0 + $1.utf8.count + 1 })
+        for (index, payload) in payloads.enumerated() {
+            if index > 0 { text += "," }
+            text += payload
+        }
+        text += "],\"idempotency_key\":\(quoted(idempotencyKey)),\"site_id\":\(quoted(siteID))}"
+        json = Array(text.utf8)
     }
 }

@@ -91,7 +91,14 @@ public final class SyncClient: Sendable {
     public func upload(_ batch: UploadBatch, identity: DeviceIdentity, deviceID: String) async throws(SyncError)
         -> UploadResult
     {
-        var json = ByteBuffer(bytes: try Self.encode(batch))
+        try await upload(json: try Self.encode(batch), identity: identity, deviceID: deviceID)
+    }
+
+    /// `POST /v1/sync/upload` of a batch already encoded as JSON (with sorted keys).
+    public func upload(json bytes: [UInt8], identity: DeviceIdentity, deviceID: String) async throws(SyncError)
+        -> UploadResult
+    {
+        var json = ByteBuffer(bytes: bytes)
         let body: ByteBuffer
         do {
             body = try json.compress(with: .gzip())

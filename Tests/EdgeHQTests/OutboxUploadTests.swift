@@ -143,7 +143,7 @@ struct OutboxUploadTests {
                     logger: Auth.logger)
                 // The box sends its first batch and dies before writing down the answer.
                 let first = try #require(try await uploader.nextBatch())
-                _ = try await client.upload(first.batch, identity: identity, deviceID: link.deviceID)
+                _ = try await client.upload(json: first.batch.json, identity: identity, deviceID: link.deviceID)
                 let batchesBefore = try await hq.count("upload_batches")
                 // After the restart the same batch goes again, then the rest.
                 let report = try await uploader.drain()

@@ -506,7 +506,14 @@ public enum HQMigrations {
             FOR change, position IN SELECT x.c, x.n FROM jsonb_array_elements(p_changes) WITH ORDINALITY AS x(c, n)
                 WHERE NOT (x.n = ANY (done)) ORDER BY x.n
             LOOP
-                IF change ->> 'operation' IN ('erase', 'delete') THEN
+                IF change ->> 'table' NOT IN ('reservations', 'customers', 'calls', 'conversation_turns',
+                    'tool_executions', 'call_metrics', 'recordings') THEN
+                    -- Headquarters' own tables (the menu): never written by a box.
+                    ordinal := position;
+                    outcome := 'rejected';
+                    current_version := (change ->> 'version')::bigint;
+                    RETURN NEXT;
+                ELSIF change ->> 'operation' IN ('erase', 'delete') THEN
                     PERFORM sync_erase(p_site, change ->> 'table', change ->> 'row_id', (change ->> 'version')::bigint,
                         (change ->> 'changed_at')::bigint);
                     ordinal := position;

@@ -84,13 +84,14 @@ public struct SiteDirectory: Sendable {
         return nil
     }
 
-    /// A one-time enrolment token for `site`, valid for `validFor`: 32 random bytes, base64url.
+    /// A one-time enrolment token for `site`, valid for `validFor`: `et_` and 32 random bytes, base64url.
     /// Only its SHA-256 is stored.
     public func makeEnrolmentToken(site: String, validFor: Duration) async throws -> (token: String, expiresAt: Date) {
         guard let site = try await self.site(site) else {
             throw DirectoryError(code: .unknownSite, description: "no site \(site); see `edge-hq sites list`")
         }
-        let token = Self.base64URL(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
+        // The prefix names what it is, and keeps a token from starting with "-" on a command line.
+        let token = "et_" + Self.base64URL(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         let hash = Self.sha256(token)
         let expiresAt = Date().addingTimeInterval(Double(validFor.components.seconds))
         try await database.client.query(

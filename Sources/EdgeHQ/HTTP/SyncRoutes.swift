@@ -126,11 +126,10 @@ public struct SyncRoutes: Sendable {
         } catch {
             throw HQError.badRequest("the batch is malformed: \(Self.describe(error))")
         }
-        // The batch's identity is its content, not its bytes: JSON key order is not fixed.
-        let canonical = JSONEncoder()
-        canonical.outputFormatting = .sortedKeys
-        let hash = SHA256.hash(data: try canonical.encode(batch)).map { String(format: "%02x", $0) }.joined()
-        let result = try await ingest.ingest(batch, bodySHA256: hash, device: device)
+        // Boxes write batches with sorted keys, so the same batch is the same bytes.
+        let hash = SHA256.hash(data: Data(body.readableBytesView)).map { String(format: "%02x", $0) }.joined()
+        let result = try await ingest.ingest(
+            batch, json: String(decoding: body.readableBytesView, as: UTF8.self), bodySHA256: hash, device: device)
         for row in result.rows { metrics.uploadedRows(row.outcome).increment() }
         context.logger.info(
             "batch applied",

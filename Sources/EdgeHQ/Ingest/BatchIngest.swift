@@ -26,11 +26,6 @@ public struct BatchIngest: Sendable {
         self.now = now
     }
 
-    /// Tables whose rows come from boxes; headquarters owns the menu.
-    static let boxTables: Set<SyncTable> = [
-        .reservations, .customers, .calls, .conversationTurns, .toolExecutions, .callMetrics, .recordings,
-    ]
-
     /// Checks the batch as a whole before anything is applied: a batch that fails here changes nothing.
     func validate(_ batch: UploadBatch, site: String) throws {
         guard batch.siteID == site else {
@@ -57,8 +52,11 @@ public struct BatchIngest: Sendable {
 
     /// Applies `batch` for `device`; `bodySHA256` identifies the request body, so the same key with
     /// another body is refused (409).
-    public func ingest(_ batch: UploadBatch, bodySHA256: String, device: SiteDirectory.Device) async throws
-        -> UploadResult
+    ///
+    /// - Parameter json: the batch's JSON as received (decoded into `batch` already, so known to be
+    ///   well formed); PostgreSQL reads the changes from it directly.
+    public func ingest(_ batch: UploadBatch, json: String, bodySHA256: String, device: SiteDirectory.Device)
+        async throws -> UploadResult
     {
         try validate(batch, site: device.siteID)
         let site = device.siteID
@@ -77,7 +75,7 @@ public struct BatchIngest: Sendable {
             if !claimed {
                 return try await stored(batch, bodySHA256: bodySHA256, device: device, connection: connection)
             }
-            let rows = try await apply(batch.changes, site: site, connection: connection)
+            let rows = try await apply(batch.changes, json: json, site: site, connection: connection)
             let result = UploadResult(idempotencyKey: batch.idempotencyKey, rows: rows)
             let json = String(decoding: try JSONEncoder().encode(result), as: UTF8.self)
             try await connection.query(
@@ -108,32 +106,35 @@ public struct BatchIngest: Sendable {
         throw HQError(.conflict, code: "idempotency_key_reused", message: "this idempotency key is being used")
     }
 
-    /// Applies the changes boxes may send in one call of `sync_apply_batch` (one round trip for the
-    /// batch); the others (headquarters' own tables) are rejected in place.
-    private func apply(_ changes: [SyncChange], site: String, connection: PostgresConnection) async throws
-        -> [UploadResult.Row]
+    /// Applies the batch in one call of `sync_apply_batch` (one round trip); changes to headquarters'
+    /// own tables come back rejected.
+    private func apply(_ changes: [SyncChange], json: String, site: String, connection: PostgresConnection)
+        async throws -> [UploadResult.Row]
     {
-        var rows = changes.map { change in
-            UploadResult.Row(
-                table: change.table, rowID: change.rowID, version: change.version, outcome: .rejected,
-                message: "headquarters owns \(change.table.rawValue); boxes do not upload it")
-        }
-        let accepted = changes.indices.filter { Self.boxTables.contains(changes[$0].table) }
-        guard !accepted.isEmpty else { return rows }
-        let json = String(decoding: try JSONEncoder().encode(accepted.map { changes[$0] }), as: UTF8.self)
-        var answered = 0
+        var rows = [UploadResult.Row?](repeating: nil, count: changes.count)
         for try await (ordinal, outcome, current) in try await connection.query(
-            "SELECT ordinal, outcome, current_version FROM sync_apply_batch(\(site), \(json)::jsonb)", logger: logger
+            """
+            SELECT ordinal, outcome, current_version FROM sync_apply_batch(\(site), (\(json)::jsonb) -> 'changes')
+            """, logger: logger
         ).decode((Int64, String, Int64).self) {
-            let index = accepted[Int(ordinal) - 1]
-            rows[index] = UploadResult.Row(
-                table: changes[index].table, rowID: changes[index].rowID, version: current,
-                outcome: outcome == "applied" ? .applied : .superseded)
-            answered += 1
+            let index = Int(ordinal) - 1
+            guard changes.indices.contains(index) else { continue }
+            let change = changes[index]
+            switch outcome {
+            case "applied":
+                rows[index] = .init(table: change.table, rowID: change.rowID, version: current, outcome: .applied)
+            case "superseded":
+                rows[index] = .init(table: change.table, rowID: change.rowID, version: current, outcome: .superseded)
+            default:
+                rows[index] = .init(
+                    table: change.table, rowID: change.rowID, version: change.version, outcome: .rejected,
+                    message: "headquarters owns \(change.table.rawValue); boxes do not upload it")
+            }
         }
-        guard answered == accepted.count else {
+        let answered = rows.compactMap { $0 }
+        guard answered.count == changes.count else {
             throw HQError(.internalServerError, code: "apply_failed", message: "the batch was not applied whole")
         }
-        return rows
+        return answered
     }
 }
