@@ -16,7 +16,7 @@ run: deps
 
 # Release build, then 1, 20 and 50 simulated calls at once with the callers in a second process,
 # then the phrase cache (see the README's benchmark section).
-bench: deps
+bench: test-deps
 	$(SWIFT) build -c release --product edge-agent
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 1
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 20
@@ -24,6 +24,8 @@ bench: deps
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50 --record
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
 	$(SWIFT) run -c release --skip-build edge-agent recordings bench
+	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark
+	provisioning/with-test-postgres.sh $(SWIFT) run -c release chaos-drill --runs 1000 --seed 1
 
 # Headquarters' tests get a throwaway PostgreSQL 15 on loopback, stopped and deleted afterwards.
 test: test-deps build-tests

@@ -52,7 +52,7 @@ public struct OutboxUploader: Sendable {
     }
 
     /// The next batch: the oldest unsent entries within the row and byte bounds (at least one).
-    func nextBatch() async throws -> (entries: [OutboxEntry], batch: EncodedBatch)? {
+    public func nextBatch() async throws -> (entries: [OutboxEntry], batch: EncodedBatch)? {
         let maximumRows = self.maximumRows
         let maximumBytes = self.maximumBytes
         let entries = try await database.read { db in
@@ -130,9 +130,9 @@ public struct OutboxUploader: Sendable {
 
 /// An ``UploadBatch`` as JSON with sorted keys, made from the outbox's stored payloads (each a
 /// ``SyncChange`` already encoded with sorted keys) without decoding and encoding them again.
-struct EncodedBatch: Sendable {
-    let idempotencyKey: String
-    let json: [UInt8]
+public struct EncodedBatch: Sendable {
+    public let idempotencyKey: String
+    public let json: [UInt8]
 
     init(idempotencyKey: String, siteID: String, payloads: [String]) {
         self.idempotencyKey = idempotencyKey

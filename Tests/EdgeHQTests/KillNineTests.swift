@@ -177,3 +177,37 @@ struct KillNineTests {
         }
     }
 }
+
+/// The seeded chaos drill (Benchmarks/ChaosDrill), a short fixed set of seeds: every run must end with
+/// nothing lost, duplicated or divergent.
+@Suite("Sync: the chaos drill, fixed seeds")
+struct ChaosDrillTests {
+    @Test(
+        "seeds 1 to 12: refused, cut and stalled requests, killed transactions, replays, skewed clocks, conflicts, erasures"
+    )
+    func drill() throws {
+        // Output to files, which the drill can never fill up.
+        let folder = NSTemporaryDirectory() + "drill-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        _ = FileManager.default.createFile(atPath: folder + "/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: folder + "/err", contents: nil)
+        let process = Process()
+        process.executableURL = CommandLineSyncTests.binary("chaos-drill")
+        process.arguments = ["--runs", "12", "--seed", "1"]
+        process.environment = [
+            "PATH": "/usr/bin:/bin",
+            "EDGE_HQ_TEST_DATABASE_URL": ProcessInfo.processInfo.environment["EDGE_HQ_TEST_DATABASE_URL"] ?? "",
+        ]
+        process.standardOutput = FileHandle(forWritingAtPath: folder + "/out")
+        process.standardError = FileHandle(forWritingAtPath: folder + "/err")
+        try process.run()
+        process.waitUntilExit()
+        let outcome = CommandLineSyncTests.Outcome(
+            status: process.terminationStatus,
+            standardOutput: (try? String(contentsOfFile: folder + "/out", encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOfFile: folder + "/err", encoding: .utf8)) ?? "")
+        #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError.suffix(2000))")
+        #expect(outcome.standardOutput.contains("rows lost 0, duplicated 0, divergent 0"))
+    }
+}
