@@ -85,20 +85,7 @@ struct KillNineTests {
     static func addCalls(box folder: String, from first: Int, count: Int) async throws {
         let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
         defer { try? database.close() }
-        let log = CallLog(database: database)
-        for index in first..<first + count {
-            let call = try await log.recordIncoming(
-                .init(
-                    callSid: "CA" + String(format: "%032d", index), from: "+1555\(String(format: "%07d", index))",
-                    to: "+15557654321", direction: "inbound", status: .inProgress)
-            ).call
-            for sequence in 1...2 {
-                try await log.append(
-                    ConversationTurn(
-                        id: "\(call.id)-\(sequence)", callID: call.id, sequence: sequence, speaker: .caller,
-                        text: "turn", startedAt: Int64(sequence)))
-            }
-        }
+        try await OutboxUploadTests.addCalls(to: database, from: first, count: count)
     }
 
     static func start(_ arguments: [String], environment: [String: String]) throws -> Process {

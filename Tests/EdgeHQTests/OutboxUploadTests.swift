@@ -22,8 +22,14 @@ struct OutboxUploadTests {
     static func boxDatabase(folder: String, calls: Int) async throws -> EdgeDatabase {
         let database = try EdgeDatabase(
             path: (folder as NSString).appendingPathComponent("edge.sqlite"), logger: Logger(label: "box"))
+        try await addCalls(to: database, from: 0, count: calls)
+        return database
+    }
+
+    /// Calls `first ..< first + count`, each with two turns, through the call log (so into the outbox).
+    static func addCalls(to database: EdgeDatabase, from first: Int, count: Int) async throws {
         let log = CallLog(database: database)
-        for index in 0..<calls {
+        for index in first..<first + count {
             let call = try await log.recordIncoming(
                 .init(
                     callSid: "CA" + String(format: "%032d", index), from: "+1555\(String(format: "%07d", index))",
@@ -36,7 +42,6 @@ struct OutboxUploadTests {
                         text: "turn \(sequence)", startedAt: Int64(sequence)))
             }
         }
-        return database
     }
 
     static func upstream() -> Upstream {

@@ -226,70 +226,6 @@ public enum HQMigrations {
             )
         """#,
         #"""
-            -- One change of one row: the version guard (a newer version wins, the same version again is a
-            -- repeat, an older one is superseded), erasures first, history for reservations. The table name
-            -- is checked against the synced tables before it is used as an identifier.
-            CREATE FUNCTION sync_apply(p_site text, p_table text, p_id text, p_version bigint, p_changed_at bigint,
-                p_row jsonb, p_origin text)
-            RETURNS TABLE (outcome text, current_version bigint)
-            LANGUAGE plpgsql AS $$
-            DECLARE
-                existing bigint;
-                erased bigint;
-            BEGIN
-                IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
-                    'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
-                    RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
-                END IF;
-                SELECT e.version INTO erased FROM erasures e
-                    WHERE e.site_id = p_site AND e.table_name = p_table AND e.row_id = p_id;
-                IF erased IS NULL AND p_table IN ('conversation_turns', 'tool_executions', 'call_metrics') THEN
-                    -- The child of an erased call goes with it.
-                    SELECT e.version INTO erased FROM erasures e
-                        WHERE e.site_id = p_site AND e.table_name = 'calls' AND e.row_id = p_row ->> 'call_id';
-                END IF;
-                IF erased IS NOT NULL THEN
-                    RETURN QUERY SELECT 'superseded'::text, erased;
-                    RETURN;
-                END IF;
-                EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
-                    INTO existing USING p_site, p_id;
-                IF existing IS NULL THEN
-                    EXECUTE format('INSERT INTO %I (site_id, id, version, changed_at, origin, row)
-                        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (site_id, id) DO NOTHING', p_table)
-                        USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
-                    GET DIAGNOSTICS existing = ROW_COUNT;
-                    IF existing = 0 THEN
-                        -- Another transaction inserted it first: judge against what it wrote.
-                        EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
-                            INTO existing USING p_site, p_id;
-                    ELSE
-                        existing := NULL;
-                    END IF;
-                END IF;
-                IF existing IS NULL THEN
-                    outcome := 'applied';
-                ELSIF existing < p_version THEN
-                    EXECUTE format('UPDATE %I SET version = $3, changed_at = $4, origin = $5, row = $6,
-                        received_at = now() WHERE site_id = $1 AND id = $2', p_table)
-                        USING p_site, p_id, p_version, p_changed_at, p_origin, p_row;
-                    outcome := 'applied';
-                ELSIF existing = p_version THEN
-                    RETURN QUERY SELECT 'applied'::text, existing;
-                    RETURN;
-                ELSE
-                    RETURN QUERY SELECT 'superseded'::text, existing;
-                    RETURN;
-                END IF;
-                IF p_table = 'reservations' THEN
-                    INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
-                        VALUES (p_site, p_id, p_version, p_origin, p_changed_at, p_row) ON CONFLICT DO NOTHING;
-                END IF;
-                RETURN QUERY SELECT outcome, p_version;
-            END
-            $$
-        """#,
-        #"""
             -- An erasure: the row (and a call's turns, tool executions and metrics) removed, and remembered.
             CREATE FUNCTION sync_erase(p_site text, p_table text, p_id text, p_version bigint, p_erased_at bigint)
             RETURNS void
@@ -373,7 +309,6 @@ public enum HQMigrations {
         END
         $$
         """#,
-        "DROP FUNCTION sync_apply(text, text, text, bigint, bigint, jsonb, text)",
         #"""
         -- One change from a box. A newer version wins; the same version with the same row is a repeat;
         -- the same version with another row is a conflict, won by the later changed_at (headquarters on
