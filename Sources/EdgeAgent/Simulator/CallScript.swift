@@ -13,6 +13,10 @@ public struct CallScript: Sendable {
         /// Like ``waitForAgent(timeout:)``, but the agent counts as finished only after `quiet` of silence,
         /// so a short hold line and what follows it are heard as one answer.
         case waitForAgentQuiet(timeout: Duration, quiet: Duration)
+        /// Listens (sending silence) until `condition` holds, checked every 20 ms, or `timeout` passes.
+        /// For tests that must act on what the agent has done (its call log, its state) rather than on
+        /// how long it has been quiet, which a busy machine stretches.
+        case waitUntil(timeout: Duration, condition: @Sendable () async -> Bool)
         /// Sends nothing at all for a while, as a frozen connection would.
         case freeze(Duration)
         /// Hangs up.

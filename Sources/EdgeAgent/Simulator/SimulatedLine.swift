@@ -181,6 +181,16 @@ final class SimulatedLine: Sendable {
                 try await waitForAgent(timeout: timeout, quiet: .milliseconds(600))
             case .waitForAgentQuiet(let timeout, let quiet):
                 try await waitForAgent(timeout: timeout, quiet: quiet)
+            case .waitUntil(let timeout, let condition):
+                let end = clock.now + timeout
+                while await !condition() {
+                    guard try await sendFrame(silence) else { return }
+                    if clock.now >= end {
+                        state.withLock { $0.report.timeouts += 1 }
+                        break
+                    }
+                }
+                state.withLock { $0.agentFramesSinceStep = 0 }
             case .freeze(let duration):
                 try await clock.sleep(for: duration)
                 next = clock.now
