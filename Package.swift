@@ -100,6 +100,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: swiftSettings
@@ -108,6 +109,7 @@ let package = Package(
             name: "EdgeHQ",
             dependencies: [
                 "Sync",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -252,6 +254,7 @@ let package = Package(
             name: "EdgeHQTests",
             dependencies: [
                 "EdgeHQ",
+                "CallRecording",
                 "SyncAgent",
                 "LocalStore",
                 "Sync",

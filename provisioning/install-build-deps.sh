@@ -7,9 +7,23 @@ set -euo pipefail
 
 packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev libspeexdsp-dev libasound2-dev
     libespeak-ng-dev espeak-ng)
+testing=false
 if [[ "${1:-}" == "--test" ]]; then
-    packages+=(shellcheck opus-tools postgresql-15)
+    testing=true
+    packages+=(shellcheck opus-tools postgresql-15 python3-venv)
 fi
+
+# The S3-compatible server the recording-store tests start (moto, from PyPI), in a virtualenv of its
+# own; the tests find its python at EDGE_TEST_PYTHON or at this default.
+install_test_python() {
+    local venv="${EDGE_TEST_VENV:-$HOME/.cache/edge-agent-test-venv}"
+    if [[ -x "$venv/bin/python3" ]] && "$venv/bin/python3" -c "import moto.server, boto3" 2>/dev/null; then
+        return 0
+    fi
+    echo "install-build-deps: installing moto (S3 test server) into $venv"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]>=5,<6"
+}
 
 if ! command -v swift >/dev/null 2>&1; then
     echo "install-build-deps: the Swift 6 toolchain is not on PATH; install it (swift.org) and run again" >&2
@@ -23,6 +37,7 @@ for package in "${packages[@]}"; do
     fi
 done
 if [[ ${#missing[@]} -eq 0 ]]; then
+    if $testing; then install_test_python; fi
     exit 0
 fi
 
@@ -38,3 +53,4 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 "${sudo[@]}" apt-get update -qq
 DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if $testing; then install_test_python; fi

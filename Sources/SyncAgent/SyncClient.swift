@@ -137,7 +137,7 @@ public final class SyncClient: Sendable {
 
     /// Sends the request `make` builds; when headquarters finds a signed request stale because the
     /// box's clock is off, learns its clock from the answer and sends a freshly signed one once more.
-    private func send<Answer: Decodable>(
+    func send<Answer: Decodable>(
         as: Answer.Type, make: () -> HTTPClientRequest
     ) async throws(SyncError) -> Answer {
         do {

@@ -19,6 +19,12 @@ public actor SyncWorker {
     private var client: SyncClient?
     /// Told which menu items changed at headquarters (the phrase cache warms their new words).
     let onMenuChange: @Sendable (Set<String>) async -> Void
+    /// Where the recordings are, and whether the box deletes its copy once headquarters has one;
+    /// nil when the box does not record.
+    let recordings: RecordingUploadSettings?
+    /// Recordings already reported as damaged (each is logged once, not every round).
+    private var reportedDamaged = Set<String>()
+    private let recordingBacklog: Gauge
     private let backlogRows: Gauge
     private let backlogAge: Gauge
     private let lastSuccess: Gauge
@@ -26,9 +32,11 @@ public actor SyncWorker {
     public init(
         database: EdgeDatabase, dataDirectory: String, urlOverride: String?, upstream: Upstream,
         metricsFactory: any MetricsFactory, interval: Duration = .seconds(10), maximumRows: Int = 500,
-        maximumBytes: Int = 1_048_576, logger: Logger,
+        maximumBytes: Int = 1_048_576, recordings: RecordingUploadSettings? = nil, logger: Logger,
         onMenuChange: @escaping @Sendable (Set<String>) async -> Void = { _ in }
     ) {
+        self.recordings = recordings
+        recordingBacklog = Gauge(label: "edge_sync_recordings_waiting", factory: metricsFactory)
         self.onMenuChange = onMenuChange
         self.database = database
         self.dataDirectory = dataDirectory
@@ -47,6 +55,7 @@ public actor SyncWorker {
     public struct Round: Sendable, Equatable {
         public var upload: OutboxUploader.Report
         public var download: DownloadApplier.Report
+        public var recordings = RecordingUploader.Report()
     }
 
     /// One round: everything in the outbox up, then everything new at headquarters down, then the
@@ -58,18 +67,33 @@ public actor SyncWorker {
             let (uploader, downloader) = try makeParts()
             let upload = try await uploader.drain()
             let download = try await downloader.pull()
+            var recordingsReport = RecordingUploader.Report()
+            if let recordings {
+                var uploader = RecordingUploader(
+                    database: database, client: client!, identity: uploader.identity, link: uploader.link,
+                    upstream: upstream, folder: recordings.folder, logger: logger)
+                uploader.deleteAfterUpload = recordings.deleteAfterUpload
+                recordingsReport = try await uploader.uploadAll()
+                for id in recordingsReport.damaged where !reportedDamaged.contains(id) {
+                    reportedDamaged.insert(id)
+                    logger.error(
+                        "a recording's file is missing or does not match its recorded hash; it is not uploaded",
+                        metadata: ["recording.id": .string(id)])
+                }
+            }
             try await state.recordSuccess()
-            if upload.batches > 0 || download.applied > 0 {
+            if upload.batches > 0 || download.applied > 0 || recordingsReport.uploaded > 0 {
                 logger.info(
                     "synced with headquarters",
                     metadata: [
                         "sync.sent": .stringConvertible(upload.sent),
                         "sync.received": .stringConvertible(download.applied),
+                        "sync.recordings": .stringConvertible(recordingsReport.uploaded),
                     ])
             }
             if !download.changedMenuItems.isEmpty { await onMenuChange(download.changedMenuItems) }
             await publish(state)
-            return Round(upload: upload, download: download)
+            return Round(upload: upload, download: download, recordings: recordingsReport)
         } catch {
             try? await state.recordFailure("\(error)")
             await publish(state)
@@ -124,6 +148,9 @@ public actor SyncWorker {
     }
 
     private func publish(_ state: SyncState) async {
+        if recordings != nil, let waiting = try? await RecordingVault(database: database).uploadBacklog() {
+            recordingBacklog.record(waiting.count)
+        }
         guard let status = try? await state.status() else { return }
         backlogRows.record(status.backlog)
         let now = database.clock.nowMilliseconds()
@@ -135,5 +162,17 @@ public actor SyncWorker {
 extension Duration {
     var seconds: Double {
         Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}
+
+/// Where the box's recordings are, for their upload.
+public struct RecordingUploadSettings: Sendable {
+    public var folder: String
+    /// Delete the box's copy once headquarters has verified and stored it.
+    public var deleteAfterUpload: Bool
+
+    public init(folder: String, deleteAfterUpload: Bool) {
+        self.folder = folder
+        self.deleteAfterUpload = deleteAfterUpload
     }
 }

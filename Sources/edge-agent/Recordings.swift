@@ -84,6 +84,11 @@ struct Recordings: AsyncParsableCommand {
                 }
                 let path = (app.configuration.recordingsFolder as NSString).appendingPathComponent(recording.fileName)
                 guard let data = FileManager.default.contents(atPath: path) else {
+                    if try await vault.fileDeletedAfterUpload(id: id) != nil {
+                        throw CommandFailure(
+                            "recording \(id) was uploaded to headquarters and deleted from this box "
+                                + "(recording.delete_after_upload); headquarters keeps it, still encrypted to you")
+                    }
                     throw CommandFailure("the file of recording \(id) is missing (\(path))")
                 }
                 let plain = try SealedStreamReader.decrypt(

@@ -82,7 +82,7 @@ struct SyncCommand: AsyncParsableCommand {
                 await app.shutdown()
                 let report = round.upload
                 print(
-                    "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); received \(round.download.applied); backlog \(status.backlog)"
+                    "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); received \(round.download.applied); \(round.recordings.uploaded) recordings uploaded; backlog \(status.backlog)"
                 )
                 if status.backlog > 0 { throw ExitCode(1) }
             } catch let error as ExitCode {
@@ -132,6 +132,7 @@ struct SyncCommand: AsyncParsableCommand {
             )
             let age = status.oldestUnsentAt.map { ", the oldest \((now - $0) / 1000) s old" } ?? ""
             print("backlog: \(status.backlog) changes\(age)")
+            print("recordings waiting for upload: \(status.recordingsWaiting)")
             print("last success: \(date(status.lastSuccessAt))")
             print("last error: \(status.lastError.map { "\($0) (\(date(status.lastErrorAt)))" } ?? "none")")
         }

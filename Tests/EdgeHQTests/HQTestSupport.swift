@@ -65,6 +65,7 @@ struct HQHarness: Sendable {
 
     static func with<Result: Sendable>(
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        recordingStorage: HQConfiguration.RecordingStorage? = nil,
         _ body: (HQHarness) async throws -> Result
     ) async throws -> Result {
         try await HQTestDatabase.withFreshDatabase { location in
@@ -72,6 +73,7 @@ struct HQHarness: Sendable {
             configuration.port = 0
             configuration.allowHTTP = true
             configuration.maximumConnections = 8
+            if let recordingStorage { configuration.recordingStorage = recordingStorage }
             var logger = Logger(label: "edge-hq-test")
             logger.logLevel = .warning
             let app = HQApp(configuration: configuration, logger: logger, now: now)

@@ -83,6 +83,9 @@ extension AgentConfiguration {
             .flag("recording.notice", "EDGE_RECORDING_NOTICE", \.recording.noticeRequired),
             .flag("recording.twilio", "EDGE_RECORDING_TWILIO", \.recording.twilio),
             .flag("recording.twilio_delete", "EDGE_RECORDING_TWILIO_DELETE", \.recording.deleteAtTwilio),
+            .flag(
+                "recording.delete_after_upload", "EDGE_RECORDING_DELETE_AFTER_UPLOAD",
+                \.recording.deleteAfterUpload),
             .integer(
                 "recording.retention_days", "EDGE_RECORDING_RETENTION_DAYS", \.recording.retentionDays, in: 1...3650),
             .optionalURL("hq.url", "EDGE_HQ_URL", \.headquartersURL, schemes: ["http", "https"]),

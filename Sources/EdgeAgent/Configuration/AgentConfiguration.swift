@@ -75,6 +75,8 @@ public struct AgentConfiguration: Sendable {
         public var twilio = false
         /// Delete Twilio's copy once the box holds it encrypted.
         public var deleteAtTwilio = false
+        /// Delete the box's copy of a recording once headquarters has verified and stored it.
+        public var deleteAfterUpload = false
     }
 
     /// How the agent treats each upstream (ElevenLabs, the LLMs, speech-to-text, Twilio).

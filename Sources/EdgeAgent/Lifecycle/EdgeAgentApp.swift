@@ -205,6 +205,8 @@ public struct EdgeAgentApp: Sendable {
             urlOverride: configuration.headquartersURL?.absoluteString, upstream: upstreams.headquarters,
             metricsFactory: metrics.factory, interval: .seconds(configuration.sync.intervalSeconds),
             maximumRows: configuration.sync.batchRows, maximumBytes: configuration.sync.batchKilobytes * 1024,
+            recordings: RecordingUploadSettings(
+                folder: configuration.recordingsFolder, deleteAfterUpload: configuration.recording.deleteAfterUpload),
             logger: logger, onMenuChange: { [self] items in await warmMenuWords(items) })
     }
 

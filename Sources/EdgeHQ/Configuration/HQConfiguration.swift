@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// `edge-hq`'s settings, from the environment (the names are in the interface spec).
 public struct HQConfiguration: Sendable {
@@ -28,6 +28,38 @@ public struct HQConfiguration: Sendable {
     public var maximumBatchRows = 5000
     /// Connections to PostgreSQL from this process.
     public var maximumConnections = 20
+    /// Where verified recording files are kept.
+    public var recordingStorage = RecordingStorage.folder("./edge-hq-recordings")
+
+    /// A folder (`EDGE_HQ_RECORDINGS_DIR`), or an S3-compatible bucket when `EDGE_HQ_S3_ENDPOINT` is set.
+    public enum RecordingStorage: Sendable, Equatable, CustomStringConvertible {
+        case folder(String)
+        case s3(S3Location)
+
+        public var description: String {
+            switch self {
+            case .folder(let path): "folder \(path)"
+            case .s3(let location): "s3 \(location.endpoint.absoluteString)/\(location.bucket)"
+            }
+        }
+    }
+
+    /// An S3-compatible bucket and the access key to it (the secret never appears in messages).
+    public struct S3Location: Sendable, Equatable {
+        public var endpoint: URL
+        public var bucket: String
+        public var region: String
+        public var accessKeyID: String
+        public var secretAccessKey: String
+
+        public init(endpoint: URL, bucket: String, region: String, accessKeyID: String, secretAccessKey: String) {
+            self.endpoint = endpoint
+            self.bucket = bucket
+            self.region = region
+            self.accessKeyID = accessKeyID
+            self.secretAccessKey = secretAccessKey
+        }
+    }
 
     public init(database: DatabaseLocation) {
         self.database = database
@@ -56,10 +88,45 @@ public struct HQConfiguration: Sendable {
             }
             configuration.allowHTTP = flag == "1" || flag == "true"
         }
+        configuration.recordingStorage = try recordingStorage(environment: environment)
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
             throw HQConfigurationError("EDGE_HQ_TLS_CERT and EDGE_HQ_TLS_KEY go together: set both or neither")
         }
         return configuration
+    }
+
+    /// `EDGE_HQ_S3_ENDPOINT` with `EDGE_HQ_S3_BUCKET`, `EDGE_HQ_S3_ACCESS_KEY_ID`,
+    /// `EDGE_HQ_S3_SECRET_ACCESS_KEY` and `EDGE_HQ_S3_REGION` (`us-east-1`); otherwise the folder
+    /// `EDGE_HQ_RECORDINGS_DIR` (`./edge-hq-recordings`).
+    static func recordingStorage(environment: [String: String]) throws(HQConfigurationError) -> RecordingStorage {
+        func value(_ name: String) -> String? { environment[name].flatMap { $0.isEmpty ? nil : $0 } }
+        guard let endpointText = value("EDGE_HQ_S3_ENDPOINT") else {
+            return .folder(value("EDGE_HQ_RECORDINGS_DIR") ?? "./edge-hq-recordings")
+        }
+        guard let endpoint = URL(string: endpointText), ["http", "https"].contains(endpoint.scheme),
+            endpoint.host != nil, endpoint.path.isEmpty || endpoint.path == "/"
+        else {
+            throw HQConfigurationError("EDGE_HQ_S3_ENDPOINT must be http(s)://host[:port], without a path")
+        }
+        var missing: [String] = []
+        for name in ["EDGE_HQ_S3_BUCKET", "EDGE_HQ_S3_ACCESS_KEY_ID", "EDGE_HQ_S3_SECRET_ACCESS_KEY"]
+        where value(name) == nil {
+            missing.append(name)
+        }
+        guard missing.isEmpty else {
+            throw HQConfigurationError("EDGE_HQ_S3_ENDPOINT is set, so \(missing.joined(separator: ", ")) must be too")
+        }
+        let bucket = value("EDGE_HQ_S3_BUCKET")!
+        guard (3...63).contains(bucket.count),
+            bucket.allSatisfy({ $0.isASCII && ($0.isLowercase || $0.isNumber || $0 == "-" || $0 == ".") })
+        else {
+            throw HQConfigurationError("EDGE_HQ_S3_BUCKET must be 3 to 63 lowercase letters, digits, - or .")
+        }
+        return .s3(
+            S3Location(
+                endpoint: endpoint, bucket: bucket, region: value("EDGE_HQ_S3_REGION") ?? "us-east-1",
+                accessKeyID: value("EDGE_HQ_S3_ACCESS_KEY_ID")!,
+                secretAccessKey: value("EDGE_HQ_S3_SECRET_ACCESS_KEY")!))
     }
 
     /// `postgres://user[:password]@host[:port]/database[?sslmode=require]`; the password is

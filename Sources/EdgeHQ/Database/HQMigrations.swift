@@ -29,6 +29,7 @@ public enum HQMigrations {
     public static let all: [Migration] = [
         Migration(version: 1, name: "sites, devices, synced tables", statements: v1),
         Migration(version: 2, name: "downloads and conflicts", statements: v2),
+        Migration(version: 3, name: "recording uploads", statements: v3),
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -466,6 +467,61 @@ public enum HQMigrations {
             END LOOP;
         END
         $$
+        """#,
+    ]
+
+    /// Recording files: an upload per recording, its parts staged in PostgreSQL until the whole file
+    /// is verified and stored (so any replica can take the next part), and the erasure of a recording
+    /// marking its stored file for deletion.
+    private static let v3: [String] = [
+        #"""
+            CREATE TABLE recording_uploads (
+                site_id text NOT NULL REFERENCES sites (id),
+                recording_id text NOT NULL,
+                size_bytes bigint NOT NULL CHECK (size_bytes >= 0),
+                sha256 text NOT NULL CHECK (sha256 ~ '^[0-9a-f]{64}$'),
+                received_bytes bigint NOT NULL DEFAULT 0 CHECK (received_bytes BETWEEN 0 AND size_bytes),
+                opened_at timestamptz NOT NULL DEFAULT now(),
+                stored_at timestamptz,
+                -- Where the file is: a path under the folder, or s3://bucket/key.
+                location text,
+                -- Set when the recording is erased; the stored file is then deleted and deleted_at set.
+                erased_at timestamptz,
+                deleted_at timestamptz,
+                PRIMARY KEY (site_id, recording_id)
+            )
+        """#,
+        #"""
+            CREATE TABLE recording_upload_parts (
+                site_id text NOT NULL,
+                recording_id text NOT NULL,
+                offset_bytes bigint NOT NULL CHECK (offset_bytes >= 0),
+                data bytea NOT NULL,
+                PRIMARY KEY (site_id, recording_id, offset_bytes),
+                FOREIGN KEY (site_id, recording_id) REFERENCES recording_uploads ON DELETE CASCADE
+            )
+        """#,
+        #"""
+            CREATE INDEX recording_uploads_to_delete ON recording_uploads (site_id)
+                WHERE erased_at IS NOT NULL AND deleted_at IS NULL
+        """#,
+        #"""
+            -- An erased recording: its staged parts go at once, its stored file is marked for deletion.
+            CREATE FUNCTION recording_erased() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF NEW.table_name = 'recordings' THEN
+                    DELETE FROM recording_upload_parts WHERE site_id = NEW.site_id AND recording_id = NEW.row_id;
+                    UPDATE recording_uploads SET erased_at = coalesce(erased_at, now()), received_bytes = 0
+                        WHERE site_id = NEW.site_id AND recording_id = NEW.row_id;
+                END IF;
+                RETURN NEW;
+            END
+            $$
+        """#,
+        #"""
+            CREATE TRIGGER recording_erased AFTER INSERT OR UPDATE ON erasures
+                FOR EACH ROW EXECUTE FUNCTION recording_erased()
         """#,
     ]
 }

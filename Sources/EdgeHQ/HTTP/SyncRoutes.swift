@@ -14,6 +14,8 @@ public struct SyncRoutes: Sendable {
     let ingest: BatchIngest
     let feed: ChangeFeed
     let metrics: HQMetrics
+    /// Told to delete the stored files of recordings a batch erased.
+    var recordings: RecordingUploads?
     let maximumBodyBytes: Int
     let maximumDecompressedBytes: Int
 
@@ -131,6 +133,10 @@ public struct SyncRoutes: Sendable {
         let result = try await ingest.ingest(
             batch, json: String(decoding: body.readableBytesView, as: UTF8.self), bodySHA256: hash, device: device)
         for row in result.rows { metrics.uploadedRows(row.outcome).increment() }
+        if let recordings, batch.changes.contains(where: { $0.table == .recordings && $0.operation != .upsert }) {
+            // Best effort now; the housekeeping service retries what the store did not take.
+            _ = try? await recordings.deleteErased()
+        }
         context.logger.info(
             "batch applied",
             metadata: [

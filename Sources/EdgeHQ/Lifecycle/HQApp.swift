@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 public import Foundation
 public import Hummingbird
 import HummingbirdCore
@@ -15,6 +16,8 @@ public struct HQApp: Sendable {
     public let database: HQDatabase
     public let directory: SiteDirectory
     public let metrics: HQMetrics
+    /// Recording files from boxes, staged and then kept in the configured store.
+    public let recordings: RecordingUploads
     public let logger: Logger
     let now: @Sendable () -> Int64
 
@@ -29,6 +32,22 @@ public struct HQApp: Sendable {
             location: configuration.database, maximumConnections: configuration.maximumConnections, logger: logger)
         directory = SiteDirectory(database: database, logger: logger)
         metrics = HQMetrics()
+        recordings = RecordingUploads(
+            database: database, store: Self.makeStore(configuration.recordingStorage), logger: logger)
+    }
+
+    static func makeStore(_ storage: HQConfiguration.RecordingStorage) -> any RecordingStore {
+        switch storage {
+        case .folder(let path):
+            return FolderRecordingStore(root: path)
+        case .s3(let location):
+            return S3RecordingStore(
+                endpoint: location.endpoint, bucket: location.bucket,
+                signer: S3Signer(
+                    accessKeyID: location.accessKeyID, secretAccessKey: location.secretAccessKey,
+                    region: location.region),
+                http: HTTPClient.shared)
+        }
     }
 
     /// Every route behind request logging.
@@ -37,15 +56,18 @@ public struct HQApp: Sendable {
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ServerTimeMiddleware(now: now))
         HQHealthRoutes(database: database, metrics: metrics).register(on: router)
-        SyncRoutes(
+        let authenticator = RequestAuthenticator(directory: directory, database: database, logger: logger, now: now)
+        RecordingRoutes(authenticator: authenticator, uploads: recordings, metrics: metrics).register(on: router)
+        var sync = SyncRoutes(
             directory: directory,
-            authenticator: RequestAuthenticator(directory: directory, database: database, logger: logger, now: now),
+            authenticator: authenticator,
             ingest: BatchIngest(
                 database: database, logger: logger, maximumRows: configuration.maximumBatchRows, now: now),
             feed: ChangeFeed(database: database, logger: logger), metrics: metrics,
             maximumBodyBytes: configuration.maximumBodyBytes,
-            maximumDecompressedBytes: configuration.maximumDecompressedBytes
-        ).register(on: router)
+            maximumDecompressedBytes: configuration.maximumDecompressedBytes)
+        sync.recordings = recordings
+        sync.register(on: router)
         return router
     }
 
@@ -98,7 +120,8 @@ public struct HQApp: Sendable {
     }
 }
 
-/// Forgets replay nonces past the freshness window, every minute.
+/// Every minute: forgets replay nonces past the freshness window, and deletes the stored files of
+/// recordings erased since (those the store did not take at the time).
 struct NoncePurgeService: Service {
     let app: HQApp
 
@@ -110,6 +133,11 @@ struct NoncePurgeService: Service {
                     try await authenticator.purgeNonces()
                 } catch {
                     app.logger.warning("cannot purge old nonces", metadata: ["error": "\(error)"])
+                }
+                do {
+                    try await app.recordings.deleteErased()
+                } catch {
+                    app.logger.warning("cannot delete erased recordings' files", metadata: ["error": "\(error)"])
                 }
                 try? await Task.sleep(for: .seconds(60))
             }

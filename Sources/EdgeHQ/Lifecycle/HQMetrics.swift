@@ -24,6 +24,11 @@ public struct HQMetrics: Sendable {
             label: "edge_hq_authentication_failures_total", dimensions: [("code", code)], factory: factory)
     }
 
+    /// `edge_hq_recording_bytes_total`: recording bytes received from boxes.
+    public var recordingBytes: CoreMetrics.Counter {
+        CoreMetrics.Counter(label: "edge_hq_recording_bytes_total", factory: factory)
+    }
+
     public func exposition() -> String {
         registry.emitToString()
     }

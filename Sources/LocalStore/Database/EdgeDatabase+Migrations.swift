@@ -26,6 +26,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v5 sync state") { db in
             try db.execute(sql: v5SyncState)
         }
+        migrator.registerMigration("v6 recording uploads") { db in
+            try db.execute(sql: v6RecordingUploads)
+        }
         return migrator
     }
 
@@ -250,6 +253,17 @@ extension EdgeDatabase {
             id TEXT PRIMARY KEY NOT NULL,
             value TEXT NOT NULL,
             updated_at INTEGER NOT NULL
+        ) STRICT;
+        """
+
+    /// A recording file headquarters has verified and stored, and when the box deleted its own copy
+    /// (with `recording.delete_after_upload`).
+    private static let v6RecordingUploads = """
+        CREATE TABLE recording_uploads (
+            recording_id TEXT PRIMARY KEY NOT NULL REFERENCES recordings (id) ON DELETE CASCADE,
+            sha256 TEXT NOT NULL,
+            uploaded_at INTEGER NOT NULL,
+            file_deleted_at INTEGER
         ) STRICT;
         """
 }

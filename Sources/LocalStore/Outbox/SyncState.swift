@@ -19,6 +19,8 @@ public struct SyncState: Sendable {
         public var lastSuccessAt: Int64?
         public var lastError: String?
         public var lastErrorAt: Int64?
+        /// Closed recordings whose file headquarters has not stored yet.
+        public var recordingsWaiting = 0
 
         enum CodingKeys: String, CodingKey {
             case backlog
@@ -26,6 +28,7 @@ public struct SyncState: Sendable {
             case lastSuccessAt = "last_success_at"
             case lastError = "last_error"
             case lastErrorAt = "last_error_at"
+            case recordingsWaiting = "recordings_waiting"
         }
     }
 
@@ -39,7 +42,13 @@ public struct SyncState: Sendable {
             return Status(
                 backlog: backlog.count, oldestUnsentAt: backlog.oldestCreatedAt,
                 lastSuccessAt: values["last_success_at"].flatMap { Int64($0) }, lastError: values["last_error"],
-                lastErrorAt: values["last_error_at"].flatMap { Int64($0) })
+                lastErrorAt: values["last_error_at"].flatMap { Int64($0) },
+                recordingsWaiting: try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM recordings WHERE state IN ('complete', 'partial')
+                        AND ciphertext_sha256 IS NOT NULL AND id NOT IN (SELECT recording_id FROM recording_uploads)
+                        """) ?? 0)
         }
     }
 

@@ -98,6 +98,78 @@ public struct RecordingVault: Sendable {
         }
     }
 
+    // MARK: Uploads to headquarters
+
+    /// Closed recordings (complete or partial) whose file headquarters has not stored yet, oldest first.
+    public func awaitingUpload() async throws -> [Recording] {
+        try await database.read { db in
+            try Recording.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM recordings
+                    WHERE state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL AND size_bytes IS NOT NULL
+                    AND id NOT IN (SELECT recording_id FROM recording_uploads)
+                    ORDER BY started_at, id
+                    """)
+        }
+    }
+
+    /// How many recordings wait for upload, and when the oldest of them started.
+    public func uploadBacklog() async throws -> (count: Int, oldestStartedAt: Int64?) {
+        try await database.read { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) AS n, min(started_at) AS oldest FROM recordings
+                    WHERE state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL
+                    AND id NOT IN (SELECT recording_id FROM recording_uploads)
+                    """)
+            return (row?["n"] ?? 0, row?["oldest"])
+        }
+    }
+
+    /// Headquarters has verified and stored recording `id` (with `sha256`); audited.
+    public func markUploaded(id: String, sha256: String) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO recording_uploads (recording_id, sha256, uploaded_at) VALUES (?, ?, ?)",
+                arguments: [id, sha256, now])
+            try AuditLog.record(
+                actor: "sync", action: "recording.upload", entity: Recording.databaseTableName, entityID: id, at: now,
+                in: db)
+        }
+    }
+
+    /// Uploaded recordings whose file is still on the box.
+    public func uploadedWithFile() async throws -> [Recording] {
+        try await database.read { db in
+            try Recording.fetchAll(
+                db,
+                sql: """
+                    SELECT recordings.* FROM recordings JOIN recording_uploads ON recording_id = recordings.id
+                    WHERE file_deleted_at IS NULL AND state != 'deleted'
+                    """)
+        }
+    }
+
+    /// The box's copy of an uploaded recording was deleted (headquarters keeps it).
+    public func markFileDeleted(id: String) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            try db.execute(
+                sql: "UPDATE recording_uploads SET file_deleted_at = ? WHERE recording_id = ?", arguments: [now, id])
+        }
+    }
+
+    /// When recording `id`'s file was deleted from the box after its upload, if it was.
+    public func fileDeletedAfterUpload(id: String) async throws -> Int64? {
+        try await database.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT file_deleted_at FROM recording_uploads WHERE recording_id = ?", arguments: [id])
+        }
+    }
+
     /// Recordings started before `cutoff` (Unix ms) and not yet deleted.
     public func olderThan(_ cutoff: Int64) async throws -> [Recording] {
         try await database.read { db in

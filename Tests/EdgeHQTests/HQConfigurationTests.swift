@@ -1,0 +1,64 @@
+import EdgeHQ
+import Foundation
+import Testing
+
+/// `edge-hq`'s settings from the environment: what each variable does, and errors that name the
+/// variable and never show a secret.
+@Suite("Headquarters: configuration")
+struct HQConfigurationTests {
+    static let base = ["EDGE_HQ_DATABASE_URL": "postgres://edge_hq:pa%24%24word@db.internal:5433/edge_hq"]
+
+    @Test("the database URL, the recording folder by default, and an S3 bucket when its endpoint is set")
+    func settings() throws {
+        let plain = try HQConfiguration.load(environment: Self.base)
+        #expect(plain.database.password == "pa$$word")
+        #expect(plain.database.port == 5433)
+        #expect(plain.recordingStorage == .folder("./edge-hq-recordings"))
+        let folder = try HQConfiguration.load(
+            environment: Self.base.merging(["EDGE_HQ_RECORDINGS_DIR": "/srv/recordings"]) { $1 })
+        #expect(folder.recordingStorage == .folder("/srv/recordings"))
+        let s3 = try HQConfiguration.load(
+            environment: Self.base.merging([
+                "EDGE_HQ_S3_ENDPOINT": "https://s3.eu-west-1.amazonaws.com", "EDGE_HQ_S3_BUCKET": "trattoria-calls",
+                "EDGE_HQ_S3_REGION": "eu-west-1", "EDGE_HQ_S3_ACCESS_KEY_ID": "AKIAEXAMPLE",
+                "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
+            ]) { $1 })
+        guard case .s3(let location) = s3.recordingStorage else {
+            Issue.record("not S3: \(s3.recordingStorage)")
+            return
+        }
+        #expect(location.bucket == "trattoria-calls")
+        #expect(location.region == "eu-west-1")
+        #expect(location.secretAccessKey == "very-secret")
+        #expect(!s3.recordingStorage.description.contains("very-secret"))
+    }
+
+    @Test("an incomplete or malformed S3 setting names the variables, never the secret")
+    func s3Errors() {
+        func error(_ extra: [String: String]) -> String {
+            do {
+                _ = try HQConfiguration.load(environment: Self.base.merging(extra) { $1 })
+                return ""
+            } catch {
+                return error.description
+            }
+        }
+        let missing = error([
+            "EDGE_HQ_S3_ENDPOINT": "http://127.0.0.1:9000", "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
+        ])
+        #expect(missing.contains("EDGE_HQ_S3_BUCKET") && missing.contains("EDGE_HQ_S3_ACCESS_KEY_ID"))
+        #expect(!missing.contains("very-secret"))
+        let withPath = error([
+            "EDGE_HQ_S3_ENDPOINT": "http://127.0.0.1:9000/bucket", "EDGE_HQ_S3_BUCKET": "b",
+            "EDGE_HQ_S3_ACCESS_KEY_ID": "id", "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
+        ])
+        #expect(withPath.contains("EDGE_HQ_S3_ENDPOINT"))
+        let badBucket = error([
+            "EDGE_HQ_S3_ENDPOINT": "http://127.0.0.1:9000", "EDGE_HQ_S3_BUCKET": "Bad_Bucket",
+            "EDGE_HQ_S3_ACCESS_KEY_ID": "id", "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
+        ])
+        #expect(badBucket.contains("EDGE_HQ_S3_BUCKET") && !badBucket.contains("very-secret"))
+        let badDatabase = error(["EDGE_HQ_DATABASE_URL": "mysql://user:hunter2@db/x"])
+        #expect(badDatabase.contains("EDGE_HQ_DATABASE_URL") && !badDatabase.contains("hunter2"))
+    }
+}
