@@ -9,6 +9,7 @@ public enum SyncRow: Sendable, Equatable {
     case menuItem(MenuItem)
     case menuItemTranslation(MenuItemTranslation)
     case recording(Recording)
+    case siteSettings(SiteSettings)
 
     /// The table the row belongs to.
     public var table: SyncTable {
@@ -22,6 +23,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItem: .menuItems
         case .menuItemTranslation: .menuItemTranslations
         case .recording: .recordings
+        case .siteSettings: .siteSettings
         }
     }
 
@@ -37,6 +39,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItem(let row): row.id
         case .menuItemTranslation(let row): row.id
         case .recording(let row): row.id
+        case .siteSettings(let row): row.id
         }
     }
 
@@ -48,6 +51,7 @@ public enum SyncRow: Sendable, Equatable {
         case .call(let row): row.version
         case .menuItem(let row): row.version
         case .recording(let row): row.version
+        case .siteSettings(let row): row.version
         case .conversationTurn, .toolExecution, .callMetric, .menuItemTranslation: 1
         }
     }
@@ -64,6 +68,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItems: self = .menuItem(try MenuItem(from: decoder))
         case .menuItemTranslations: self = .menuItemTranslation(try MenuItemTranslation(from: decoder))
         case .recordings: self = .recording(try Recording(from: decoder))
+        case .siteSettings: self = .siteSettings(try SiteSettings(from: decoder))
         }
     }
 
@@ -79,6 +84,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItem(let row): try row.encode(to: encoder)
         case .menuItemTranslation(let row): try row.encode(to: encoder)
         case .recording(let row): try row.encode(to: encoder)
+        case .siteSettings(let row): try row.encode(to: encoder)
         }
     }
 }

@@ -10,6 +10,8 @@ public enum SyncTable: String, Codable, Sendable, CaseIterable {
     case menuItems = "menu_items"
     case menuItemTranslations = "menu_item_translations"
     case recordings
+    /// The site's booking settings (``SiteSettings``), written at headquarters only.
+    case siteSettings = "site_settings"
 }
 
 /// What happened to a row.

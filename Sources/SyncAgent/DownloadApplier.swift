@@ -3,7 +3,7 @@ import GRDB
 public import LocalStore
 public import Logging
 public import Resilience
-import Sync
+public import Sync
 
 /// Brings headquarters' changes down by cursor and applies each page in one local transaction, with
 /// the cursor, so a page is applied wholly or not at all and never twice. Headquarters is the arbiter:
@@ -39,6 +39,8 @@ public struct DownloadApplier: Sendable {
         public var keptLocal = 0
         /// Menu items whose words or price changed.
         public var changedMenuItems: Set<String> = []
+        /// The booking settings headquarters sent, when it sent new ones.
+        public var settings: SiteSettings?
     }
 
     /// Pages until headquarters has nothing more.
@@ -53,6 +55,14 @@ public struct DownloadApplier: Sendable {
                 try await apply(page, report: &report)
             }
             report.pages += 1
+            if report.pages == 1 {
+                // Headquarters' clock as just measured: the box's change stamps follow it.
+                let offset = client.serverNow() - client.localNow()
+                let now = database.clock.nowMilliseconds()
+                try await database.write { db in
+                    try HybridLogicalClock.setHeadquartersOffset(offset, physical: now, in: db)
+                }
+            }
             guard page.more else { return report }
         }
     }
@@ -90,9 +100,16 @@ public struct DownloadApplier: Sendable {
                     }
                     try reservation.save(db)
                     counts.applied += 1
+                case .siteSettings(let settings):
+                    try SiteSettingsStore.save(settings, changedAt: change.changedAt, in: db)
+                    counts.settings = settings
+                    counts.applied += 1
                 default:
                     continue
                 }
+            }
+            if let latest = page.changes.map(\.changedAt).max() {
+                try HybridLogicalClock.observe(latest, physical: now, in: db)
             }
             try SyncState.set(Self.cursorKey, page.nextCursor, at: now, in: db)
             return counts
@@ -100,5 +117,6 @@ public struct DownloadApplier: Sendable {
         report.applied += outcome.applied
         report.keptLocal += outcome.keptLocal
         report.changedMenuItems.formUnion(outcome.changedMenuItems)
+        if let settings = outcome.settings { report.settings = settings }
     }
 }

@@ -3,6 +3,7 @@ import Foundation
 public import LocalStore
 public import Logging
 public import Resilience
+public import Sync
 
 /// The box's sync loop: each round sends the whole outbox (``OutboxUploader``) and records how it went
 /// in `sync_state`; between rounds it waits ``interval``, or longer with full jitter after failures.
@@ -19,6 +20,8 @@ public actor SyncWorker {
     private var client: SyncClient?
     /// Told which menu items changed at headquarters (the phrase cache warms their new words).
     let onMenuChange: @Sendable (Set<String>) async -> Void
+    /// Told when headquarters sent new booking settings.
+    let onSettingsChange: @Sendable (SiteSettings) async -> Void
     /// Where the recordings are, and whether the box deletes its copy once headquarters has one;
     /// nil when the box does not record.
     let recordings: RecordingUploadSettings?
@@ -33,8 +36,10 @@ public actor SyncWorker {
         database: EdgeDatabase, dataDirectory: String, urlOverride: String?, upstream: Upstream,
         metricsFactory: any MetricsFactory, interval: Duration = .seconds(10), maximumRows: Int = 500,
         maximumBytes: Int = 1_048_576, recordings: RecordingUploadSettings? = nil, logger: Logger,
-        onMenuChange: @escaping @Sendable (Set<String>) async -> Void = { _ in }
+        onMenuChange: @escaping @Sendable (Set<String>) async -> Void = { _ in },
+        onSettingsChange: @escaping @Sendable (SiteSettings) async -> Void = { _ in }
     ) {
+        self.onSettingsChange = onSettingsChange
         self.recordings = recordings
         recordingBacklog = Gauge(label: "edge_sync_recordings_waiting", factory: metricsFactory)
         self.onMenuChange = onMenuChange
@@ -92,6 +97,7 @@ public actor SyncWorker {
                     ])
             }
             if !download.changedMenuItems.isEmpty { await onMenuChange(download.changedMenuItems) }
+            if let settings = download.settings { await onSettingsChange(settings) }
             await publish(state)
             return Round(upload: upload, download: download, recordings: recordingsReport)
         } catch {

@@ -7,6 +7,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Sync
 import Synchronization
 import Testing
 
@@ -103,6 +104,37 @@ struct LifecycleTests {
             try await app.database.read { db in try Int.fetchOne(db, sql: "SELECT 1") }
         } throws: { ($0 as? StoreError)?.code == .closed }
         #expect(logs.all.contains { $0.contains("database closed") })
+    }
+
+    @Test(
+        "headquarters' booking settings hold from start-up, reach the tools, and unusable ones leave the last good ones in force"
+    )
+    func bookingSettings() async throws {
+        let folder = TemporaryFolder()
+        let configuration = testConfiguration(folder: folder)
+        let first = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+        try await first.database.write { db in
+            try SiteSettingsStore.save(
+                SiteSettings(openingHours: ["1": ["11:00-14:00"]], seatsPerSlot: 12, version: 4), changedAt: 1, in: db)
+        }
+        await first.shutdown()
+
+        let logs = LogCapture()
+        let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
+        #expect(app.policies.current.seatsPerSlot == 12)
+        let services = app.makeCallServices()
+        #expect(services.policy.openingHours[1] == [ReservationPolicy.Period("11:00-14:00")!])
+        #expect(services.book.availability.policy.seatsPerSlot == 12)
+        let hours = try await services.engine.tools.perform(
+            name: "get_opening_hours", arguments: #"{"date":"2030-01-07"}"#,
+            context: ToolContext(callID: "c", callerPhone: "+15550000000", callSid: "CA1", language: "en"),
+            turnID: "t")
+        #expect(hours.0.contains("11:00-14:00"), "\(hours.0)")
+
+        app.applySettings(SiteSettings(seatsPerSlot: 0, version: 5))
+        #expect(app.policies.current.seatsPerSlot == 12)
+        #expect(logs.all.contains { $0.contains("cannot be used") && $0.contains("seats_per_slot") })
+        await app.shutdown()
     }
 
     @Test("a port already in use is one clear error naming the address")

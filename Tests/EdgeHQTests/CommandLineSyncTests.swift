@@ -21,7 +21,9 @@ struct CommandLineSyncTests {
         URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
     }
 
-    static func run(_ program: String, _ arguments: [String], environment: [String: String]) throws -> Outcome {
+    static func run(_ program: String, _ arguments: [String], environment: [String: String]) async throws
+        -> Outcome
+    {
         let process = Process()
         process.executableURL = binary(program)
         process.arguments = arguments
@@ -31,11 +33,12 @@ struct CommandLineSyncTests {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        // Standard error is read on a thread of its own (never the cooperative pool's), so that
+        // Both pipes are read on threads of their own (never the cooperative pool's), so that
         // neither pipe can fill up and stall the program.
         let errorReader = DataReader(error.fileHandleForReading)
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let outputReader = DataReader(output.fileHandleForReading)
+        await process.exited()
+        let outData = outputReader.wait()
         let errData = errorReader.wait()
         return Outcome(
             status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
@@ -111,20 +114,20 @@ struct CommandLineSyncTests {
             let databaseURL =
                 "postgres://\(location.username):\(location.password ?? "")@\(location.host):\(location.port)/\(location.database)"
             let hqEnvironment = ["EDGE_HQ_DATABASE_URL": databaseURL]
-            let migrate = try Self.run("edge-hq", ["migrate"], environment: hqEnvironment)
+            let migrate = try await Self.run("edge-hq", ["migrate"], environment: hqEnvironment)
             #expect(migrate.status == 0, "\(migrate.standardError)")
-            let site = try Self.run("edge-hq", ["sites", "add", "Trattoria Roma"], environment: hqEnvironment)
+            let site = try await Self.run("edge-hq", ["sites", "add", "Trattoria Roma"], environment: hqEnvironment)
             #expect(site.status == 0, "\(site.standardError)")
             let siteID = site.lastLine
             #expect(UUID(uuidString: siteID) != nil)
             #expect(
-                try Self.run("edge-hq", ["sites", "list"], environment: hqEnvironment).standardOutput.contains(
+                try await Self.run("edge-hq", ["sites", "list"], environment: hqEnvironment).standardOutput.contains(
                     "Trattoria Roma"))
-            let token = try Self.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment)
+            let token = try await Self.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment)
             #expect(token.status == 0)
 
             // Serving needs TLS unless plain HTTP is allowed.
-            let refused = try Self.run("edge-hq", ["serve"], environment: hqEnvironment)
+            let refused = try await Self.run("edge-hq", ["serve"], environment: hqEnvironment)
             #expect(refused.status == 2 && refused.standardError.contains("EDGE_HQ_TLS_CERT"))
 
             let (server, url) = try await Self.startServer(
@@ -134,13 +137,13 @@ struct CommandLineSyncTests {
             let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let box = ["EDGE_DATA_DIR": folder]
-            let provision = try Self.run(
+            let provision = try await Self.run(
                 "edge-agent", ["provision", "--hq", url, "--token", token.lastLine], environment: box)
             #expect(provision.status == 0, "\(provision.standardError)")
             #expect(provision.standardOutput.contains("Trattoria Roma"))
             let keyAttributes = try FileManager.default.attributesOfItem(atPath: folder + "/secrets/device.key")
             #expect((keyAttributes[.posixPermissions] as? Int) == 0o600)
-            let again = try Self.run(
+            let again = try await Self.run(
                 "edge-agent", ["provision", "--hq", url, "--token", token.lastLine], environment: box)
             #expect(again.status == 1 && again.standardError.contains("enrolled already"))
 
@@ -152,18 +155,19 @@ struct CommandLineSyncTests {
                     direction: "inbound", status: .inProgress))
             try database.close()
 
-            let now = try Self.run("edge-agent", ["sync", "now"], environment: box)
+            let now = try await Self.run("edge-agent", ["sync", "now"], environment: box)
             #expect(now.status == 0, "\(now.standardError)")
             #expect(now.standardOutput.contains("backlog 0"))
-            let status = try Self.run("edge-agent", ["sync", "status", "--json"], environment: box)
+            let status = try await Self.run("edge-agent", ["sync", "status", "--json"], environment: box)
             let json = try JSONSerialization.jsonObject(with: Data(status.standardOutput.utf8)) as? [String: Any]
             #expect(json?["backlog"] as? Int == 0)
             #expect(json?["last_success_at"] != nil)
 
-            let devices = try Self.run("edge-hq", ["devices", "list"], environment: hqEnvironment)
+            let devices = try await Self.run("edge-hq", ["devices", "list"], environment: hqEnvironment)
             let deviceID = try #require(devices.standardOutput.split(separator: " ").first.map(String.init))
             #expect(devices.standardOutput.contains("Trattoria Roma") && devices.standardOutput.contains("active"))
-            #expect(try Self.run("edge-hq", ["devices", "revoke", deviceID], environment: hqEnvironment).status == 0)
+            #expect(
+                try await Self.run("edge-hq", ["devices", "revoke", deviceID], environment: hqEnvironment).status == 0)
 
             let reopened = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
             _ = try await CallLog(database: reopened).recordIncoming(
@@ -171,13 +175,13 @@ struct CommandLineSyncTests {
                     callSid: "CA00000000000000000000000000000002", from: "+15551234567", to: "+15557654321",
                     direction: "inbound", status: .inProgress))
             try reopened.close()
-            let afterRevoke = try Self.run("edge-agent", ["sync", "now"], environment: box)
+            let afterRevoke = try await Self.run("edge-agent", ["sync", "now"], environment: box)
             #expect(afterRevoke.status == 1)
             #expect(afterRevoke.standardError.contains("revoked"))
-            let text = try Self.run("edge-agent", ["sync", "status"], environment: box).standardOutput
+            let text = try await Self.run("edge-agent", ["sync", "status"], environment: box).standardOutput
             #expect(text.contains("backlog: 1 changes") && text.contains("revoked"))
 
-            let badURL = try Self.run("edge-hq", ["migrate"], environment: ["EDGE_HQ_DATABASE_URL": "mysql://x"])
+            let badURL = try await Self.run("edge-hq", ["migrate"], environment: ["EDGE_HQ_DATABASE_URL": "mysql://x"])
             #expect(badURL.status == 2 && badURL.standardError.contains("EDGE_HQ_DATABASE_URL"))
         }
     }

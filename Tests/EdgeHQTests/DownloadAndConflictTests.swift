@@ -126,6 +126,57 @@ struct DownloadAndConflictTests {
         }
     }
 
+    @Test(
+        "booking settings written at headquarters come down, are kept, and change the box's rules at once; a box cannot send settings"
+    )
+    func settings() async throws {
+        try await withBox { hq, box in
+            let site = box.link.siteID
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let policies = ReservationPolicySource(
+                configured: ReservationPolicy(
+                    timeZone: TimeZone(identifier: "UTC")!, openingHours: [2: [.init("17:00-22:00")!]],
+                    seatsPerSlot: 40))
+            let version = try await Self.hqWrite(
+                hq, site: site, table: "site_settings", id: SiteSettings.singletonID,
+                row: [
+                    "opening_hours": ["2": ["12:00-15:00", "18:00-23:00"], "3": ["18:00-23:00"]],
+                    "seats_per_slot": 24, "dining_minutes": 105,
+                ], at: now)
+            #expect(version == 1)
+            let report = try await box.downloader.pull()
+            let settings = try #require(report.settings)
+            #expect(settings.seatsPerSlot == 24 && settings.version == 1)
+            #expect(try await SiteSettingsStore(database: box.database).current() == settings)
+            try policies.apply(settings)
+            #expect(policies.current.openingHours[2]?.count == 2)
+            #expect(policies.current.seatsPerSlot == 24 && policies.current.diningMinutes == 105)
+
+            // Changed again at headquarters: the newer version replaces it.
+            _ = try await Self.hqWrite(
+                hq, site: site, table: "site_settings", id: SiteSettings.singletonID, row: ["seats_per_slot": 30],
+                at: now + 1)
+            #expect(try await box.downloader.pull().settings?.seatsPerSlot == 30)
+            #expect(try await SiteSettingsStore(database: box.database).current()?.version == 2)
+
+            // Headquarters owns them: a box's attempt to send settings is rejected, and changes nothing.
+            let result = try await box.client.upload(
+                UploadBatch(
+                    idempotencyKey: "settings-from-box", siteID: site,
+                    changes: [.upsert(.siteSettings(SiteSettings(seatsPerSlot: 500, version: 9)), changedAt: now)]),
+                identity: box.identity, deviceID: box.link.deviceID)
+            #expect(result.rows.first?.outcome == .rejected)
+            var seats: String?
+            for try await value in try await hq.database.client.query(
+                "SELECT row ->> 'seats_per_slot' FROM site_settings WHERE site_id = \(site)"
+            ).decode(String.self) {
+                seats = value
+            }
+            #expect(seats == "30")
+            await box.client.shutdown()
+        }
+    }
+
     @Test("a cursor that does not parse is refused with 400")
     func badCursor() async throws {
         try await withBox { _, box in
@@ -191,6 +242,71 @@ struct DownloadAndConflictTests {
                 #expect(history == ["box:\(boxIsLater ? "won" : "lost")", "hq:applied"])
             }
             await box.client.shutdown()
+        }
+    }
+
+    /// The box's wall clock, an hour fast.
+    struct FastClock: WallClock {
+        func now() -> Date { Date().addingTimeInterval(3600) }
+    }
+
+    @Test(
+        "a box an hour fast loses a conflict headquarters made later in real time: its changes are stamped on headquarters' time"
+    )
+    func fastBoxClock() async throws {
+        try await HQHarness.with { hq in
+            try await hq.serve { url in
+                let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
+                let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                defer { try? FileManager.default.removeItem(atPath: folder) }
+                let database = try EdgeDatabase(dataDirectory: folder, clock: FastClock(), logger: Logger(label: "box"))
+                let client = try SyncClient(baseURL: url, logger: Auth.logger) {
+                    Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+                }
+                let box = Box(database: database, client: client, identity: identity, link: link, folder: folder)
+                let uploader = OutboxUploader(
+                    database: database, client: client, identity: identity, link: link,
+                    upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
+                let id = "r-fast"
+                var booked = Reservation(
+                    id: id, name: "Ada", phone: "+15551234567", partySize: 2, startsAt: 1_800_000_000_000,
+                    durationMinutes: 90, source: .phoneAgent, version: 1, createdAt: 0, updatedAt: 0)
+                let first = booked
+                try await database.write { db in
+                    try first.insert(db)
+                    try Outbox.enqueueUpsert(.reservation(first), at: database.clock.nowMilliseconds(), in: db)
+                }
+                _ = try await uploader.drain()
+                _ = try await box.downloader.pull()  // measures headquarters' clock
+
+                // The box changes it (version 2), then, a little later in real time and without having
+                // seen that change, headquarters does too.
+                booked.partySize = 4
+                booked.version = 2
+                let onBox = booked
+                try await database.write { db in
+                    try onBox.update(db)
+                    try Outbox.enqueueUpsert(.reservation(onBox), at: database.clock.nowMilliseconds(), in: db)
+                }
+                let realNow = Int64(Date().timeIntervalSince1970 * 1000)
+                _ = try await Self.hqWrite(
+                    hq, site: link.siteID, table: "reservations", id: id,
+                    row: Self.reservationRow(id, name: "Ada", party: 6), at: realNow + 2000)
+                let report = try await uploader.drain()
+                #expect(report.superseded == 1, "the box's change was earlier on headquarters' time")
+                _ = try await box.downloader.pull()
+                #expect(try await box.reservation(id)?.partySize == 6)
+                var history: [String] = []
+                for try await (origin, outcome) in try await hq.database.client.query(
+                    "SELECT origin, outcome FROM reservation_history WHERE site_id = \(link.siteID) AND reservation_id = \(id) AND version = 2 ORDER BY origin"
+                ).decode((String, String).self) {
+                    history.append("\(origin):\(outcome)")
+                }
+                #expect(history == ["box:lost", "hq:applied"])
+                await client.shutdown()
+                try database.close()
+            }
         }
     }
 }

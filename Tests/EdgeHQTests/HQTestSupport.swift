@@ -117,3 +117,24 @@ final class ResultBox<Value: Sendable>: @unchecked Sendable {
     // @unchecked: written once inside the test closure, read after it returned; no concurrent access.
     var value: Value?
 }
+
+extension Process {
+    /// Waits for the process to exit on a thread of its own, so that no thread of the cooperative
+    /// pool (two on this machine) is blocked while in-process servers and clients need them.
+    func exited() async {
+        let process = UncheckedProcess(process: self)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                process.process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+}
+
+/// Carries a `Process` to the waiting thread.
+private struct UncheckedProcess: @unchecked Sendable {
+    // @unchecked: the waiting thread only calls `waitUntilExit()`, which Foundation documents as
+    // callable from any thread; the test does not touch the process until that thread resumes it.
+    let process: Process
+}

@@ -109,14 +109,14 @@ struct KillNineTests {
             let hqEnvironment = [
                 "EDGE_HQ_DATABASE_URL": databaseURL, "EDGE_HQ_ALLOW_HTTP": "1", "EDGE_HQ_HTTP_PORT": "0",
             ]
-            #expect(try Line.run("edge-hq", ["migrate"], environment: hqEnvironment).status == 0)
-            let siteID = try Line.run("edge-hq", ["sites", "add", "Roma"], environment: hqEnvironment).lastLine
-            let token = try Line.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment).lastLine
+            #expect(try await Line.run("edge-hq", ["migrate"], environment: hqEnvironment).status == 0)
+            let siteID = try await Line.run("edge-hq", ["sites", "add", "Roma"], environment: hqEnvironment).lastLine
+            let token = try await Line.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment).lastLine
             var (server, url) = try await Line.startServer(environment: hqEnvironment)
             let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
             defer { try? FileManager.default.removeItem(atPath: folder) }
             #expect(
-                try Line.run(
+                try await Line.run(
                     "edge-agent", ["provision", "--hq", url, "--token", token], environment: ["EDGE_DATA_DIR": folder]
                 ).status
                     == 0)
@@ -128,9 +128,9 @@ struct KillNineTests {
                 var box = try Self.start(["sync", "now"], environment: ["EDGE_DATA_DIR": folder, "EDGE_HQ_URL": url])
                 try await Self.waitForBlockedBatch(database)
                 kill(box.processIdentifier, SIGKILL)
-                box.waitUntilExit()
+                await box.exited()
                 try await lock.unlock()
-                var again = try Line.run(
+                var again = try await Line.run(
                     "edge-agent", ["sync", "now"], environment: ["EDGE_DATA_DIR": folder, "EDGE_HQ_URL": url])
                 #expect(again.status == 0, "\(again.standardError)")
                 var hqRows = try await Self.rows(hq: database)
@@ -144,14 +144,14 @@ struct KillNineTests {
                 box = try Self.start(["sync", "now"], environment: ["EDGE_DATA_DIR": folder, "EDGE_HQ_URL": url])
                 try await Self.waitForBlockedBatch(database)
                 kill(server.processIdentifier, SIGKILL)
-                server.waitUntilExit()
+                await server.exited()
                 try await lock.unlock()
-                box.waitUntilExit()
+                await box.exited()
                 #expect(box.terminationStatus == 1, "the box saw headquarters go")
                 #expect(try await Self.rows(hq: database).count == before, "the half-applied batch was rolled back")
 
                 (server, url) = try await Line.startServer(environment: hqEnvironment)
-                again = try Line.run(
+                again = try await Line.run(
                     "edge-agent", ["sync", "now"], environment: ["EDGE_DATA_DIR": folder, "EDGE_HQ_URL": url])
                 #expect(again.status == 0, "\(again.standardError)")
                 hqRows = try await Self.rows(hq: database)
@@ -160,7 +160,7 @@ struct KillNineTests {
                 #expect(hqRows.count == 80 * 3)
             }
             server.terminate()
-            server.waitUntilExit()
+            await server.exited()
         }
     }
 }
@@ -172,7 +172,7 @@ struct ChaosDrillTests {
     @Test(
         "seeds 1 to 12: refused, cut and stalled requests, killed transactions, replays, skewed clocks, conflicts, erasures"
     )
-    func drill() throws {
+    func drill() async throws {
         // Output to files, which the drill can never fill up.
         let folder = NSTemporaryDirectory() + "drill-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -189,7 +189,7 @@ struct ChaosDrillTests {
         process.standardOutput = FileHandle(forWritingAtPath: folder + "/out")
         process.standardError = FileHandle(forWritingAtPath: folder + "/err")
         try process.run()
-        process.waitUntilExit()
+        await process.exited()
         let outcome = CommandLineSyncTests.Outcome(
             status: process.terminationStatus,
             standardOutput: (try? String(contentsOfFile: folder + "/out", encoding: .utf8)) ?? "",

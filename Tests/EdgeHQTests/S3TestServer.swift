@@ -74,10 +74,9 @@ final class S3TestServer: Sendable {
         secretAccessKey = secret
     }
 
-    /// Stops the server (closing its standard input ends it).
+    /// Stops the server: closing its standard input ends it (nothing waits for that here).
     func stop() {
         try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
     }
 
     /// The first line the server prints (read on a thread of its own: reads block).

@@ -69,6 +69,10 @@ struct SyncChangeTests {
                 Recording(
                     id: "rec", callID: "k", fileName: "rec.eop", sealedKey: Data([1, 2, 3]), state: .complete,
                     startedAt: 1)),
+            .siteSettings(
+                SiteSettings(
+                    openingHours: ["1": [], "2": ["17:00-22:00"]], closedDates: ["2026-12-25"], seatsPerSlot: 30,
+                    version: 2)),
         ]
         #expect(Set(rows.map(\.table)) == Set(SyncTable.allCases))
         for row in rows {

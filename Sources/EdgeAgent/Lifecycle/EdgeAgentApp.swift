@@ -8,6 +8,7 @@ public import Logging
 public import NIOCore
 public import Resilience
 public import ServiceLifecycle
+public import Sync
 public import SyncAgent
 public import UnixSignals
 
@@ -36,6 +37,8 @@ public struct EdgeAgentApp: Sendable {
     /// Imports Twilio's own recordings, when `recording.twilio` is on with Twilio's credentials and the
     /// owner's key configured.
     public let twilioRecordingImporter: TwilioRecordingImporter?
+    /// The booking rules in force: the configuration, overlaid with the settings headquarters sent.
+    public let policies: ReservationPolicySource
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
@@ -67,11 +70,16 @@ public struct EdgeAgentApp: Sendable {
             let importer = makeTwilioRecordingImporter(
                 configuration: configuration, database: database, http: http, upstreams: upstreams, metrics: metrics,
                 clock: clock, logger: logger)
+            let policies = ReservationPolicySource(configured: configuration.reservations)
             let app = EdgeAgentApp(
                 configuration: configuration, database: database, metrics: metrics, logger: logger,
                 http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache, upstreams: upstreams,
                 clock: clock, streamTokens: tokens, callEvents: events, callEventSink: sink,
-                twilioRecordingImporter: importer)
+                twilioRecordingImporter: importer, policies: policies)
+            // The settings headquarters sent last time hold until it sends others.
+            if let settings = try await SiteSettingsStore(database: database).current() {
+                app.applySettings(settings)
+            }
             // Recordings a crash left open are closed as partial before any call starts.
             await app.recordings?.maintain(retentionDays: configuration.recording.retentionDays, logger: logger)
             return app
@@ -129,7 +137,7 @@ public struct EdgeAgentApp: Sendable {
     /// The providers, tools and store every call shares, from the configuration.
     public func makeCallServices() -> CallServices {
         let calls = CallLog(database: database)
-        let book = ReservationBook(database: database, policy: configuration.reservations)
+        let book = ReservationBook(database: database, policies: policies)
         let twilio = configuration.twilio
         let control: (any CallControl)? = {
             guard let sid = twilio.accountSID, let token = twilio.authToken else { return nil }
@@ -142,7 +150,7 @@ public struct EdgeAgentApp: Sendable {
                 CheckAvailabilityTool(book: book), CreateReservationTool(book: book),
                 UpdateReservationTool(book: book), CancelReservationTool(book: book),
                 GetMenuTool(catalog: MenuCatalog(database: database)),
-                GetOpeningHoursTool(policy: configuration.reservations, clock: clock),
+                GetOpeningHoursTool(policies: policies, clock: clock),
                 TakeMessageTool(board: StaffMessageBoard(database: database)),
                 TransferToStaffTool(control: control, staffPhone: configuration.restaurant.staffPhone),
             ], calls: calls, logger: logger)
@@ -153,7 +161,7 @@ public struct EdgeAgentApp: Sendable {
             calls: calls, customers: CustomerDirectory(database: database),
             engine: ConversationEngine(model: model, tools: tools, phrases: phrases, logger: logger),
             recognizer: recognizer, speech: speechOutput, phrases: phrases, catalogs: catalogs,
-            policy: configuration.reservations, book: book, upstreams: upstreams,
+            book: book, upstreams: upstreams,
             silenceBudget: .milliseconds(Int64(configuration.resilience.silenceBudgetSeconds * 1000)),
             keypadRetryAfter: .milliseconds(Int64(configuration.resilience.keypadRetrySeconds * 1000)),
             recordings: recordings,
@@ -207,7 +215,22 @@ public struct EdgeAgentApp: Sendable {
             maximumRows: configuration.sync.batchRows, maximumBytes: configuration.sync.batchKilobytes * 1024,
             recordings: RecordingUploadSettings(
                 folder: configuration.recordingsFolder, deleteAfterUpload: configuration.recording.deleteAfterUpload),
-            logger: logger, onMenuChange: { [self] items in await warmMenuWords(items) })
+            logger: logger, onMenuChange: { [self] items in await warmMenuWords(items) },
+            onSettingsChange: { [self] settings in applySettings(settings) })
+    }
+
+    /// Headquarters' booking settings, over the configuration, from the next question a caller
+    /// asks. Settings that cannot be used are logged and change nothing.
+    public func applySettings(_ settings: SiteSettings) {
+        do {
+            try policies.apply(settings)
+            logger.info(
+                "booking settings from headquarters in force", metadata: ["settings.version": "\(settings.version)"])
+        } catch {
+            logger.error(
+                "headquarters sent booking settings that cannot be used; the previous ones stay in force",
+                metadata: ["error": "\(error)"])
+        }
     }
 
     /// The menu changed at headquarters: the changed items' names, in both languages, are fetched into
@@ -326,7 +349,7 @@ public struct EdgeAgentApp: Sendable {
         PhraseWarmer(
             speech: makeSpeechOutput(), cache: phraseCache,
             texts: PhraseWarmer.catalogTexts(
-                catalogs: catalogs, policy: configuration.reservations, phraseBook: phrases,
+                catalogs: catalogs, policy: policies.current, phraseBook: phrases,
                 restaurantName: configuration.restaurant.name),
             concurrency: concurrency ?? configuration.phraseCache.warmConcurrency, logger: logger)
     }

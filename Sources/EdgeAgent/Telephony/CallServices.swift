@@ -13,7 +13,8 @@ public struct CallServices: Sendable {
     public let phrases: PhraseBook
     /// The phrase catalog per language, for sentences composed from cached fragments.
     public let catalogs: [String: PhraseCatalog]
-    public let policy: ReservationPolicy
+    /// The booking rules in force now (they change when headquarters sends new settings).
+    public var policy: ReservationPolicy { book.policies.current }
     /// The book, for the keypad flow's bookings.
     public let book: ReservationBook
     /// The cloud providers' circuits, to know when speech understanding is back; nil in tests without them.
@@ -33,7 +34,7 @@ public struct CallServices: Sendable {
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
-        speech: SpeechOutput, phrases: PhraseBook, catalogs: [String: PhraseCatalog], policy: ReservationPolicy,
+        speech: SpeechOutput, phrases: PhraseBook, catalogs: [String: PhraseCatalog],
         book: ReservationBook, upstreams: Upstreams?, silenceBudget: Duration = .milliseconds(1500),
         keypadRetryAfter: Duration = .seconds(20), recordings: CallRecordings? = nil, restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
@@ -46,7 +47,6 @@ public struct CallServices: Sendable {
         self.speech = speech
         self.phrases = phrases
         self.catalogs = catalogs
-        self.policy = policy
         self.book = book
         self.upstreams = upstreams
         self.silenceBudget = silenceBudget

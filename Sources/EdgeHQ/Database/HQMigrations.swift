@@ -158,7 +158,8 @@ public enum HQMigrations {
             DECLARE t text;
             BEGIN
                 FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
-                    'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings']
+                    'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings',
+                    'site_settings']
                 LOOP
                     EXECUTE format($f$
                         CREATE TABLE %I (
@@ -266,7 +267,8 @@ public enum HQMigrations {
         DECLARE t text;
         BEGIN
             FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
-                'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings']
+                'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings',
+                'site_settings']
             LOOP
                 EXECUTE format('ALTER TABLE %I ADD COLUMN seq bigint', t);
                 EXECUTE format('CREATE INDEX %I ON %I (site_id, seq) WHERE seq IS NOT NULL', t || '_by_seq', t);
@@ -276,35 +278,41 @@ public enum HQMigrations {
         """#,
         "ALTER TABLE reservation_history ADD COLUMN outcome text NOT NULL DEFAULT 'applied'",
         #"""
-        -- A write made at headquarters (the menu, an online booking): the next version, the next counter.
+        -- A write made at headquarters (the menu, an online booking): the next version, the next counter,
+        -- stamped by the hybrid logical clock.
         CREATE FUNCTION hq_write(p_site text, p_table text, p_id text, p_changed_at bigint, p_row jsonb)
         RETURNS bigint
         LANGUAGE plpgsql AS $$
         DECLARE
             existing bigint;
+            existing_changed bigint;
+            stamp bigint;
             next_version bigint;
             next_seq bigint;
             stored jsonb;
         BEGIN
-            IF p_table NOT IN ('reservations', 'menu_items', 'menu_item_translations') THEN
+            IF p_table NOT IN ('reservations', 'menu_items', 'menu_item_translations', 'site_settings') THEN
                 RAISE EXCEPTION 'headquarters does not write %', p_table USING ERRCODE = '22023';
             END IF;
             UPDATE sites SET change_seq = change_seq + 1 WHERE id = p_site RETURNING change_seq INTO next_seq;
             IF next_seq IS NULL THEN
                 RAISE EXCEPTION 'unknown site %', p_site USING ERRCODE = '22023';
             END IF;
-            EXECUTE format('SELECT version FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
-                INTO existing USING p_site, p_id;
+            EXECUTE format('SELECT version, changed_at FROM %I WHERE site_id = $1 AND id = $2 FOR UPDATE', p_table)
+                INTO existing, existing_changed USING p_site, p_id;
             next_version := coalesce(existing, 0) + 1;
+            -- The hybrid logical clock: a write that follows the row's last version is stamped after
+            -- it, whatever headquarters' clock says.
+            stamp := greatest(p_changed_at, coalesce(existing_changed, 0) + 1);
             stored := p_row || jsonb_build_object('id', p_id, 'version', next_version);
             EXECUTE format('INSERT INTO %I (site_id, id, version, changed_at, origin, row, seq)
                 VALUES ($1, $2, $3, $4, ''hq'', $5, $6)
                 ON CONFLICT (site_id, id) DO UPDATE SET version = EXCLUDED.version, changed_at = EXCLUDED.changed_at,
                     origin = ''hq'', row = EXCLUDED.row, seq = EXCLUDED.seq, received_at = now()', p_table)
-                USING p_site, p_id, next_version, p_changed_at, stored, next_seq;
+                USING p_site, p_id, next_version, stamp, stored, next_seq;
             IF p_table = 'reservations' THEN
                 INSERT INTO reservation_history (site_id, reservation_id, version, origin, changed_at, row)
-                    VALUES (p_site, p_id, next_version, 'hq', p_changed_at, stored) ON CONFLICT DO NOTHING;
+                    VALUES (p_site, p_id, next_version, 'hq', stamp, stored) ON CONFLICT DO NOTHING;
             END IF;
             RETURN next_version;
         END

@@ -29,6 +29,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v6 recording uploads") { db in
             try db.execute(sql: v6RecordingUploads)
         }
+        migrator.registerMigration("v7 site settings") { db in
+            try db.execute(sql: v7SiteSettings)
+        }
         return migrator
     }
 
@@ -264,6 +267,16 @@ extension EdgeDatabase {
             sha256 TEXT NOT NULL,
             uploaded_at INTEGER NOT NULL,
             file_deleted_at INTEGER
+        ) STRICT;
+        """
+
+    /// The booking settings headquarters sent (``SiteSettings`` as JSON), one row.
+    private static let v7SiteSettings = """
+        CREATE TABLE site_settings (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            changed_at INTEGER NOT NULL,
+            row TEXT NOT NULL CHECK (json_valid(row))
         ) STRICT;
         """
 }

@@ -20,8 +20,10 @@ public enum Outbox {
     }
 
     /// Appends an upsert of `row` inside the caller's transaction.
+    /// The change is stamped by the ``HybridLogicalClock`` (`milliseconds` unless that would not be
+    /// later than every stamp before).
     public static func enqueueUpsert(_ row: SyncRow, at milliseconds: Int64, in db: Database) throws {
-        try enqueue(.upsert(row, changedAt: milliseconds), in: db)
+        try enqueue(.upsert(row, changedAt: HybridLogicalClock.stamp(physical: milliseconds, in: db)), in: db)
     }
 
     /// The oldest unsent entries, oldest first.

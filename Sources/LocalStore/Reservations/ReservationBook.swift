@@ -50,11 +50,20 @@ public struct ReservationBook: Sendable {
     }
 
     let database: EdgeDatabase
-    public let availability: Availability
+    /// The rules in force (the configuration, overlaid with headquarters' settings).
+    public let policies: ReservationPolicySource
 
-    public init(database: EdgeDatabase, policy: ReservationPolicy) {
+    /// The availability rules of the policy in force now.
+    public var availability: Availability { Availability(policy: policies.current) }
+
+    public init(database: EdgeDatabase, policies: ReservationPolicySource) {
         self.database = database
-        self.availability = Availability(policy: policy)
+        self.policies = policies
+    }
+
+    /// A book with a fixed policy.
+    public init(database: EdgeDatabase, policy: ReservationPolicy) {
+        self.init(database: database, policies: ReservationPolicySource(configured: policy))
     }
 
     private var timeZone: TimeZone { availability.policy.timeZone }

@@ -3,12 +3,17 @@ public import LocalStore
 
 /// `get_opening_hours`: the hours of one day, or of the week.
 public struct GetOpeningHoursTool: AgentTool {
-    let policy: ReservationPolicy
+    let policies: ReservationPolicySource
     let clock: any WallClock
 
-    public init(policy: ReservationPolicy, clock: any WallClock) {
-        self.policy = policy
+    public init(policies: ReservationPolicySource, clock: any WallClock) {
+        self.policies = policies
         self.clock = clock
+    }
+
+    /// Hours that never change (tests).
+    public init(policy: ReservationPolicy, clock: any WallClock) {
+        self.init(policies: ReservationPolicySource(configured: policy), clock: clock)
     }
 
     public let name = "get_opening_hours"
@@ -19,6 +24,7 @@ public struct GetOpeningHoursTool: AgentTool {
     static let weekdays = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 
     public func run(_ arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        let policy = policies.current
         if let date = try ReservationParameters.date(arguments) {
             let periods = policy.periods(on: date)
             return [
