@@ -41,6 +41,9 @@ public struct DownloadApplier: Sendable {
         public var changedMenuItems: Set<String> = []
         /// The booking settings headquarters sent, when it sent new ones.
         public var settings: SiteSettings?
+        /// When the reservations that came down start (and started, before a change), Unix ms: the
+        /// moments to check for overbooking.
+        public var reservationStarts: Set<Int64> = []
     }
 
     /// Pages until headquarters has nothing more.
@@ -85,12 +88,13 @@ public struct DownloadApplier: Sendable {
                     counts.changedMenuItems.insert(translation.menuItemID)
                     counts.applied += 1
                 case .reservation(var reservation):
-                    if let local = try Reservation.fetchOne(db, key: reservation.id),
-                        local.version > reservation.version
-                    {
+                    let local = try Reservation.fetchOne(db, key: reservation.id)
+                    if let local, local.version > reservation.version {
                         counts.keptLocal += 1
                         continue
                     }
+                    counts.reservationStarts.insert(reservation.startsAt)
+                    if let local { counts.reservationStarts.insert(local.startsAt) }
                     // Links to rows this box never had (another box's call, a web customer) are dropped.
                     if let customer = reservation.customerID, try Customer.fetchOne(db, key: customer) == nil {
                         reservation.customerID = nil
@@ -118,5 +122,6 @@ public struct DownloadApplier: Sendable {
         report.keptLocal += outcome.keptLocal
         report.changedMenuItems.formUnion(outcome.changedMenuItems)
         if let settings = outcome.settings { report.settings = settings }
+        report.reservationStarts.formUnion(outcome.reservationStarts)
     }
 }

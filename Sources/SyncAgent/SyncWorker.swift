@@ -22,6 +22,8 @@ public actor SyncWorker {
     let onMenuChange: @Sendable (Set<String>) async -> Void
     /// Told when headquarters sent new booking settings.
     let onSettingsChange: @Sendable (SiteSettings) async -> Void
+    /// Told when reservations came down, with when they start (Unix ms), to look for overbooking.
+    let onReservationsChange: @Sendable (Set<Int64>) async -> Void
     /// Where the recordings are, and whether the box deletes its copy once headquarters has one;
     /// nil when the box does not record.
     let recordings: RecordingUploadSettings?
@@ -37,9 +39,11 @@ public actor SyncWorker {
         metricsFactory: any MetricsFactory, interval: Duration = .seconds(10), maximumRows: Int = 500,
         maximumBytes: Int = 1_048_576, recordings: RecordingUploadSettings? = nil, logger: Logger,
         onMenuChange: @escaping @Sendable (Set<String>) async -> Void = { _ in },
-        onSettingsChange: @escaping @Sendable (SiteSettings) async -> Void = { _ in }
+        onSettingsChange: @escaping @Sendable (SiteSettings) async -> Void = { _ in },
+        onReservationsChange: @escaping @Sendable (Set<Int64>) async -> Void = { _ in }
     ) {
         self.onSettingsChange = onSettingsChange
+        self.onReservationsChange = onReservationsChange
         self.recordings = recordings
         recordingBacklog = Gauge(label: "edge_sync_recordings_waiting", factory: metricsFactory)
         self.onMenuChange = onMenuChange
@@ -98,6 +102,7 @@ public actor SyncWorker {
             }
             if !download.changedMenuItems.isEmpty { await onMenuChange(download.changedMenuItems) }
             if let settings = download.settings { await onSettingsChange(settings) }
+            if !download.reservationStarts.isEmpty { await onReservationsChange(download.reservationStarts) }
             await publish(state)
             return Round(upload: upload, download: download, recordings: recordingsReport)
         } catch {

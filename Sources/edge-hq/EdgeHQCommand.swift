@@ -14,7 +14,7 @@ struct EdgeHQCommand: AsyncParsableCommand {
             EDGE_HQ_HTTP_HOST / EDGE_HQ_HTTP_PORT (127.0.0.1 / 8443), EDGE_HQ_TLS_CERT / EDGE_HQ_TLS_KEY (PEM), \
             EDGE_HQ_ALLOW_HTTP=1 (plain HTTP, tests only).
             """,
-        subcommands: [Serve.self, Migrate.self, Sites.self, EnrolToken.self, Devices.self])
+        subcommands: [Serve.self, Migrate.self, Sites.self, EnrolToken.self, Devices.self, Overbooked.self])
 }
 
 /// Prints `edge-hq: <message>` on one line to standard error and returns the exit code to throw.
@@ -175,5 +175,31 @@ struct Devices: AsyncParsableCommand {
             try await withHQ { app in try await app.directory.revoke(deviceID: id) }
             print("device \(id) revoked")
         }
+    }
+}
+
+struct Overbooked: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Moments with more guests than seats after bookings from boxes and headquarters met.")
+
+    @Option(help: "Only this site.")
+    var site: String?
+
+    func run() async throws {
+        let (slots, sites) = try await withHQ { app in
+            (
+                try await OverbookedSlots(database: app.database, logger: app.logger).open(site: site),
+                try await app.directory.sites()
+            )
+        }
+        let names = Dictionary(uniqueKeysWithValues: sites.map { ($0.id, $0.name) })
+        let format = ISO8601DateFormatter()
+        for slot in slots {
+            let moment = format.string(from: Date(timeIntervalSince1970: Double(slot.moment) / 1000))
+            print(
+                "\(names[slot.siteID] ?? slot.siteID)  \(moment)  \(slot.seatsHeld) guests for \(slot.seats) seats  "
+                    + "reservations \(slot.reservationIDs.joined(separator: ", "))")
+        }
+        if slots.isEmpty { print("nothing overbooked") }
     }
 }

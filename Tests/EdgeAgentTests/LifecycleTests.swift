@@ -131,8 +131,23 @@ struct LifecycleTests {
             turnID: "t")
         #expect(hours.0.contains("11:00-14:00"), "\(hours.0)")
 
-        app.applySettings(SiteSettings(seatsPerSlot: 0, version: 5))
-        #expect(app.policies.current.seatsPerSlot == 12)
+        // Two parties of four fit 12 seats; headquarters cuts the seats to 6: flagged for staff.
+        let monday = LocalDate(Date(), in: app.policies.current.timeZone).adding(days: 3)
+        let day = monday.adding(days: (8 - monday.isoWeekday) % 7)
+        for name in ["Ada", "Grace"] {
+            _ = try await services.book.create(
+                .init(name: name, phone: nil, partySize: 4, date: day, time: LocalTime("12:00")!, source: .staff),
+                actor: "test")
+        }
+        app.applySettings(SiteSettings(openingHours: ["1": ["11:00-14:00"]], seatsPerSlot: 6, version: 5))
+        await app.checkOverbooking(dates: [day])
+        #expect(app.metrics.exposition().contains("edge_overbooked_slots 1"))
+        #expect(
+            try await StaffMessageBoard(database: app.database).open().first?.message.contains("8 guests for 6 seats")
+                == true)
+
+        app.applySettings(SiteSettings(seatsPerSlot: 0, version: 6))
+        #expect(app.policies.current.seatsPerSlot == 6)
         #expect(logs.all.contains { $0.contains("cannot be used") && $0.contains("seats_per_slot") })
         await app.shutdown()
     }

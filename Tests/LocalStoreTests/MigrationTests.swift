@@ -76,7 +76,7 @@ struct MigrationTests {
         #expect(
             applied == [
                 "v1 schema", "v2 staff messages", "v3 phrase cache counters", "v4 twilio recordings", "v5 sync state",
-                "v6 recording uploads", "v7 site settings",
+                "v6 recording uploads", "v7 site settings", "v8 overbooked slots",
             ])
         #expect(appliedAgain == applied)
         #expect(count == 1)

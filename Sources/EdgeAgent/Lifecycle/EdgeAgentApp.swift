@@ -216,7 +216,36 @@ public struct EdgeAgentApp: Sendable {
             recordings: RecordingUploadSettings(
                 folder: configuration.recordingsFolder, deleteAfterUpload: configuration.recording.deleteAfterUpload),
             logger: logger, onMenuChange: { [self] items in await warmMenuWords(items) },
-            onSettingsChange: { [self] settings in applySettings(settings) })
+            onSettingsChange: { [self] settings in
+                applySettings(settings)
+                // Fewer seats or other hours may leave bookings already taken without room.
+                let today = LocalDate(clock.now(), in: policies.current.timeZone)
+                await checkOverbooking(dates: Set((0...60).map { today.adding(days: $0) }))
+            },
+            onReservationsChange: { [self] starts in
+                let zone = policies.current.timeZone
+                await checkOverbooking(dates: Set(starts.map { LocalDate(Date(unixMilliseconds: $0), in: zone) }))
+            })
+    }
+
+    /// Looks for moments with more guests than seats on `dates`; each new one is a staff message, a
+    /// warning in the log and `edge_overbooked_slots`.
+    public func checkOverbooking(dates: Set<LocalDate>) async {
+        let monitor = OverbookingMonitor(database: database)
+        do {
+            for slot in try await monitor.check(dates: dates, policy: policies.current) {
+                logger.warning(
+                    "overbooked after a merge with headquarters; the staff have a message",
+                    metadata: [
+                        "reservation.moment": .stringConvertible(slot.moment),
+                        "reservation.seats_held": .stringConvertible(slot.seatsHeld),
+                        "reservation.seats": .stringConvertible(slot.seats),
+                    ])
+            }
+            metrics.overbookedSlots.record(try await monitor.open().count)
+        } catch {
+            logger.error("cannot check for overbooking", metadata: ["error": "\(error)"])
+        }
     }
 
     /// Headquarters' booking settings, over the configuration, from the next question a caller

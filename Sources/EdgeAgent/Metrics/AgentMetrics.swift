@@ -27,6 +27,8 @@ public struct AgentMetrics: Sendable {
     public let twilioRecordingsImported: CoreMetrics.Counter
     /// Attempts to import a Twilio recording that failed (retried unless Twilio has no such recording).
     public let twilioRecordingImportFailures: CoreMetrics.Counter
+    /// Moments with more guests than seats (after a merge with headquarters), not yet resolved.
+    public let overbookedSlots: CoreMetrics.Gauge
 
     public init() {
         registry = PrometheusCollectorRegistry()
@@ -46,6 +48,7 @@ public struct AgentMetrics: Sendable {
         recordingFailures = CoreMetrics.Counter(label: "edge_recording_failures_total", factory: factory)
         twilioRecordingsImported = CoreMetrics.Counter(
             label: "edge_twilio_recordings_imported_total", factory: factory)
+        overbookedSlots = CoreMetrics.Gauge(label: "edge_overbooked_slots", factory: factory)
         twilioRecordingImportFailures = CoreMetrics.Counter(
             label: "edge_twilio_recording_import_failures_total", factory: factory)
     }

@@ -30,6 +30,7 @@ public enum HQMigrations {
         Migration(version: 1, name: "sites, devices, synced tables", statements: v1),
         Migration(version: 2, name: "downloads and conflicts", statements: v2),
         Migration(version: 3, name: "recording uploads", statements: v3),
+        Migration(version: 4, name: "overbooking flags", statements: v4),
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -530,6 +531,102 @@ public enum HQMigrations {
         #"""
             CREATE TRIGGER recording_erased AFTER INSERT OR UPDATE ON erasures
                 FOR EACH ROW EXECUTE FUNCTION recording_erased()
+        """#,
+    ]
+
+    /// Moments when more guests hold seats than the site's `seats_per_slot` (its settings at
+    /// headquarters), kept for staff; rechecked by triggers whenever a reservation or the settings
+    /// change, from a box or at headquarters. Never resolved by dropping a booking.
+    private static let v4: [String] = [
+        #"""
+            CREATE TABLE overbooked_slots (
+                site_id text NOT NULL REFERENCES sites (id),
+                moment bigint NOT NULL,
+                seats_held integer NOT NULL,
+                seats integer NOT NULL,
+                reservation_ids text[] NOT NULL,
+                detected_at timestamptz NOT NULL DEFAULT now(),
+                resolved_at timestamptz,
+                PRIMARY KEY (site_id, moment)
+            )
+        """#,
+        #"""
+            -- Rechecks the arrivals in [p_from, p_to) of a site: the seats held at each (every party
+            -- seated then) against the seats. A site without seats in its settings is not judged.
+            CREATE FUNCTION flag_overbooking(p_site text, p_from bigint, p_to bigint) RETURNS integer
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                capacity integer;
+                flagged integer;
+            BEGIN
+                SELECT (row ->> 'seats_per_slot')::integer INTO capacity FROM site_settings
+                    WHERE site_id = p_site AND id = 'site';
+                IF capacity IS NULL THEN
+                    RETURN 0;
+                END IF;
+                WITH held AS (
+                    SELECT id, starts_at, party_size,
+                        starts_at + coalesce((row ->> 'duration_minutes')::bigint, 90) * 60000 AS ends_at
+                    FROM reservations
+                    WHERE site_id = p_site AND status IN ('confirmed', 'seated')
+                        AND starts_at < p_to AND starts_at > p_from - 43200000
+                ), peaks AS (
+                    SELECT m.starts_at AS moment, sum(h.party_size)::integer AS seats_held,
+                        array_agg(h.id ORDER BY h.id) AS ids
+                    FROM (SELECT DISTINCT starts_at FROM held WHERE starts_at >= p_from) m
+                    JOIN held h ON h.starts_at <= m.starts_at AND h.ends_at > m.starts_at
+                    GROUP BY m.starts_at
+                ), over AS (
+                    SELECT * FROM peaks WHERE seats_held > capacity
+                ), resolved AS (
+                    UPDATE overbooked_slots o SET resolved_at = now()
+                    WHERE o.site_id = p_site AND o.resolved_at IS NULL AND o.moment >= p_from AND o.moment < p_to
+                        AND NOT EXISTS (SELECT 1 FROM over WHERE over.moment = o.moment)
+                )
+                INSERT INTO overbooked_slots (site_id, moment, seats_held, seats, reservation_ids)
+                    SELECT p_site, moment, seats_held, capacity, ids FROM over
+                ON CONFLICT (site_id, moment) DO UPDATE SET seats_held = EXCLUDED.seats_held,
+                    seats = EXCLUDED.seats, reservation_ids = EXCLUDED.reservation_ids, resolved_at = NULL,
+                    detected_at = CASE WHEN overbooked_slots.resolved_at IS NULL
+                        THEN overbooked_slots.detected_at ELSE now() END;
+                GET DIAGNOSTICS flagged = ROW_COUNT;
+                RETURN flagged;
+            END
+            $$
+        """#,
+        #"""
+            CREATE FUNCTION reservation_changed() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            BEGIN
+                IF TG_OP IN ('UPDATE', 'DELETE') THEN
+                    PERFORM flag_overbooking(OLD.site_id, OLD.starts_at - 43200000, OLD.starts_at + 43200000);
+                END IF;
+                IF TG_OP IN ('INSERT', 'UPDATE') THEN
+                    PERFORM flag_overbooking(NEW.site_id, NEW.starts_at - 43200000, NEW.starts_at + 43200000);
+                END IF;
+                RETURN NULL;
+            END
+            $$
+        """#,
+        #"""
+            CREATE TRIGGER reservation_changed AFTER INSERT OR UPDATE OR DELETE ON reservations
+                FOR EACH ROW EXECUTE FUNCTION reservation_changed()
+        """#,
+        #"""
+            -- New settings (fewer seats) can overbook bookings already taken: the coming year is rechecked.
+            CREATE FUNCTION site_settings_changed() RETURNS trigger
+            LANGUAGE plpgsql AS $$
+            DECLARE
+                now_ms bigint := (extract(epoch FROM now()) * 1000)::bigint;
+            BEGIN
+                PERFORM flag_overbooking(NEW.site_id, now_ms - 43200000, now_ms + 400 * 86400000::bigint);
+                RETURN NULL;
+            END
+            $$
+        """#,
+        #"""
+            CREATE TRIGGER site_settings_changed AFTER INSERT OR UPDATE ON site_settings
+                FOR EACH ROW EXECUTE FUNCTION site_settings_changed()
         """#,
     ]
 }

@@ -32,6 +32,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v7 site settings") { db in
             try db.execute(sql: v7SiteSettings)
         }
+        migrator.registerMigration("v8 overbooked slots") { db in
+            try db.execute(sql: v8OverbookedSlots)
+        }
         return migrator
     }
 
@@ -278,5 +281,19 @@ extension EdgeDatabase {
             changed_at INTEGER NOT NULL,
             row TEXT NOT NULL CHECK (json_valid(row))
         ) STRICT;
+        """
+
+    /// Moments when more guests hold seats than there are (after a merge), for staff.
+    private static let v8OverbookedSlots = """
+        CREATE TABLE overbooked_slots (
+            id TEXT PRIMARY KEY NOT NULL,
+            moment INTEGER NOT NULL UNIQUE,
+            seats_held INTEGER NOT NULL CHECK (seats_held > 0),
+            seats INTEGER NOT NULL CHECK (seats > 0),
+            reservation_ids TEXT NOT NULL CHECK (json_valid(reservation_ids)),
+            detected_at INTEGER NOT NULL,
+            resolved_at INTEGER
+        ) STRICT;
+        CREATE INDEX overbooked_slots_open ON overbooked_slots (moment) WHERE resolved_at IS NULL;
         """
 }
