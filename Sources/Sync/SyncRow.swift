@@ -10,6 +10,7 @@ public enum SyncRow: Sendable, Equatable {
     case menuItemTranslation(MenuItemTranslation)
     case recording(Recording)
     case siteSettings(SiteSettings)
+    case dailyCallSummary(DailyCallSummary)
 
     /// The table the row belongs to.
     public var table: SyncTable {
@@ -24,6 +25,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItemTranslation: .menuItemTranslations
         case .recording: .recordings
         case .siteSettings: .siteSettings
+        case .dailyCallSummary: .dailyCallSummaries
         }
     }
 
@@ -40,6 +42,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItemTranslation(let row): row.id
         case .recording(let row): row.id
         case .siteSettings(let row): row.id
+        case .dailyCallSummary(let row): row.id
         }
     }
 
@@ -52,6 +55,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItem(let row): row.version
         case .recording(let row): row.version
         case .siteSettings(let row): row.version
+        case .dailyCallSummary(let row): row.version
         case .conversationTurn, .toolExecution, .callMetric, .menuItemTranslation: 1
         }
     }
@@ -69,6 +73,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItemTranslations: self = .menuItemTranslation(try MenuItemTranslation(from: decoder))
         case .recordings: self = .recording(try Recording(from: decoder))
         case .siteSettings: self = .siteSettings(try SiteSettings(from: decoder))
+        case .dailyCallSummaries: self = .dailyCallSummary(try DailyCallSummary(from: decoder))
         }
     }
 
@@ -85,6 +90,7 @@ public enum SyncRow: Sendable, Equatable {
         case .menuItemTranslation(let row): try row.encode(to: encoder)
         case .recording(let row): try row.encode(to: encoder)
         case .siteSettings(let row): try row.encode(to: encoder)
+        case .dailyCallSummary(let row): try row.encode(to: encoder)
         }
     }
 }

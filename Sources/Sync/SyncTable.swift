@@ -12,6 +12,8 @@ public enum SyncTable: String, Codable, Sendable, CaseIterable {
     case recordings
     /// The site's booking settings (``SiteSettings``), written at headquarters only.
     case siteSettings = "site_settings"
+    /// A day of calls rolled up on the box (``DailyCallSummary``).
+    case dailyCallSummaries = "daily_call_summaries"
 }
 
 /// What happened to a row.

@@ -61,6 +61,13 @@ struct EndToEndCallTests {
             #expect(reservation.callID == call.id)
             #expect(call.language == "en")
             #expect(call.outcome == "reservation_created")
+            // The day's roll-up counts the call, for headquarters.
+            let day = LocalDate(
+                Date(unixMilliseconds: call.startedAt), in: app.configuration.reservations.timeZone
+            ).description
+            let summary = try #require(try await CallSummaries(database: app.database).summary(of: day))
+            #expect(summary.calls == 1 && summary.reservationsCreated == 1)
+            #expect(summary.meanResponseLatencyMilliseconds != nil)
             let turns = try await CallLog(database: app.database).turns(callID: call.id)
             #expect(
                 turns.filter { $0.speaker == .caller }.map(\.text) == [
@@ -89,7 +96,8 @@ struct EndToEndCallTests {
             }
             #expect(
                 outboxTables == [
-                    "call_metrics", "calls", "conversation_turns", "customers", "reservations", "tool_executions",
+                    "call_metrics", "calls", "conversation_turns", "customers", "daily_call_summaries", "reservations",
+                    "tool_executions",
                 ])
 
             // What the cloud services were asked.

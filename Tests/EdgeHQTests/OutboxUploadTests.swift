@@ -189,4 +189,37 @@ struct OutboxUploadTests {
             try box.close()
         }
     }
+
+    @Test("a day's roll-up of calls reaches headquarters, and its newer version replaces it")
+    func dailySummaries() async throws {
+        let folder = NSTemporaryDirectory() + "sync-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let box = try await Self.boxDatabase(folder: folder, calls: 3)
+        let zone = TimeZone(identifier: "UTC")!
+        let today = LocalDate(Date(), in: zone)
+        try await CallSummaries(database: box).rollUp(date: today, timeZone: zone)
+        try await HQHarness.with { hq in
+            try await hq.serve { url in
+                let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
+                let client = try SyncClient(baseURL: url, logger: Auth.logger)
+                let uploader = OutboxUploader(
+                    database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
+                    logger: Auth.logger)
+                _ = try await uploader.drain()
+                try await Self.addCalls(to: box, from: 3, count: 2)
+                try await CallSummaries(database: box).rollUp(date: today, timeZone: zone)
+                _ = try await uploader.drain()
+                var stored: [String] = []
+                for try await (version, calls) in try await hq.database.client.query(
+                    "SELECT version, (row ->> 'calls')::int FROM daily_call_summaries WHERE site_id = \(link.siteID) AND id = \(today.description)"
+                ).decode((Int64, Int).self) {
+                    stored.append("v\(version): \(calls) calls")
+                }
+                #expect(stored == ["v2: 5 calls"])
+                await client.shutdown()
+            }
+        }
+        try box.close()
+    }
 }

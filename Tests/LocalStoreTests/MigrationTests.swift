@@ -77,6 +77,7 @@ struct MigrationTests {
             applied == [
                 "v1 schema", "v2 staff messages", "v3 phrase cache counters", "v4 twilio recordings", "v5 sync state",
                 "v6 recording uploads", "v7 site settings", "v8 overbooked slots",
+                "v9 daily call summaries",
             ])
         #expect(appliedAgain == applied)
         #expect(count == 1)

@@ -73,6 +73,7 @@ struct SyncChangeTests {
                 SiteSettings(
                     openingHours: ["1": [], "2": ["17:00-22:00"]], closedDates: ["2026-12-25"], seatsPerSlot: 30,
                     version: 2)),
+            .dailyCallSummary(DailyCallSummary(id: "2026-12-01", calls: 3, reservationsCreated: 1, talkSeconds: 240)),
         ]
         #expect(Set(rows.map(\.table)) == Set(SyncTable.allCases))
         for row in rows {

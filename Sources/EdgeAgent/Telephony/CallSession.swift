@@ -638,6 +638,7 @@ public actor CallSession {
                 )
             }
             try await services.calls.record(metrics)
+            try await services.calls.rollUpDay(containing: call.startedAt, timeZone: services.policy.timeZone)
         } catch {
             logger.error("call summary not recorded", metadata: ["error": "\(error)"])
         }

@@ -160,7 +160,7 @@ public enum HQMigrations {
             BEGIN
                 FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
                     'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings',
-                    'site_settings']
+                    'site_settings', 'daily_call_summaries']
                 LOOP
                     EXECUTE format($f$
                         CREATE TABLE %I (
@@ -235,7 +235,7 @@ public enum HQMigrations {
             LANGUAGE plpgsql AS $$
             BEGIN
                 IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
-                    'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
+                    'call_metrics', 'menu_items', 'menu_item_translations', 'recordings', 'daily_call_summaries') THEN
                     RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
                 END IF;
                 INSERT INTO erasures (site_id, table_name, row_id, version, erased_at)
@@ -269,7 +269,7 @@ public enum HQMigrations {
         BEGIN
             FOREACH t IN ARRAY ARRAY['reservations', 'customers', 'calls', 'conversation_turns',
                 'tool_executions', 'call_metrics', 'menu_items', 'menu_item_translations', 'recordings',
-                'site_settings']
+                'site_settings', 'daily_call_summaries']
             LOOP
                 EXECUTE format('ALTER TABLE %I ADD COLUMN seq bigint', t);
                 EXECUTE format('CREATE INDEX %I ON %I (site_id, seq) WHERE seq IS NOT NULL', t || '_by_seq', t);
@@ -338,7 +338,7 @@ public enum HQMigrations {
             inserted integer;
         BEGIN
             IF p_table NOT IN ('reservations', 'customers', 'calls', 'conversation_turns', 'tool_executions',
-                'call_metrics', 'menu_items', 'menu_item_translations', 'recordings') THEN
+                'call_metrics', 'menu_items', 'menu_item_translations', 'recordings', 'daily_call_summaries') THEN
                 RAISE EXCEPTION 'unknown synced table %', p_table USING ERRCODE = '22023';
             END IF;
             SELECT e.version INTO erased FROM erasures e
@@ -417,7 +417,7 @@ public enum HQMigrations {
             result record;
         BEGIN
             FOREACH t IN ARRAY ARRAY['customers', 'calls', 'conversation_turns', 'tool_executions', 'call_metrics',
-                'recordings']
+                'recordings', 'daily_call_summaries']
             LOOP
                 FOR result IN EXECUTE format($f$
                     WITH changes AS (
@@ -452,7 +452,7 @@ public enum HQMigrations {
                 WHERE NOT (x.n = ANY (done)) ORDER BY x.n
             LOOP
                 IF change ->> 'table' NOT IN ('reservations', 'customers', 'calls', 'conversation_turns',
-                    'tool_executions', 'call_metrics', 'recordings') THEN
+                    'tool_executions', 'call_metrics', 'recordings', 'daily_call_summaries') THEN
                     -- Headquarters' own tables (the menu): never written by a box.
                     ordinal := position;
                     outcome := 'rejected';

@@ -35,6 +35,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v8 overbooked slots") { db in
             try db.execute(sql: v8OverbookedSlots)
         }
+        migrator.registerMigration("v9 daily call summaries") { db in
+            try db.execute(sql: v9DailyCallSummaries)
+        }
         return migrator
     }
 
@@ -295,5 +298,15 @@ extension EdgeDatabase {
             resolved_at INTEGER
         ) STRICT;
         CREATE INDEX overbooked_slots_open ON overbooked_slots (moment) WHERE resolved_at IS NULL;
+        """
+
+    /// A day of calls rolled up (``DailyCallSummary`` as JSON), synced to headquarters.
+    private static let v9DailyCallSummaries = """
+        CREATE TABLE daily_call_summaries (
+            id TEXT PRIMARY KEY NOT NULL,
+            version INTEGER NOT NULL CHECK (version >= 1),
+            updated_at INTEGER NOT NULL,
+            row TEXT NOT NULL CHECK (json_valid(row))
+        ) STRICT;
         """
 }
