@@ -25,6 +25,7 @@ bench: test-deps
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
 	$(SWIFT) run -c release --skip-build edge-agent recordings bench
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark
+	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark calls 50 100000
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release chaos-drill --runs 1000 --seed 1
 
 # Headquarters' tests get a throwaway PostgreSQL 15 on loopback, stopped and deleted afterwards.

@@ -185,7 +185,7 @@ let package = Package(
         .executableTarget(
             name: "sync-benchmark",
             dependencies: [
-                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience",
+                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience", "EdgeAgent",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -2,7 +2,12 @@
 // uploading at once, against a real PostgreSQL (`EDGE_HQ_TEST_DATABASE_URL`, as
 // provisioning/with-test-postgres.sh sets it) and `edge-hq` on loopback, in this process.
 //   provisioning/with-test-postgres.sh swift run -c release sync-benchmark [ROWS] [BOXES]
+// With `calls N` instead: N simulated calls (the demo's, callers in an `edge-agent simulate` child
+// process) against an agent that has no backlog, then against one whose sync drains ROWS at the same
+// time, so the pacing bound can be compared with and without sync.
+//   provisioning/with-test-postgres.sh swift run -c release sync-benchmark calls 50 [ROWS]
 import Crypto
+import EdgeAgent
 import EdgeHQ
 import Foundation
 import GRDB
@@ -17,8 +22,11 @@ import Sync
 import SyncAgent
 
 let arguments = CommandLine.arguments
-let backlogRows = arguments.count > 1 ? Int(arguments[1]) ?? 100_000 : 100_000
-let boxCount = arguments.count > 2 ? Int(arguments[2]) ?? 20 : 20
+let callsMode = arguments.count > 1 && arguments[1] == "calls"
+let numbers = arguments.dropFirst(callsMode ? 2 : 1).compactMap { Int($0) }
+let liveCalls = callsMode ? numbers.first ?? 50 : 0
+let backlogRows = (callsMode ? numbers.dropFirst().first : numbers.first) ?? 100_000
+let boxCount = callsMode ? 0 : numbers.dropFirst().first ?? 20
 let logger: Logger = {
     var logger = Logger(label: "sync-benchmark")
     logger.logLevel = .error
@@ -46,6 +54,12 @@ func boxWithBacklog(rows: Int) async throws -> (EdgeDatabase, String) {
     let folder = NSTemporaryDirectory() + "bench-box-" + UUID().uuidString
     try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
     let database = try EdgeDatabase(dataDirectory: folder, logger: logger)
+    try await fillBacklog(database, rows: rows)
+    return (database, folder)
+}
+
+/// Adds `rows` outbox rows to `database`: old calls with three turns each.
+@Sendable func fillBacklog(_ database: EdgeDatabase, rows: Int) async throws {
     try await database.write { db in
         let now: Int64 = 1_790_000_000_000
         var written = 0
@@ -70,10 +84,9 @@ func boxWithBacklog(rows: Int) async throws -> (EdgeDatabase, String) {
             index += 1
         }
     }
-    return (database, folder)
 }
 
-func upstream() -> Upstream {
+@Sendable func upstream() -> Upstream {
     Upstream(
         name: "headquarters",
         policy: UpstreamPolicy(requestTimeout: .seconds(120), retry: RetryPolicy(maxAttempts: 3)),
@@ -81,7 +94,7 @@ func upstream() -> Upstream {
 }
 
 /// Enrols a box for a new site.
-func enrol(url: String, site name: String) async throws -> (DeviceIdentity, HeadquartersLink) {
+@Sendable func enrol(url: String, site name: String) async throws -> (DeviceIdentity, HeadquartersLink) {
     let site = try await hq.directory.addSite(name: name)
     let (token, _) = try await hq.directory.makeEnrolmentToken(site: site.id, validFor: .seconds(3600))
     let identity = DeviceIdentity(privateKey: Curve25519.Signing.PrivateKey())
@@ -94,7 +107,7 @@ func enrol(url: String, site name: String) async throws -> (DeviceIdentity, Head
     )
 }
 
-func drain(_ database: EdgeDatabase, url: String, site: String) async throws -> Int {
+@Sendable func drain(_ database: EdgeDatabase, url: String, site: String) async throws -> Int {
     let (identity, link) = try await enrol(url: url, site: site)
     let client = try SyncClient(baseURL: url, timeout: .seconds(120), logger: logger)
     let uploader = OutboxUploader(
@@ -124,6 +137,12 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     let url = "http://127.0.0.1:\(await iterator.next()!)"
 
     print("sync benchmark: \(ProcessInfo.processInfo.activeProcessorCount) cores, PostgreSQL 15 on loopback")
+    if callsMode {
+        try await pacingUnderSync(url: url)
+        await services.triggerGracefulShutdown()
+        group.cancelAll()
+        return
+    }
     let (box, folder) = try await boxWithBacklog(rows: backlogRows)
     let started = ContinuousClock.now
     let sent = try await drain(box, url: url, site: "backlog")
@@ -167,6 +186,46 @@ try await withThrowingTaskGroup(of: Void.self) { group in
 }
 try await HQDatabase(location: admin, maximumConnections: 1, logger: logger).whileRunningQuery(
     "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
+
+/// The demo's calls twice: without sync, then with the agent's outbox draining `backlogRows` to
+/// headquarters at the same time. The callers run in an `edge-agent simulate` child process (the
+/// `edge-agent` binary beside this one), so the pacing they see is the agent's alone.
+func pacingUnderSync(url: String) async throws {
+    let edgeAgent = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        .appendingPathComponent("edge-agent")
+    guard FileManager.default.isExecutableFile(atPath: edgeAgent.path) else {
+        FileHandle.standardError.write(Data("sync-benchmark: build edge-agent first (swift build -c release)\n".utf8))
+        exit(2)
+    }
+    let runner = DemoRunner(logger: logger)
+    let callers = DemoRunner.callersInChildProcess(edgeAgent)
+    func report(_ title: String, _ summary: DemoRunner.Summary) {
+        print(title)
+        print("  calls \(summary.calls), bookings \(summary.reservations)")
+        print("  pacing error at the callers \(summary.pacingError.map(String.init(describing:)) ?? "-")")
+        print(
+            "  worst frame lateness per call at the pacer \(summary.worstFrameLateness.map(String.init(describing:)) ?? "-")"
+        )
+        print("  agent's own time \(summary.agentLatency.map(String.init(describing:)) ?? "-")")
+    }
+    let quiet = try await runner.run(calls: liveCalls, externalCallers: callers) { _ in }
+    report("\(liveCalls) calls, no sync:", quiet)
+    let busy = try await runner.run(
+        calls: liveCalls, externalCallers: callers,
+        prepare: { app in try await fillBacklog(app.database, rows: backlogRows) },
+        alongside: { app in
+            let started = ContinuousClock.now
+            let sent = try await drain(app.database, url: url, site: "live-\(UUID().uuidString.prefix(8))")
+            let elapsed = (ContinuousClock.now - started).components
+            return String(
+                format: "  the sync drained %d rows in %.1f s while the calls ran", sent,
+                Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
+        },
+        print: { line in
+            if line.contains("the sync drained") { print(line) }
+        })
+    report("\(liveCalls) calls while the sync drains \(backlogRows) rows:", busy)
+}
 
 extension HQDatabase {
     /// Runs one statement of this benchmark (a constant) with a pool of its own.

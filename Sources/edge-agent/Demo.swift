@@ -35,7 +35,10 @@ struct Demo: AsyncParsableCommand {
         let summary: DemoRunner.Summary
         do {
             summary = try await DemoRunner(logger: logger).run(
-                calls: calls, externalCallers: separateCallers ? Self.simulateInChildProcess : nil, record: record
+                calls: calls,
+                externalCallers: separateCallers
+                    ? DemoRunner.callersInChildProcess(URL(fileURLWithPath: CommandLine.arguments[0])) : nil,
+                record: record
             ) { line in print(line) }
         } catch {
             throw fail("the demo failed: \(error)", code: 1)
@@ -45,40 +48,6 @@ struct Demo: AsyncParsableCommand {
         }
         if record && summary.completeRecordings < summary.calls {
             throw fail("not every demo call was recorded completely", code: 1)
-        }
-    }
-}
-
-extension Demo {
-    /// Runs `edge-agent simulate` in a child process against the demo's agent and returns its output.
-    static func simulateInChildProcess(
-        agentURL: URL, publicURL: URL, token: String, lines: [String], calls: Int
-    ) async throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0])
-        process.arguments =
-            [
-                "simulate", "--url", agentURL.absoluteString, "--public-url", publicURL.absoluteString, "--calls",
-                String(calls), "--spread", "3",
-            ] + lines.flatMap { ["--say", $0] }
-        // The token goes by environment, not on a command line other users can read.
-        process.environment = ProcessInfo.processInfo.environment.merging(["TWILIO_AUTH_TOKEN": token]) { $1 }
-        let output = Pipe()
-        process.standardOutput = output
-        return try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { finished in
-                let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                if finished.terminationStatus == 0 {
-                    continuation.resume(returning: text)
-                } else {
-                    continuation.resume(throwing: ValidationError("the callers' process failed: \(text)"))
-                }
-            }
-            do {
-                try process.run()
-            } catch {
-                continuation.resume(throwing: error)
-            }
         }
     }
 }

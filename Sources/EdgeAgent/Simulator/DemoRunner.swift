@@ -42,11 +42,50 @@ public struct DemoRunner: Sendable {
     /// URL, the webhook token, the caller's lines and the number of calls; returns that caller's report.
     public typealias ExternalCallers = @Sendable (URL, URL, String, [String], Int) async throws -> String
 
+    /// Callers in a child process: `edge-agent simulate` of the `edge-agent` binary at `executable`,
+    /// spreading the calls over three seconds; returns its report.
+    public static func callersInChildProcess(_ executable: URL) -> ExternalCallers {
+        { agentURL, publicURL, token, lines, calls in
+            let process = Process()
+            process.executableURL = executable
+            process.arguments =
+                [
+                    "simulate", "--url", agentURL.absoluteString, "--public-url", publicURL.absoluteString, "--calls",
+                    String(calls), "--spread", "3",
+                ] + lines.flatMap { ["--say", $0] }
+            // The token goes by environment, not on a command line other users can read.
+            process.environment = ProcessInfo.processInfo.environment.merging(["TWILIO_AUTH_TOKEN": token]) { $1 }
+            let output = Pipe()
+            process.standardOutput = output
+            return try await withCheckedThrowingContinuation { continuation in
+                process.terminationHandler = { finished in
+                    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                    if finished.terminationStatus == 0 {
+                        continuation.resume(returning: text)
+                    } else {
+                        continuation.resume(
+                            throwing: CallSimulator.Failure(description: "the callers' process failed: \(text)"))
+                    }
+                }
+                do {
+                    try process.run()
+                } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
+
     /// Runs `calls` simulated calls at once; `print` receives the report, line by line. With
     /// `externalCallers`, the callers run there (so the figures measured here are the agent's alone).
     /// With `record`, every call is recorded (notice first) to a throwaway owner key.
+    ///
+    /// `prepare` runs on the agent once it is up, before any call; `alongside` runs on it while the calls
+    /// are made (a sync drain, for the benchmark of pacing under sync), and its line is printed.
     public func run(
         calls: Int, externalCallers: ExternalCallers? = nil, record: Bool = false,
+        prepare: (@Sendable (EdgeAgentApp) async throws -> Void)? = nil,
+        alongside: (@Sendable (EdgeAgentApp) async throws -> String)? = nil,
         print: @escaping @Sendable (String) -> Void
     ) async throws -> Summary {
         let lines = try Self.callerAudio(print: print)
@@ -98,7 +137,10 @@ public struct DemoRunner: Sendable {
             let router = app.makeRouter()
             let summary: Summary
             do {
+                try await prepare?(app)
                 summary = try await Self.serveAgent(app, router: router) { agentURL in
+                    let side = alongside.map { work in Task { try await work(app) } }
+                    defer { side?.cancel() }
                     let simulator = CallSimulator(
                         agentURL: agentURL, publicURL: publicURL, authToken: authToken, logger: agentLogger)
                     let script = CallScript([
@@ -117,6 +159,7 @@ public struct DemoRunner: Sendable {
                         }
                         print("The callers' process reported:")
                         for line in report.split(separator: "\n") { print("  " + line) }
+                        if let side { print(try await side.value) }
                         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
                         let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
                         return try await summarise([], app: app, cpuShare: cpu, agentOnly: true, print: print)
@@ -137,6 +180,7 @@ public struct DemoRunner: Sendable {
                         if case .ended(let id) = event { ended.insert(id) }
                         if ended.count >= reports.count { break }
                     }
+                    if let side { print(try await side.value) }
                     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
                     let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
                     return try await summarise(reports, app: app, cpuShare: cpu, agentOnly: false, print: print)

@@ -43,12 +43,7 @@ public struct SyncState: Sendable {
                 backlog: backlog.count, oldestUnsentAt: backlog.oldestCreatedAt,
                 lastSuccessAt: values["last_success_at"].flatMap { Int64($0) }, lastError: values["last_error"],
                 lastErrorAt: values["last_error_at"].flatMap { Int64($0) },
-                recordingsWaiting: try Int.fetchOne(
-                    db,
-                    sql: """
-                        SELECT count(*) FROM recordings WHERE state IN ('complete', 'partial')
-                        AND ciphertext_sha256 IS NOT NULL AND id NOT IN (SELECT recording_id FROM recording_uploads)
-                        """) ?? 0)
+                recordingsWaiting: try RecordingVault.uploadBacklog(in: db).count)
         }
     }
 

@@ -116,16 +116,18 @@ public struct RecordingVault: Sendable {
 
     /// How many recordings wait for upload, and when the oldest of them started.
     public func uploadBacklog() async throws -> (count: Int, oldestStartedAt: Int64?) {
-        try await database.read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT count(*) AS n, min(started_at) AS oldest FROM recordings
-                    WHERE state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL
-                    AND id NOT IN (SELECT recording_id FROM recording_uploads)
-                    """)
-            return (row?["n"] ?? 0, row?["oldest"])
-        }
+        try await database.read { db in try Self.uploadBacklog(in: db) }
+    }
+
+    static func uploadBacklog(in db: Database) throws -> (count: Int, oldestStartedAt: Int64?) {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT count(*) AS n, min(started_at) AS oldest FROM recordings
+                WHERE state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL
+                AND id NOT IN (SELECT recording_id FROM recording_uploads)
+                """)
+        return (row?["n"] ?? 0, row?["oldest"])
     }
 
     /// Headquarters has verified and stored recording `id` (with `sha256`); audited.
