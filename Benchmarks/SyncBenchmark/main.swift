@@ -20,6 +20,7 @@ import Resilience
 import ServiceLifecycle
 import Sync
 import SyncAgent
+import Synchronization
 
 let arguments = CommandLine.arguments
 let callsMode = arguments.count > 1 && arguments[1] == "calls"
@@ -199,17 +200,34 @@ func pacingUnderSync(url: String) async throws {
     }
     let runner = DemoRunner(logger: logger)
     let callers = DemoRunner.callersInChildProcess(edgeAgent)
-    func report(_ title: String, _ summary: DemoRunner.Summary) {
+    func report(_ title: String, _ summary: DemoRunner.Summary, callers: [String]) {
         print(title)
-        print("  calls \(summary.calls), bookings \(summary.reservations)")
-        print("  pacing error at the callers \(summary.pacingError.map(String.init(describing:)) ?? "-")")
+        print("  bookings \(summary.reservations)")
+        for line in callers { print("  callers: " + line.trimmingCharacters(in: .whitespaces)) }
         print(
             "  worst frame lateness per call at the pacer \(summary.worstFrameLateness.map(String.init(describing:)) ?? "-")"
         )
         print("  agent's own time \(summary.agentLatency.map(String.init(describing:)) ?? "-")")
     }
-    let quiet = try await runner.run(calls: liveCalls, externalCallers: callers) { _ in }
-    report("\(liveCalls) calls, no sync:", quiet)
+    /// The callers' own figures (their process's report): the pacing they saw and their wait.
+    final class Lines: Sendable {
+        let lines = Mutex<[String]>([])
+        func keep(_ line: String) {
+            if line.contains("pacing") || line.contains("response latency") || line.contains("sync drained") {
+                lines.withLock { $0.append(line) }
+            }
+        }
+        func take() -> [String] {
+            lines.withLock { lines in
+                let taken = lines
+                lines = []
+                return taken
+            }
+        }
+    }
+    let kept = Lines()
+    let quiet = try await runner.run(calls: liveCalls, externalCallers: callers) { kept.keep($0) }
+    report("\(liveCalls) calls, no sync:", quiet, callers: kept.take())
     let busy = try await runner.run(
         calls: liveCalls, externalCallers: callers,
         prepare: { app in try await fillBacklog(app.database, rows: backlogRows) },
@@ -218,13 +236,11 @@ func pacingUnderSync(url: String) async throws {
             let sent = try await drain(app.database, url: url, site: "live-\(UUID().uuidString.prefix(8))")
             let elapsed = (ContinuousClock.now - started).components
             return String(
-                format: "  the sync drained %d rows in %.1f s while the calls ran", sent,
+                format: "the sync drained %d rows in %.1f s while the calls ran", sent,
                 Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18)
         },
-        print: { line in
-            if line.contains("the sync drained") { print(line) }
-        })
-    report("\(liveCalls) calls while the sync drains \(backlogRows) rows:", busy)
+        print: { kept.keep($0) })
+    report("\(liveCalls) calls while the sync drains \(backlogRows) rows:", busy, callers: kept.take())
 }
 
 extension HQDatabase {

@@ -111,11 +111,14 @@ public struct HQApp: Sendable {
             group.addTask { await database.run() }
             defer { group.cancelAll() }
             try await HQMigrations.apply(database, logger: logger)
-            let services = ServiceGroup(
-                configuration: .init(
-                    services: [.init(service: NoncePurgeService(app: self)), .init(service: application)],
-                    gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-            try await services.run()
+            var group = ServiceGroupConfiguration(
+                services: [.init(service: NoncePurgeService(app: self)), .init(service: application)],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            // Requests in flight get 30 s to finish; one that never does (seen after PostgreSQL killed
+            // its connection mid-transaction) is cancelled rather than holding the stop forever.
+            group.maximumGracefulShutdownDuration = .seconds(30)
+            group.maximumCancellationDuration = .seconds(5)
+            try await ServiceGroup(configuration: group).run()
         }
     }
 }
