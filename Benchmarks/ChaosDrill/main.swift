@@ -311,7 +311,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                         """
                         SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                         WHERE query LIKE '%FROM sync_apply_batch(%' AND query NOT LIKE '%pg_terminate_backend%'
-                            AND pid <> pg_backend_pid()
+                            AND pid <> pg_backend_pid() AND datname = current_database()
                         """)
                 }
                 _ = try? await uploader.drain()

@@ -33,35 +33,23 @@ struct CommandLineSyncTests {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        // Both pipes are read on threads of their own (never the cooperative pool's), so that
-        // neither pipe can fill up and stall the program.
-        let errorReader = DataReader(error.fileHandleForReading)
-        let outputReader = DataReader(output.fileHandleForReading)
+        // Both pipes are read on threads of their own from the start (so neither can fill up and stall
+        // the program), and waited for without blocking a thread of the cooperative pool: a pipe whose
+        // write end another child inherited (spawned at the same moment) ends only when that child
+        // does, and must not stall every other test meanwhile.
+        async let outData = Self.readToEnd(output.fileHandleForReading)
+        async let errData = Self.readToEnd(error.fileHandleForReading)
         await process.exited()
-        let outData = outputReader.wait()
-        let errData = errorReader.wait()
+        let (out, err) = await (outData, errData)
         return Outcome(
-            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
+            status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
+            standardError: String(decoding: err, as: UTF8.self))
     }
 
     /// Reads a pipe to its end on a thread of its own.
-    final class DataReader: @unchecked Sendable {
-        // @unchecked: `data` is written on the reading thread before `done` is signalled and read only
-        // after waiting for it.
-        private var data = Data()
-        private let done = DispatchSemaphore(value: 0)
-
-        init(_ handle: FileHandle) {
-            Thread.detachNewThread { [self] in
-                data = handle.readDataToEndOfFile()
-                done.signal()
-            }
-        }
-
-        func wait() -> Data {
-            done.wait()
-            return data
+    static func readToEnd(_ handle: FileHandle) async -> Data {
+        await withCheckedContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
         }
     }
 

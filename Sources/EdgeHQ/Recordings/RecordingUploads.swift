@@ -45,16 +45,20 @@ public struct RecordingUploads: Sendable {
         }
     }
 
+    // Every result below is read to its end before the next statement: leaving a row stream early
+    // inside a transaction can stall the connection's next statement (and so the request).
+
     private func lock(site: String, id: String, on connection: PostgresConnection) async throws -> Upload? {
+        var upload: Upload?
         for try await (size, sha, received, stored, erased) in try await connection.query(
             """
             SELECT size_bytes, sha256, received_bytes, stored_at IS NOT NULL, erased_at IS NOT NULL
             FROM recording_uploads WHERE site_id = \(site) AND recording_id = \(id) FOR UPDATE
             """, logger: logger
         ).decode((Int, String, Int, Bool, Bool).self) {
-            return Upload(sizeBytes: size, sha256: sha, receivedBytes: received, stored: stored, erased: erased)
+            upload = Upload(sizeBytes: size, sha256: sha, receivedBytes: received, stored: stored, erased: erased)
         }
-        return nil
+        return upload
     }
 
     private static let erased = HQError(
@@ -72,24 +76,27 @@ public struct RecordingUploads: Sendable {
                 message: "size_bytes must be from 0 to \(maximumFileBytes) bytes")
         }
         return try await database.transaction { connection in
+            var erased = false
             for try await _ in try await connection.query(
                 """
                 SELECT 1 FROM erasures WHERE site_id = \(site) AND table_name = 'recordings' AND row_id = \(id)
                 """, logger: logger
             ) {
-                throw Self.erased
+                erased = true
             }
+            guard !erased else { throw Self.erased }
             // The recording's row, when it has arrived, must describe the same file.
-            for try await rowHash in try await connection.query(
+            var rowHash: String?
+            for try await hash in try await connection.query(
                 "SELECT row ->> 'ciphertext_sha256' FROM recordings WHERE site_id = \(site) AND id = \(id)",
                 logger: logger
             ).decode(String?.self) {
-                if let rowHash, rowHash != request.sha256 {
-                    throw HQError(
-                        .conflict, code: "hash_mismatch",
-                        message:
-                            "headquarters' row for this recording has another ciphertext_sha256; sync the rows first")
-                }
+                rowHash = hash
+            }
+            if let rowHash, rowHash != request.sha256 {
+                throw HQError(
+                    .conflict, code: "hash_mismatch",
+                    message: "headquarters' row for this recording has another ciphertext_sha256; sync the rows first")
             }
             try await connection.query(
                 """
@@ -233,6 +240,7 @@ public struct RecordingUploads: Sendable {
         let client = database.client
         let logger = self.logger
         return RecordingParts { offset in
+            var part: (ByteBuffer, Int)?
             for try await (start, data) in try await client.query(
                 """
                 SELECT offset_bytes, data FROM recording_upload_parts
@@ -240,23 +248,24 @@ public struct RecordingUploads: Sendable {
                 ORDER BY offset_bytes LIMIT 1
                 """, logger: logger
             ).decode((Int, ByteBuffer).self) {
-                return (data, start + data.readableBytes)
+                part = (data, start + data.readableBytes)
             }
-            return nil
+            return part
         }
     }
 
     /// The status of an upload, or nil when none was opened (for tests and technicians).
     public func status(site: String, id: String) async throws -> RecordingUploadStatus? {
+        var status: RecordingUploadStatus?
         for try await (size, received, stored) in try await database.client.query(
             """
             SELECT size_bytes, received_bytes, stored_at IS NOT NULL FROM recording_uploads
             WHERE site_id = \(site) AND recording_id = \(id)
             """, logger: logger
         ).decode((Int, Int, Bool).self) {
-            return RecordingUploadStatus(receivedBytes: received, sizeBytes: size, stored: stored)
+            status = RecordingUploadStatus(receivedBytes: received, sizeBytes: size, stored: stored)
         }
-        return nil
+        return status
     }
 
     /// Deletes the stored files of erased recordings; returns how many. Run after every batch with an
