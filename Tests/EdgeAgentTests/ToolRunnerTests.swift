@@ -165,8 +165,11 @@ struct ToolRunnerTests {
             alternatives.first == ["date": "2026-12-02", "time": "20:30"]
                 || alternatives.first == ["date": "2026-12-02", "time": "17:30"])
 
+        // Another caller's booking (a phone of their own): a second booking of this phone for the same slot
+        // would be answered with the first.
         let refused = await bench.call(
-            "create_reservation", #"{"name":"B","party_size":4,"date":"2026-12-02","time":"19:00"}"#)
+            "create_reservation",
+            #"{"name":"B","party_size":4,"date":"2026-12-02","time":"19:00","phone":"+15550009999"}"#)
         #expect(refused["error"]?.stringValue?.contains("full") == true)
         #expect(refused["alternatives"] == check["alternatives"])
         #expect(

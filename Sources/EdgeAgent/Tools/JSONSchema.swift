@@ -7,6 +7,7 @@ public indirect enum JSONSchema: Sendable, Equatable {
     case object(properties: [String: JSONSchema], required: [String], description: String? = nil)
     case string(description: String, pattern: String? = nil, enumeration: [String]? = nil, maxLength: Int? = nil)
     case integer(description: String, minimum: Int? = nil, maximum: Int? = nil)
+    case boolean(description: String)
 
     /// The schema as the JSON the model is given.
     public var json: JSONValue {
@@ -29,6 +30,8 @@ public indirect enum JSONSchema: Sendable, Equatable {
             if let minimum { object["minimum"] = .number(Double(minimum)) }
             if let maximum { object["maximum"] = .number(Double(maximum)) }
             return .object(object)
+        case .boolean(let description):
+            return ["type": "boolean", "description": .string(description)]
         }
     }
 
@@ -68,6 +71,10 @@ public indirect enum JSONSchema: Sendable, Equatable {
             return []
         case (.integer, _):
             return ["\(path): must be a whole number"]
+        case (.boolean, .bool):
+            return []
+        case (.boolean, _):
+            return ["\(path): must be true or false"]
         }
     }
 }

@@ -57,6 +57,12 @@ public enum JSONValue: Sendable, Equatable, Codable, CustomStringConvertible {
 
     public var description: String { jsonText }
 
+    /// This object with `members` added (replacing members of the same name); other values unchanged.
+    public func adding(_ members: [String: JSONValue]) -> JSONValue {
+        guard case .object(let object) = self else { return self }
+        return .object(object.merging(members) { $1 })
+    }
+
     /// The member `key` of an object.
     public subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }

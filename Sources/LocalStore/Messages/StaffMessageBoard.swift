@@ -13,17 +13,38 @@ public struct StaffMessageBoard: Sendable {
     public func leave(message: String, callbackPhone: String?, callID: String?, language: String?) async throws
         -> StaffMessage
     {
+        try await leave(message: message, callbackPhone: callbackPhone, callID: callID, language: language, once: false)
+            .message
+    }
+
+    /// Stores a message once per call: the same words left again by the same call (a repeated
+    /// request) return the message already stored, with `alreadySaved`.
+    public func leaveOnce(message: String, callbackPhone: String?, callID: String?, language: String?) async throws
+        -> (message: StaffMessage, alreadySaved: Bool)
+    {
+        try await leave(message: message, callbackPhone: callbackPhone, callID: callID, language: language, once: true)
+    }
+
+    private func leave(message: String, callbackPhone: String?, callID: String?, language: String?, once: Bool)
+        async throws -> (message: StaffMessage, alreadySaved: Bool)
+    {
         let now = database.clock.nowMilliseconds()
         let entry = StaffMessage(
             id: UUID().uuidString.lowercased(), callID: callID, message: message, callbackPhone: callbackPhone,
             language: language, createdAt: now)
-        try await database.write { db in
+        return try await database.write { db in
+            if once, let callID,
+                let earlier = try StaffMessage.filter(Column("call_id") == callID && Column("message") == message)
+                    .fetchOne(db)
+            {
+                return (earlier, true)
+            }
             try entry.insert(db)
             try AuditLog.record(
                 actor: "agent", action: "message.leave", entity: StaffMessage.databaseTableName, entityID: entry.id,
                 at: now, in: db)
+            return (entry, false)
         }
-        return entry
     }
 
     /// Messages not yet done, newest first.

@@ -18,10 +18,12 @@ public struct ReservationBook: Sendable {
         public var notes: String?
         public var source: Reservation.Source
         public var callID: String?
+        /// The caller wants another table beside one they already hold for the same time.
+        public var additionalTable: Bool
 
         public init(
             name: String, phone: String?, partySize: Int, date: LocalDate, time: LocalTime, notes: String? = nil,
-            source: Reservation.Source, callID: String? = nil
+            source: Reservation.Source, callID: String? = nil, additionalTable: Bool = false
         ) {
             self.name = name
             self.phone = phone
@@ -31,8 +33,19 @@ public struct ReservationBook: Sendable {
             self.notes = notes
             self.source = source
             self.callID = callID
+            self.additionalTable = additionalTable
         }
     }
+
+    /// What ``bookOnce(_:actor:)`` did.
+    public struct Booking: Sendable, Equatable {
+        public let reservation: Reservation
+        /// The request was already booked (by this call, or by this phone moments ago): nothing new was stored.
+        public let alreadyBooked: Bool
+    }
+
+    /// How long a phone's booking of a slot answers a second request for the same slot, from any call.
+    public static let repeatWindowMilliseconds: Int64 = 10 * 60 * 1000
 
     /// What a change may touch; nil fields stay as they are.
     public struct Changes: Sendable {
@@ -79,6 +92,18 @@ public struct ReservationBook: Sendable {
 
     /// Books a table, or throws ``ReservationError`` (``ReservationError/Code/unavailable`` with alternatives).
     public func create(_ request: Request, actor: String) async throws -> Reservation {
+        try await book(request, actor: actor, once: false).reservation
+    }
+
+    /// Books a table once: a request this call has already booked (same name, party, day and time), or
+    /// one for a slot the same phone booked within ``repeatWindowMilliseconds`` (unless it asks for an
+    /// ``Request/additionalTable``), is answered with that booking and stores nothing. Decided inside
+    /// the write transaction, so two requests at the same moment still make one row.
+    public func bookOnce(_ request: Request, actor: String) async throws -> Booking {
+        try await book(request, actor: actor, once: true)
+    }
+
+    private func book(_ request: Request, actor: String, once: Bool) async throws -> Booking {
         let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else {
             throw ReservationError(.invalidName, "the reservation needs the guest's name (at most 100 characters)")
@@ -92,7 +117,14 @@ public struct ReservationBook: Sendable {
         }
         let now = database.clock.now()
         let nowMilliseconds = now.unixMilliseconds
+        let startsAt = request.date.instant(at: request.time, in: timeZone).unixMilliseconds
         return try await database.write { db in
+            if once,
+                let existing = try earlierBooking(
+                    of: request, name: name, phone: phone, startsAt: startsAt, now: nowMilliseconds, in: db)
+            {
+                return Booking(reservation: existing, alreadyBooked: true)
+            }
             try requireAvailable(
                 date: request.date, time: request.time, partySize: request.partySize, excluding: nil, now: now,
                 in: db)
@@ -102,8 +134,7 @@ public struct ReservationBook: Sendable {
             }
             let reservation = Reservation(
                 id: UUID().uuidString.lowercased(), customerID: customer?.id, name: name, phone: phone,
-                partySize: request.partySize,
-                startsAt: request.date.instant(at: request.time, in: timeZone).unixMilliseconds,
+                partySize: request.partySize, startsAt: startsAt,
                 durationMinutes: availability.policy.diningMinutes, source: request.source,
                 notes: request.notes, callID: request.callID, createdAt: nowMilliseconds, updatedAt: nowMilliseconds)
             try reservation.insert(db)
@@ -113,8 +144,32 @@ public struct ReservationBook: Sendable {
                 entityID: reservation.id,
                 details: ["party_size": "\(request.partySize)", "source": request.source.rawValue],
                 at: nowMilliseconds, in: db)
-            return reservation
+            return Booking(reservation: reservation, alreadyBooked: false)
         }
+    }
+
+    /// A seat-holding booking that already answers `request`: made by the same call for the same name,
+    /// party, day and time, or (unless another table is wanted) by the same phone for the same slot
+    /// within ``repeatWindowMilliseconds``.
+    private func earlierBooking(
+        of request: Request, name: String, phone: String?, startsAt: Int64, now: Int64, in db: Database
+    ) throws -> Reservation? {
+        let holding =
+            Column("status") == Reservation.Status.confirmed.rawValue
+            || Column("status") == Reservation.Status.seated.rawValue
+        if let callID = request.callID,
+            let same = try Reservation.filter(
+                Column("call_id") == callID && Column("starts_at") == startsAt
+                    && Column("party_size") == request.partySize && holding
+            ).fetchAll(db).first(where: { $0.name.caseInsensitiveCompare(name) == .orderedSame })
+        {
+            return same
+        }
+        guard !request.additionalTable, let phone else { return nil }
+        return try Reservation.filter(
+            Column("phone") == phone && Column("starts_at") == startsAt && holding
+                && Column("created_at") >= now - Self.repeatWindowMilliseconds
+        ).order(Column("created_at")).fetchOne(db)
     }
 
     /// Moves or resizes a reservation, re-checking availability without counting its own seats.
@@ -191,6 +246,22 @@ public struct ReservationBook: Sendable {
                 .order(Column("starts_at"))
                 .fetchAll(db)
                 .filter { date == nil || LocalDate(Date(unixMilliseconds: $0.startsAt), in: timeZone) == date }
+        }
+    }
+
+    /// The reservation of `phone` (optionally on `date`) cancelled most recently, if that was within
+    /// ``repeatWindowMilliseconds``: a repeated cancellation is answered with it.
+    public func recentlyCancelled(phone: String, on date: LocalDate? = nil) async throws -> Reservation? {
+        guard let phone = PhoneNumber.e164(phone) else { return nil }
+        let since = database.clock.nowMilliseconds() - Self.repeatWindowMilliseconds
+        let timeZone = timeZone
+        return try await database.read { db in
+            try Reservation
+                .filter(Column("phone") == phone && Column("status") == Reservation.Status.cancelled.rawValue)
+                .filter(Column("updated_at") >= since)
+                .order(Column("updated_at").desc)
+                .fetchAll(db)
+                .first { date == nil || LocalDate(Date(unixMilliseconds: $0.startsAt), in: timeZone) == date }
         }
     }
 

@@ -1,4 +1,5 @@
 public import LocalStore
+import Sync
 
 /// `cancel_reservation`: cancels an upcoming reservation, freeing its seats.
 public struct CancelReservationTool: AgentTool {
@@ -19,8 +20,27 @@ public struct CancelReservationTool: AgentTool {
         required: [])
 
     public func run(_ arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
-        let reservation = try await ReservationParameters.resolve(arguments, context: context, book: book)
+        let timeZone = book.availability.policy.timeZone
+        let reservation: Reservation
+        do {
+            reservation = try await ReservationParameters.resolve(arguments, context: context, book: book)
+        } catch let error as ToolError {
+            // Asked again for a booking cancelled moments ago: it is cancelled; say so rather than "not found".
+            guard arguments.string("reservation_id") == nil,
+                let phone = (arguments.string("phone") ?? context.callerPhone).flatMap(PhoneNumber.e164),
+                let recent = try await book.recentlyCancelled(
+                    phone: phone, on: try ReservationParameters.date(arguments))
+            else { throw error }
+            return ReservationParameters.describe(recent, timeZone: timeZone).adding(["already_cancelled": true])
+        }
+        guard reservation.status == .confirmed else {
+            guard reservation.status == .cancelled else {
+                throw ToolError(
+                    "reservation \(reservation.id) is \(reservation.status.rawValue) and cannot be cancelled")
+            }
+            return ReservationParameters.describe(reservation, timeZone: timeZone).adding(["already_cancelled": true])
+        }
         let cancelled = try await book.cancel(id: reservation.id, actor: "agent")
-        return ReservationParameters.describe(cancelled, timeZone: book.availability.policy.timeZone)
+        return ReservationParameters.describe(cancelled, timeZone: timeZone)
     }
 }

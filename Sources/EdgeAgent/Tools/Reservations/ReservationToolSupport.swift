@@ -42,6 +42,15 @@ enum ReservationParameters {
         return .object(object)
     }
 
+    /// Whether `reservation` already reads as `changes` would make it.
+    static func alreadyHas(_ reservation: Reservation, _ changes: ReservationBook.Changes, timeZone: TimeZone) -> Bool {
+        let start = Date(unixMilliseconds: reservation.startsAt)
+        return (changes.date.map { $0 == LocalDate(start, in: timeZone) } ?? true)
+            && (changes.time.map { $0 == LocalTime(start, in: timeZone) } ?? true)
+            && (changes.partySize.map { $0 == reservation.partySize } ?? true)
+            && (changes.notes.map { $0 == reservation.notes } ?? true)
+    }
+
     /// Finds the one upcoming reservation meant: by id, else by phone (the caller's when none is given),
     /// optionally on a date; asks for more detail when several match.
     static func resolve(

@@ -32,7 +32,12 @@ public struct UpdateReservationTool: AgentTool {
         guard changes.date != nil || changes.time != nil || changes.partySize != nil || changes.notes != nil else {
             throw ToolError("nothing to change: give date, time, party_size or notes")
         }
+        let timeZone = book.availability.policy.timeZone
+        if ReservationParameters.alreadyHas(reservation, changes, timeZone: timeZone) {
+            // Asked again (a repeated request): the booking already reads this way; nothing is written.
+            return ReservationParameters.describe(reservation, timeZone: timeZone).adding(["already_updated": true])
+        }
         let updated = try await book.update(id: reservation.id, changes, actor: "agent")
-        return ReservationParameters.describe(updated, timeZone: book.availability.policy.timeZone)
+        return ReservationParameters.describe(updated, timeZone: timeZone)
     }
 }

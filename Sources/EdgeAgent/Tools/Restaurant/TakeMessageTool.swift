@@ -27,8 +27,9 @@ public struct TakeMessageTool: AgentTool {
                 }
                 return phone
             } ?? context.callerPhone.flatMap(PhoneNumber.e164)
-        let message = try await board.leave(
+        let (message, alreadySaved) = try await board.leaveOnce(
             message: text, callbackPhone: phone, callID: context.callID, language: context.language)
-        return ["message_id": .string(message.id), "status": "saved"]
+        let result: JSONValue = ["message_id": .string(message.id), "status": "saved"]
+        return alreadySaved ? result.adding(["already_saved": true]) : result
     }
 }
