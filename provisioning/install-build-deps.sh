@@ -13,16 +13,17 @@ if [[ "${1:-}" == "--test" ]]; then
     packages+=(shellcheck opus-tools postgresql-15 python3-venv)
 fi
 
-# The S3-compatible server the recording-store tests start (moto, from PyPI), in a virtualenv of its
+# The S3-compatible server the recording-store tests start (moto) and Twilio's own library (the
+# signature cross-check), both from PyPI, in a virtualenv of its
 # own; the tests find its python at EDGE_TEST_PYTHON or at this default.
 install_test_python() {
     local venv="${EDGE_TEST_VENV:-$HOME/.cache/edge-agent-test-venv}"
-    if [[ -x "$venv/bin/python3" ]] && "$venv/bin/python3" -c "import moto.server, boto3" 2>/dev/null; then
+    if [[ -x "$venv/bin/python3" ]] && "$venv/bin/python3" -c "import moto.server, boto3, twilio.request_validator" 2>/dev/null; then
         return 0
     fi
-    echo "install-build-deps: installing moto (S3 test server) into $venv"
+    echo "install-build-deps: installing moto (S3 test server) and twilio (signature cross-check) into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]>=5,<6"
+    "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]>=5,<6" "twilio>=9,<10"
 }
 
 if ! command -v swift >/dev/null 2>&1; then

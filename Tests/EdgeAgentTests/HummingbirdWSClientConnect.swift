@@ -1,3 +1,4 @@
+import HTTPTypes
 import HummingbirdWSClient
 import Logging
 import NIOCore
@@ -9,8 +10,10 @@ enum HummingbirdWSClientConnect {
     /// Opens a Media Stream and sends everything a broken or hostile peer might: binary frames, text
     /// that is not JSON, media before start, bad Base64, an oversized payload, unknown events, and a
     /// start for a call that does not exist. Returns how the agent closed the socket.
-    static func sendGarbage(url: String) async throws -> String? {
-        let frame = try await WebSocketClient.connect(url: url, logger: LogCapture().logger) { inbound, outbound, _ in
+    static func sendGarbage(url: String, signature: String?) async throws -> String? {
+        let frame = try await WebSocketClient.connect(
+            url: url, configuration: configuration(signature), logger: LogCapture().logger
+        ) { inbound, outbound, _ in
             let big = String(repeating: "A", count: 20_000)
             let messages = [
                 "not json at all", "[]", #"{"event":"media","media":{"payload":"/////w=="}}"#,
@@ -28,10 +31,19 @@ enum HummingbirdWSClientConnect {
         return frame.map { "\($0.closeCode)" }
     }
 
-    static func connect(url: String, line: SimulatedLine) async throws -> String? {
-        let frame = try await WebSocketClient.connect(url: url, logger: Logger(label: "test")) { inbound, outbound, _ in
+    static func connect(url: String, line: SimulatedLine, signature: String?) async throws -> String? {
+        let frame = try await WebSocketClient.connect(
+            url: url, configuration: configuration(signature), logger: Logger(label: "test")
+        ) { inbound, outbound, _ in
             try await line.run(inbound: inbound, outbound: outbound)
         }
         return frame.map { "\($0.closeCode)" }
+    }
+
+    /// The upgrade request's headers: Twilio's signature, when there is one.
+    static func configuration(_ signature: String?) -> WebSocketClientConfiguration {
+        var headers = HTTPFields()
+        if let signature { headers[.twilioSignature] = signature }
+        return WebSocketClientConfiguration(additionalHeaders: headers)
     }
 }

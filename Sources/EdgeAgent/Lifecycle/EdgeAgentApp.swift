@@ -125,7 +125,9 @@ public struct EdgeAgentApp: Sendable {
         let handler = MediaStreamHandler(
             services: makeCallServices(),
             stallTimeout: .milliseconds(Int64(configuration.mediaStreamStallSeconds * 1000)))
-        router.ws("/twilio/media") { _, context in
+        let upgradeCheck = MediaStreamUpgradeCheck(configuration: configuration)
+        router.ws("/twilio/media") { request, context in
+            try upgradeCheck.verify(request, logger: context.logger)
             context.logger.debug("Media Stream connecting")
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in

@@ -4,6 +4,14 @@ import Foundation
 /// Twilio's `X-Twilio-Signature`: Base64 of HMAC-SHA1, keyed with the account's auth token, over the
 /// full URL Twilio requested followed by every POST parameter as name and value, sorted by name.
 public enum TwilioSignature {
+    /// The URL Twilio signs when it opens a Media Stream: `url` (an `https` or `http` URL ending in
+    /// the path and query Twilio requested) with the WebSocket scheme, `wss` or `ws`.
+    public static func webSocketURL(_ url: String) -> String {
+        if url.hasPrefix("https://") { return "wss://" + url.dropFirst("https://".count) }
+        if url.hasPrefix("http://") { return "ws://" + url.dropFirst("http://".count) }
+        return url
+    }
+
     /// The signature Twilio would send for a request to `url` with `parameters`.
     public static func compute(url: String, parameters: FormParameters, authToken: String) -> String {
         var message = url
@@ -41,7 +49,7 @@ public enum TwilioSignature {
     static func urlVariants(_ url: String) -> [String] {
         guard let schemeEnd = url.range(of: "://") else { return [url] }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
-        guard let defaultPort = ["https": "443", "http": "80"][scheme] else { return [url] }
+        guard let defaultPort = ["https": "443", "http": "80", "wss": "443", "ws": "80"][scheme] else { return [url] }
         let authorityStart = schemeEnd.upperBound
         let authorityEnd = url[authorityStart...].firstIndex(where: { "/?#".contains($0) }) ?? url.endIndex
         let authority = url[authorityStart..<authorityEnd]
