@@ -19,12 +19,14 @@ public struct VoiceActivityDetector: Sendable {
         public var maximumZeroCrossings = 55
         /// How far above the noise floor (dB) a high-crossing frame must be to count as speech (a strong "s").
         public var fricativeAboveNoiseDecibels = 20.0
-        /// Shortest silence that ends an utterance.
-        public var minimumEndSilence = Duration.milliseconds(280)
+        /// Shortest silence that ends an utterance: longer than the pause between two sentences of one
+        /// breath (about 320 ms in espeak-ng, and in most callers), so "...at seven thirty. My name is
+        /// Ana." is one utterance and the agent does not start answering in the middle of it.
+        public var minimumEndSilence = Duration.milliseconds(450)
         /// Longest silence the detector waits before ending an utterance.
         public var maximumEndSilence = Duration.milliseconds(700)
         /// The end silence is this many times the longest pause inside the utterance so far.
-        public var pauseMultiplier = 1.6
+        public var pauseMultiplier = 2.6
         /// Utterances shorter than this are dropped as noise (a cough, a click).
         public var minimumUtterance = Duration.milliseconds(120)
 
@@ -37,6 +39,9 @@ public struct VoiceActivityDetector: Sendable {
         case speechStarted(atFrame: Int)
         /// The caller finished an utterance: speech from `startFrame` up to, not including, `endFrame`.
         case utteranceEnded(startFrame: Int, endFrame: Int)
+        /// What started as speech was shorter than ``Settings/minimumUtterance`` (a cough, a knock): not
+        /// an utterance after all.
+        case noiseEnded
     }
 
     public let settings: Settings
@@ -101,7 +106,9 @@ public struct VoiceActivityDetector: Sendable {
             inUtterance = false
             silenceRun = 0
             let end = lastSpeechFrame + 1
-            guard Duration.milliseconds((end - utteranceStart) * 20) >= settings.minimumUtterance else { return nil }
+            guard Duration.milliseconds((end - utteranceStart) * 20) >= settings.minimumUtterance else {
+                return .noiseEnded
+            }
             return .utteranceEnded(startFrame: utteranceStart, endFrame: end)
         }
         return nil

@@ -19,8 +19,71 @@ struct SlowTool: AgentTool {
     }
 }
 
+/// A tool that says when it has started and finishes only when the test lets it.
+struct GatedTool: AgentTool {
+    let started: AsyncStream<Void>.Continuation
+    let release: Handoff<Void>
+    let name = "gated_write"
+    let description = "Writes something once let through."
+    let parameters = JSONSchema.object(properties: [:], required: [])
+
+    func run(_ arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        started.yield()
+        await release.receive()
+        return ["written": true]
+    }
+}
+
 @Suite("Conversation engine")
 struct ConversationEngineTests {
+    @Test("a turn cancelled while its tool runs: the tool finishes, its result is remembered, the next call is not run")
+    func cancelledWhileAToolRuns() async throws {
+        let chunks = [
+            #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"id":"call_a","type":"function","function":{"name":"gated_write","arguments":"{}"}},{"index":1,"id":"call_b","type":"function","function":{"name":"gated_write","arguments":"{}"}}]},"finish_reason":null}]}"#,
+            #"{"object":"chat.completion.chunk","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}]}"#,
+        ]
+        let llm = OpenAIChatDouble([.init(pieces: [OpenAIChatDouble.events(chunks)])])
+        let bench = try await ToolBench()
+        let (started, startedSink) = AsyncStream.makeStream(of: Void.self)
+        let release = Handoff<Void>()
+        try await withLoopbackServer(llm.router) { url in
+            let engine = ConversationEngine(
+                model: OpenAIChatClient(
+                    http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
+                    model: "m", logger: LogCapture().logger),
+                tools: ToolRunner(
+                    tools: [GatedTool(started: startedSink, release: release)],
+                    calls: CallLog(database: bench.app.database), logger: LogCapture().logger),
+                phrases: bench.app.phrases, logger: LogCapture().logger, fillerAfter: .seconds(60))
+            let remembered = NIOLockedValueBox<[ChatMessage]>([])
+            let recorded = NIOLockedValueBox<[String]>([])
+            let turn = Task {
+                try await engine.respond(
+                    to: [.system("s"), .user("Write it twice.")], context: bench.context, turnID: "t1",
+                    record: { execution in recorded.withLockedValue { $0.append(execution.tool) } },
+                    remember: { messages in remembered.withLockedValue { $0 += messages } },
+                    speak: { _ in })
+            }
+            var starts = started.makeAsyncIterator()
+            _ = await starts.next()
+            // The caller speaks: the turn is cancelled while the first write is under way.
+            turn.cancel()
+            release.send(())
+            await #expect(throws: CancellationError.self) { try await turn.value }
+
+            let messages = remembered.withLockedValue { $0 }
+            #expect(messages.map(\.role) == [.assistant, .tool, .tool])
+            #expect(messages.first?.toolCalls?.map(\.id) == ["call_a", "call_b"])
+            #expect(messages[1].toolCallID == "call_a")
+            #expect(messages[1].content == #"{"written":true}"#)
+            #expect(messages[2].toolCallID == "call_b")
+            #expect(messages[2].content == ConversationEngine.notRun)
+            // Exactly one write ran, and it was recorded.
+            #expect(recorded.withLockedValue { $0 } == ["gated_write"])
+            #expect(llm.requests.withLockedValue { $0 }.count == 1)
+        }
+    }
+
     @Test("a slow tool makes the caller hear the filler line, and every piece is spoken as it streams")
     func filler() async throws {
         let llm = OpenAIChatDouble([

@@ -56,10 +56,19 @@ public struct ConversationEngine: Sendable {
     /// Answers the conversation in `messages` (system prompt first); returns the reply and the
     /// messages to append to the history (assistant text, tool calls and tool results).
     ///
-    /// - Parameter record: stores each tool execution row (a live call queues it off the hot path).
+    /// A tool that has started always finishes, even when the turn is cancelled meanwhile: what it
+    /// did is a fact of the call. Calls the model asked for that had not started get a "not run"
+    /// result, so every tool call in the history has its answer.
+    ///
+    /// - Parameters:
+    ///   - record: stores each tool execution row (a live call queues it off the hot path).
+    ///   - remember: receives the new messages as they are settled, before the turn can be cancelled
+    ///     past them: the assistant's tool calls before they run, each tool's result once it is in,
+    ///     and the final answer's text.
     public func respond(
         to messages: [ChatMessage], context: ToolContext, turnID: String,
         record: @escaping @Sendable (ToolExecution) async -> Void,
+        remember: @escaping @Sendable ([ChatMessage]) async -> Void = { _ in },
         speak: @escaping @Sendable (String) async -> Void
     ) async throws -> (reply: Reply, newMessages: [ChatMessage]) {
         var reply = Reply()
@@ -95,29 +104,42 @@ public struct ConversationEngine: Sendable {
             }
             guard !calls.isEmpty else {
                 added.append(.assistant(text))
+                await remember([.assistant(text)])
                 return (reply, added)
             }
-            added.append(ChatMessage(role: .assistant, content: text.isEmpty ? nil : text, toolCalls: calls))
+            let request = ChatMessage(role: .assistant, content: text.isEmpty ? nil : text, toolCalls: calls)
+            added.append(request)
+            await remember([request])
             for call in calls {
-                try Task.checkCancellation()
-                if call.name == "end_call" {
+                let result: String
+                if Task.isCancelled {
+                    result = Self.notRun
+                } else if call.name == "end_call" {
                     reply.endCall = true
-                    added.append(.tool(callID: call.id, result: #"{"status":"ending"}"#))
-                    continue
+                    result = #"{"status":"ending"}"#
+                } else {
+                    let (text, execution) = await runWithFiller(call, context: context, turnID: turnID, speak: speak)
+                    await record(execution)
+                    let failed = JSONValue.parse(text)?["error"] != nil
+                    reply.tools.append((call.name, !failed))
+                    result = text
                 }
-                let (result, execution) = await runWithFiller(call, context: context, turnID: turnID, speak: speak)
-                await record(execution)
-                let failed = JSONValue.parse(result)?["error"] != nil
-                reply.tools.append((call.name, !failed))
-                added.append(.tool(callID: call.id, result: result))
+                let answer = ChatMessage.tool(callID: call.id, result: result)
+                added.append(answer)
+                await remember([answer])
             }
+            try Task.checkCancellation()
             if reply.endCall && calls.allSatisfy({ $0.name == "end_call" }) { return (reply, added) }
         }
         logger.warning("the model kept calling tools; ending the turn", metadata: ["call.id": .string(context.callID)])
         return (reply, added)
     }
 
+    /// The result of a tool call the turn was cancelled before running.
+    static let notRun = #"{"error":"not run: the caller spoke before this could be done; ask again if still wanted"}"#
+
     /// Runs a tool; if it takes longer than ``fillerAfter``, the caller hears the filler line meanwhile.
+    /// Cancelling the turn stops the filler, never the tool.
     private func runWithFiller(
         _ call: ToolCall, context: ToolContext, turnID: String, speak: @escaping @Sendable (String) async -> Void
     ) async -> (String, ToolExecution) {
@@ -134,7 +156,7 @@ public struct ConversationEngine: Sendable {
         let result = await withTaskCancellationHandler {
             await running.value
         } onCancel: {
-            running.cancel()
+            watcher.cancel()
         }
         watcher.cancel()
         return result

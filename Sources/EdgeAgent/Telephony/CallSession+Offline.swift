@@ -21,6 +21,7 @@ extension CallSession {
     /// moves to the keypad flow; keypad turns are never abandoned (one may be writing a booking).
     func startSilenceWatchdog(turnID: String, endOfSpeech: Date, giveUp: Bool = true) {
         watchdog?.cancel()
+        watchdogTurnID = turnID
         let budget = services.silenceBudget.seconds
         let holdAt = endOfSpeech.addingTimeInterval(max(0, budget - Self.holdLead))
         let giveUpAt = endOfSpeech.addingTimeInterval(budget + Self.giveUpAfterBudget)
@@ -54,6 +55,9 @@ extension CallSession {
     /// The answer never came: stop waiting for it and take the caller to the keypad flow.
     private func giveUp(_ turnID: String) async {
         logger.warning("no answer in time; moving the call to the keypad")
+        openTurns[turnID]?.task?.cancel()
+        openTurns[turnID]?.awaitingTranscript = false
+        openTurns[turnID]?.superseded = false
         turnTask?.cancel()
         await recognition?.cancel()
         recognition = nil
@@ -216,11 +220,12 @@ extension CallSession {
                 }
                 return
             }
-            let reservation = try await services.book.create(
+            let reservation = try await services.book.bookOnce(
                 ReservationBook.Request(
                     name: customer?.name ?? "Keypad booking", phone: call.fromNumber, partySize: partySize, date: date,
                     time: time, notes: "booked on the keypad", source: .keypad, callID: call.id),
-                actor: "keypad")
+                actor: "keypad"
+            ).reservation
             outcomes.append("create_reservation")
             history.append(
                 .system(
@@ -255,7 +260,7 @@ extension CallSession {
         switch detector.process(frame) {
         case .speechStarted:
             messageEndTask?.cancel()
-        case .utteranceEnded:
+        case .utteranceEnded, .noiseEnded:
             messageEndTask?.cancel()
             messageEndTask = Task {
                 try? await Task.sleep(for: Self.messageSilenceLimit)

@@ -17,10 +17,12 @@ public actor CallSession {
         let mark: String
         let text: String
         let turnID: String?
+        /// A hold line (said while the answer is late), not the answer itself.
+        var hold = false
     }
 
-    /// An agent turn from its first token until its audio has been heard (or cut off): its row is
-    /// written then, with what the caller heard and what they did not.
+    /// An agent turn from the end of the caller's words until its audio has been heard (or cut off):
+    /// its row is written then, with what the caller heard and what they did not.
     struct OpenTurn {
         let id: String
         /// What the caller said that this turn answers (carried into the next turn if none of this one is heard).
@@ -31,11 +33,21 @@ public actor CallSession {
         var firstAudioAt: Date?
         var firstFrameAt: Date?
         var heard: [String] = []
+        /// A piece of the answer itself (not a hold line) has been heard: its mark came back.
+        var answerHeard = false
         var finishedGenerating = false
         /// Frames of the answer itself (not a hold line) have been queued.
         var answerQueued = false
         /// Frames of anything (a hold line included) have been queued.
         var audioQueued = false
+        /// The turn still waits for the transcript of the caller's words.
+        var awaitingTranscript = false
+        /// The caller went on speaking before the transcript came: these words join the next turn's.
+        var superseded = false
+        /// Where this turn's caller message stands in the history.
+        var historyIndex: Int?
+        /// The task answering this turn.
+        var task: Task<Void, Never>?
     }
 
     /// How the call is being handled.
@@ -65,6 +77,14 @@ public actor CallSession {
     var openTurns: [String: OpenTurn] = [:]
     /// Caller words whose answer was cut off before any of it was heard: the next turn answers them too.
     var carriedCallerText: String?
+    /// Turns that asked for a tool that changes data (a booking, a message): their messages stay in
+    /// the history whatever the caller heard, because what the tool did is a fact of the call.
+    var turnsWithSideEffects: Set<String> = []
+    /// Turns folded into the next one (nothing heard, nothing done): messages they send late are dropped.
+    var discardedTurns: Set<String> = []
+    /// Notes for the model on answers the caller did not hear, added once the interrupted turn has
+    /// stored all of its messages (so a tool's result stays right after the call that asked for it).
+    var interruptionNotes: [ChatMessage] = []
     var pending: [PendingPiece] = []
     var markCounter = 0
     var turnSequence = 0
@@ -103,6 +123,8 @@ public actor CallSession {
     let streamStart = ContinuousClock.now
     /// Watches the silence after the caller stops speaking (see ``startSilenceWatchdog(turnID:endOfSpeech:giveUp:)``).
     var watchdog: Task<Void, Never>?
+    /// The turn the watchdog watches.
+    var watchdogTurnID: String?
 
     /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
     static let preRollFrames = 10
@@ -223,6 +245,8 @@ public actor CallSession {
                 await callerStartedSpeaking()
             case .utteranceEnded:
                 callerFinishedSpeaking()
+            case .noiseEnded:
+                await callerNoiseEnded()
             case nil:
                 break
             }
@@ -231,7 +255,7 @@ public actor CallSession {
 
     /// Keypad digits are input too: they gather until `#` or a pause, then go to the agent as a turn.
     func pressed(_ digit: String) async {
-        if isAgentBusy { await bargeIn() }
+        if isAgentBusy { await callerInterrupts() }
         if mode == .keypad || digit == "*" {
             await pressedOnKeypad(digit)
             return
@@ -255,9 +279,22 @@ public actor CallSession {
         dtmfDigits = ""
         let text = services.phrases.text(.keypadInput, language: language, ["digits": digits])
         let now = Date()
-        turnTask = Task {
-            await self.answer(Transcript(text: text, language: self.language), endOfSpeechAt: now, transcriptAt: now)
+        let id = UUID().uuidString.lowercased()
+        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
+        let previous = turnTask
+        startTurnTask(id) {
+            await previous?.value
+            guard !Task.isCancelled else { return }
+            await self.answer(
+                Transcript(text: text, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now)
         }
+    }
+
+    /// Runs `work` as the task of turn `id`, the call's latest.
+    func startTurnTask(_ id: String, _ work: @escaping @Sendable () async -> Void) {
+        let task = Task { await work() }
+        openTurns[id]?.task = task
+        turnTask = task
     }
 
     /// Keeps the conversation within ``historyBudget`` characters.
@@ -271,8 +308,10 @@ public actor CallSession {
             logger.info("speech understanding is back; leaving the keypad flow")
             mode = .conversation
         }
-        if isAgentBusy { await bargeIn() }
+        await callerInterrupts()
         recognitionUnavailable = false
+        await recognition?.cancel()
+        recognition = nil
         do {
             let recognition = try await services.recognizer.startUtterance(languageHint: language)
             for frame in recentFrames { await recognition.send(frame) }
@@ -298,7 +337,35 @@ public actor CallSession {
             return
         }
         self.recognition = nil
-        turnTask = Task { await self.runTurn(recognition: recognition, endOfSpeechAt: endOfSpeech) }
+        let id = UUID().uuidString.lowercased()
+        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: endOfSpeech, awaitingTranscript: true)
+        let previous = turnTask
+        startTurnTask(id) {
+            await self.runTurn(id, recognition: recognition, endOfSpeechAt: endOfSpeech, after: previous)
+        }
+    }
+
+    /// What the detector took for speech was too short to be words (a cough, a click): whatever was
+    /// put on hold for it goes on.
+    func callerNoiseEnded() async {
+        await recognition?.cancel()
+        recognition = nil
+        for turn in openTurns.values where turn.superseded {
+            openTurns[turn.id]?.superseded = false
+        }
+        guard let carried = carriedCallerText, !openTurns.values.contains(where: \.awaitingTranscript) else { return }
+        // The answer that was cut off for the noise is asked again, with the same words.
+        carriedCallerText = nil
+        let now = Date()
+        let id = UUID().uuidString.lowercased()
+        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
+        let previous = turnTask
+        startTurnTask(id) {
+            await previous?.value
+            await self.answer(
+                Transcript(text: carried, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now,
+                carried: false)
+        }
     }
 
     /// Whether the agent is speaking, or about to.
@@ -306,114 +373,213 @@ public actor CallSession {
         !pending.isEmpty || generatingTurnID != nil
     }
 
-    /// The caller talks over the agent: stop the audio within a frame, cancel the turn, and record
-    /// what the caller heard and what they did not.
-    func bargeIn() async {
+    /// The caller speaks (or presses a key) while the agent has something under way. Audio still to
+    /// be heard is stopped within a frame (`clear` only when Twilio holds some: a caller who speaks after
+    /// the last mark of an answer has heard it all, and that is a new turn, not a barge-in).
+    ///
+    /// Each turn under way is then, by what the caller heard of it and what it did:
+    /// - still waiting for its transcript: it is not cancelled; its words join the next turn's;
+    /// - nothing of its answer heard, and no tool asked to change data: folded into the next turn, which
+    ///   answers both sets of words, and its messages leave the history;
+    /// - otherwise interrupted: cancelled (a tool already running finishes), its tool calls and
+    ///   results stay in the history, and a note tells the model what the caller did not hear.
+    func callerInterrupts() async {
+        let audioAtTwilio = !pending.isEmpty && framesSinceClear > 0
         await pacer.clear()
-        if framesSinceClear > 0 {
+        if audioAtTwilio {
             await send(.clear)
             framesSinceClear = 0
         }
-        turnTask?.cancel()
-        turnTask = nil
         watchdog?.cancel()
-        generatingTurnID = nil
+        var interrupted = false
         for turn in openTurns.values.sorted(by: {
             ($0.endOfSpeechAt ?? .distantPast) < ($1.endOfSpeechAt ?? .distantPast)
         }) {
-            let unheard = pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")
+            let unheardPieces = pending.filter { $0.turnID == turn.id && !$0.hold }.map(\.text)
+            if turn.awaitingTranscript {
+                openTurns[turn.id]?.superseded = true
+                openTurns[turn.id]?.audioQueued = false
+                continue
+            }
+            interrupted = true
+            turn.task?.cancel()
+            if generatingTurnID == turn.id { generatingTurnID = nil }
+            let unheard = unheardPieces.joined(separator: " ")
             logger.info("barge-in", metadata: ["call.turn": .string(turn.id)])
-            if turn.heard.isEmpty, let callerText = turn.callerText {
-                // Nothing of the answer reached the caller: answer these words together with what comes next.
-                carriedCallerText = [carriedCallerText, callerText].compactMap { $0 }.joined(separator: " ")
-                if let index = history.lastIndex(where: { $0.role == .user && $0.content == callerText }) {
-                    history.removeSubrange(index...)
+            if let callerText = turn.callerText {
+                if !turn.answerHeard && !turnsWithSideEffects.contains(turn.id) {
+                    // Nothing of the answer reached the caller and nothing was done: answer these words
+                    // together with what comes next.
+                    carriedCallerText = [carriedCallerText, callerText].compactMap { $0 }.joined(separator: " ")
+                    discardedTurns.insert(turn.id)
+                    removeFromHistory(turn)
+                } else {
+                    interruptionNotes.append(Self.interruptionNote(heard: turn.heard, unheard: unheardPieces))
                 }
             }
+            openTurns[turn.id] = nil
             await recordAgentTurn(turn, interrupted: true, unheard: unheard.isEmpty ? nil : unheard)
         }
-        openTurns.removeAll()
         pending.removeAll()
-        services.metrics.bargeIns.increment()
+        if interrupted { services.metrics.bargeIns.increment() }
     }
 
-    /// One turn: what the caller said, then the agent's answer.
-    func runTurn(recognition: any UtteranceRecognition, endOfSpeechAt: Date) async {
+    /// Takes a folded turn's caller message, and whatever it added after it, out of the history.
+    private func removeFromHistory(_ turn: OpenTurn) {
+        guard let callerText = turn.callerText else { return }
+        let index: Int? =
+            if let index = turn.historyIndex, index < history.count, history[index] == .user(callerText) {
+                index
+            } else {
+                history.lastIndex(of: .user(callerText))
+            }
+        guard let index else { return }
+        // Only read-only tools can have run in a folded turn; their messages go with it.
+        history.removeSubrange(index...)
+    }
+
+    /// What the model is told of an answer the caller spoke over.
+    static func interruptionNote(heard: [String], unheard: [String]) -> ChatMessage {
+        var text = "(The caller spoke before your last answer was over."
+        text += heard.isEmpty ? " They heard none of it." : " They heard: \"\(heard.joined(separator: " "))\"."
+        if !unheard.isEmpty { text += " They did not hear: \"\(unheard.joined(separator: " "))\"." }
+        text += " What your tools did stands; do not do it again, tell them what they missed if it matters.)"
+        return .system(text)
+    }
+
+    /// One turn: what the caller said, then the agent's answer. The turn before it ends first (folded
+    /// into this one, interrupted, or done), so its messages are in the history before this one asks.
+    func runTurn(
+        _ id: String, recognition: any UtteranceRecognition, endOfSpeechAt: Date, after previous: Task<Void, Never>?
+    ) async {
+        startSilenceWatchdog(turnID: id, endOfSpeech: endOfSpeechAt)
         let transcript: Transcript
-        let watchID = UUID().uuidString.lowercased()
-        openTurns[watchID] = OpenTurn(id: watchID, endOfSpeechAt: endOfSpeechAt)
-        startSilenceWatchdog(turnID: watchID, endOfSpeech: endOfSpeechAt)
         do {
             transcript = try await recognition.finish()
         } catch {
-            guard !Task.isCancelled else { return }
+            await previous?.value
+            // Cancelled: whoever cancelled the turn (a barge-in, the watchdog giving up, the hang-up) has it now.
+            guard !Task.isCancelled, !ended else { return }
+            if openTurns[id]?.superseded == true {
+                await dropSilentTurn(id)
+                return
+            }
             logger.error("speech recognition failed", metadata: ["error": "\(error)"])
-            await enterKeypad(reason: "speech-to-text failed", turnID: watchID)
-            turnTask = nil
-            await finishGenerating(watchID)
+            openTurns[id]?.awaitingTranscript = false
+            await enterKeypad(reason: "speech-to-text failed", turnID: id)
+            await finishGenerating(id)
             return
-        }
-        // The answer's own turn takes over from the one that waited for the transcript.
-        if let waited = openTurns[watchID], !waited.audioQueued {
-            openTurns[watchID] = nil
-        } else {
-            await finishGenerating(watchID)
         }
         let transcriptAt = Date()
-        guard !transcript.text.isEmpty, !Task.isCancelled else {
-            watchdog?.cancel()
-            turnTask = nil
+        await previous?.value
+        guard !Task.isCancelled, !ended else { return }
+        openTurns[id]?.awaitingTranscript = false
+        if openTurns[id]?.superseded == true {
+            // The caller went on talking: these words are answered with the next ones.
+            if !transcript.text.isEmpty {
+                await persistCallerTurn(transcript.text, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
+                carriedCallerText = [carriedCallerText, transcript.text].compactMap { $0 }.joined(separator: " ")
+            }
+            await dropSilentTurn(id)
             return
         }
-        await answer(transcript, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
+        await answer(transcript, turnID: id, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
     }
 
-    /// Records what the caller said and runs the agent's answer to it.
-    func answer(_ transcript: Transcript, endOfSpeechAt: Date, transcriptAt: Date) async {
-        let callerText = [carriedCallerText, transcript.text].compactMap { $0 }.joined(separator: " ")
-        carriedCallerText = nil
-        if let detected = transcript.language ?? LanguageDetector.detect(transcript.text), detected != language {
-            logger.info("caller language", metadata: ["call.language": .string(detected)])
-            language = detected
+    /// Ends a turn that will say nothing more (its hold line, if any, is heard or was cleared).
+    private func dropSilentTurn(_ id: String) async {
+        guard let turn = openTurns[id] else { return }
+        if turn.audioQueued {
+            await finishGenerating(id)
+        } else {
+            openTurns[id] = nil
         }
+    }
+
+    /// Stores what the caller said as a row of the call's log.
+    private func persistCallerTurn(_ text: String, endOfSpeechAt: Date, transcriptAt: Date) async {
         callerTurns += 1
         turnSequence += 1
         let callerTurn = ConversationTurn(
             id: UUID().uuidString.lowercased(), callID: call.id, sequence: turnSequence, speaker: .caller,
-            text: transcript.text, language: language, startedAt: endOfSpeechAt.unixMilliseconds,
+            text: text, language: language, startedAt: endOfSpeechAt.unixMilliseconds,
             endOfSpeechAt: endOfSpeechAt.unixMilliseconds, transcriptFinalAt: transcriptAt.unixMilliseconds)
         await persist(callerTurn)
+    }
+
+    /// Records what the caller said and runs the agent's answer to it, as turn `turnID`.
+    /// - Parameter carried: whether words of an answer cut off before it was heard join these.
+    func answer(
+        _ transcript: Transcript, turnID: String, endOfSpeechAt: Date, transcriptAt: Date, carried: Bool = true
+    ) async {
+        let callerText =
+            ([carried ? carriedCallerText : nil, transcript.text].compactMap { $0 }.filter {
+                !$0.isEmpty
+            }).joined(separator: " ")
+        if carried { carriedCallerText = nil }
+        guard !callerText.isEmpty else {
+            if watchdogTurnID == turnID { watchdog?.cancel() }
+            if turnTask == openTurns[turnID]?.task { turnTask = nil }
+            await dropSilentTurn(turnID)
+            return
+        }
+        if let detected = transcript.language ?? LanguageDetector.detect(transcript.text), detected != language {
+            logger.info("caller language", metadata: ["call.language": .string(detected)])
+            language = detected
+        }
+        if carried && !transcript.text.isEmpty {
+            await persistCallerTurn(transcript.text, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
+        }
+        history += interruptionNotes
+        interruptionNotes.removeAll()
         history.append(.user(callerText))
         trimHistory()
 
-        let turnID = UUID().uuidString.lowercased()
-        openTurns[turnID] = OpenTurn(
-            id: turnID, callerText: callerText, endOfSpeechAt: endOfSpeechAt, transcriptFinalAt: transcriptAt)
+        if openTurns[turnID] == nil { openTurns[turnID] = OpenTurn(id: turnID, endOfSpeechAt: endOfSpeechAt) }
+        openTurns[turnID]?.callerText = callerText
+        openTurns[turnID]?.transcriptFinalAt = transcriptAt
+        openTurns[turnID]?.historyIndex = history.count - 1
         generatingTurnID = turnID
-        startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt)
+        if watchdogTurnID != turnID { startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt) }
         let context = ToolContext(
             callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
         do {
-            let (reply, added) = try await services.engine.respond(
+            let (reply, _) = try await services.engine.respond(
                 to: [.system(systemPrompt())] + history, context: context, turnID: turnID,
                 record: { [weak self] execution in await self?.recordToolExecution(execution) },
+                remember: { [weak self] messages in await self?.remember(messages, turnID: turnID) },
                 speak: { [weak self] piece in await self?.speak(piece, turnID: turnID) })
             try Task.checkCancellation()
-            history += added
-            outcomes += reply.tools.filter(\.succeeded).map(\.name)
             openTurns[turnID]?.firstTokenAt = reply.firstTokenAt
             if reply.endCall { endAfterPlayback = true }
         } catch is CancellationError {
-            return  // Barge-in: bargeIn() recorded the turn.
+            return  // Barge-in: callerInterrupts() recorded the turn.
         } catch {
             logger.error("the agent could not answer", metadata: ["error": "\(error)"])
             if !Task.isCancelled { await enterKeypad(reason: "the language model failed", turnID: turnID) }
         }
         guard !Task.isCancelled else { return }
-        watchdog?.cancel()
-        turnTask = nil
+        if watchdogTurnID == turnID { watchdog?.cancel() }
+        if turnTask == openTurns[turnID]?.task { turnTask = nil }
         await finishGenerating(turnID)
     }
+
+    /// Messages of turn `turnID` for the history, as the model produced them: a tool call and its
+    /// result are kept even when the caller interrupts the turn afterwards.
+    func remember(_ messages: [ChatMessage], turnID: String) {
+        guard !discardedTurns.contains(turnID) else { return }
+        for message in messages {
+            if let calls = message.toolCalls, calls.contains(where: { Self.sideEffectTools.contains($0.name) }) {
+                turnsWithSideEffects.insert(turnID)
+            }
+        }
+        history += messages
+    }
+
+    /// Tools whose call changes something outside the conversation.
+    static let sideEffectTools: Set<String> = [
+        "create_reservation", "update_reservation", "cancel_reservation", "take_message", "transfer_to_staff",
+    ]
 
     /// The turn has said everything it will say; its row is written once the caller has heard it.
     func finishGenerating(_ turnID: String) async {
@@ -455,6 +621,8 @@ public actor CallSession {
                 if let value = object[key] as? String { personalData.add(value) }
             }
         }
+        // What the tool did counts for the call's outcome even if the turn was interrupted after it.
+        if execution.status == .ok { outcomes.append(execution.tool) }
         queue(.toolExecution(execution))
     }
 
@@ -487,7 +655,7 @@ public actor CallSession {
             queued(turnID, hold: hold)
             await pacer.enqueue(MuLawFrame.frames(from: leftover))
         }
-        pending.append(PendingPiece(mark: mark, text: text, turnID: turnID))
+        pending.append(PendingPiece(mark: mark, text: text, turnID: turnID, hold: hold))
         await pacer.enqueueMark(mark)
     }
 
@@ -505,6 +673,7 @@ public actor CallSession {
         let piece = pending.remove(at: index)
         if let turnID = piece.turnID {
             openTurns[turnID]?.heard.append(piece.text)
+            if !piece.hold { openTurns[turnID]?.answerHeard = true }
             await closeTurnIfHeard(turnID)
         }
         await hangUpIfDone()
