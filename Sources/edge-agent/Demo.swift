@@ -43,8 +43,8 @@ struct Demo: AsyncParsableCommand {
         } catch {
             throw fail("the demo failed: \(error)", code: 1)
         }
-        if summary.reservations < summary.calls {
-            throw fail("not every demo call completed its booking", code: 1)
+        if let miscount = summary.miscount {
+            throw fail("the demo did not carry out each request once: \(miscount)", code: 1)
         }
         if record && summary.completeRecordings < summary.calls {
             throw fail("not every demo call was recorded completely", code: 1)

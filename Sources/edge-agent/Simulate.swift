@@ -41,11 +41,18 @@ struct Simulate: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds over which the calls' starts are spread.")
     var spread = 0.0
 
-    @Option(name: .long, help: "The caller's number.")
+    @Option(name: .long, help: "The caller's number; with --calls, each further caller has the next number up.")
     var from = "+15550100001"
 
     @Option(name: .long, help: "The number called.")
     var to = "+15557654321"
+
+    /// `number` with `offset` added to its digits (`+15550100001` plus 2 is `+15550100003`), so that
+    /// simultaneous callers are different people, as they are on a real line.
+    static func number(_ number: String, plus offset: Int) -> String {
+        guard offset > 0, number.hasPrefix("+"), let value = UInt64(number.dropFirst()) else { return number }
+        return "+" + String(value + UInt64(offset))
+    }
 
     func validate() throws {
         guard (1...500).contains(calls) else { throw ValidationError("--calls must be from 1 to 500") }
@@ -85,7 +92,8 @@ struct Simulate: AsyncParsableCommand {
                     group.addTask {
                         try await Task.sleep(for: .milliseconds(Int(spread * 1000) * index / calls))
                         return try await simulator.call(
-                            callSid: "CA" + String(format: "%016llx%016llx", base, UInt64(index)), from: from, to: to,
+                            callSid: "CA" + String(format: "%016llx%016llx", base, UInt64(index)),
+                            from: Self.number(from, plus: index), to: to,
                             script: script)
                     }
                 }

@@ -65,7 +65,16 @@ struct CallTestRig {
             let allDay = ReservationPolicy.Period("12:00-23:00")!
             configuration.reservations.openingHours = Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [allDay]) })
             adjust(&configuration)
-            let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
+            // The client `serve` uses, so many calls at once stream from the doubles as they would in
+            // production (the shared client's pool queues the ninth connection to a host).
+            let http = UpstreamHTTP.makeClient()
+            let app: EdgeAgentApp
+            do {
+                app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger, http: http)
+            } catch {
+                try await http.shutdown()
+                throw error
+            }
             let publicURL = configuration.publicURL
             do {
                 try await DemoRunner.serveAgent(app, router: app.makeRouter()) { agentURL in
@@ -77,7 +86,7 @@ struct CallTestRig {
                 await app.shutdown()
                 throw error
             }
-            await app.shutdown()
+            await app.shutdown()  // shuts `http` down too
         }
     }
 }
@@ -85,7 +94,18 @@ struct CallTestRig {
 extension EdgeAgentApp {
     /// Waits until the session of `callID` has ended and stored everything.
     func waitForEnd(of callID: String?) async {
-        for await event in callEvents where event == .ended(callID: callID ?? "") { return }
+        await waitForEnd(of: [callID])
+    }
+
+    /// Waits until the sessions of all `callIDs` have ended. One stream of events feeds every waiter,
+    /// so calls that end together are awaited in one pass: a wait for one call consumes the others' ends.
+    func waitForEnd(of callIDs: [String?]) async {
+        var waiting = Set(callIDs.map { $0 ?? "" })
+        for await event in callEvents {
+            guard case .ended(let callID) = event else { continue }
+            waiting.remove(callID)
+            if waiting.isEmpty { return }
+        }
     }
 }
 

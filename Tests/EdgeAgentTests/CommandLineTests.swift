@@ -80,6 +80,24 @@ struct CommandLineTests {
         #expect(outcome.standardOutput.contains("reservation "))
         #expect(outcome.standardOutput.contains("Ada Lovelace, party of 4"))
         #expect(outcome.standardOutput.contains("Calls: 1, ended by the agent after goodbye: 1, reservations: 1"))
+        #expect(
+            outcome.standardOutput.contains(
+                "Carried out once: 1 reservations for 1 bookings requested, 3 turns answered for 3 caller lines (3 heard)\n"
+            ))
+    }
+
+    @Test("a demo run whose counts differ is a failure that names them")
+    func demoMiscount() {
+        var summary = DemoRunner.Summary()
+        (summary.bookingsRequested, summary.reservations) = (20, 20)
+        (summary.callerLines, summary.callerTurns, summary.answeredTurns) = (60, 60, 60)
+        #expect(summary.miscount == nil)
+        summary.reservations = 21
+        #expect(summary.miscount == "21 reservations stored for 20 bookings requested")
+        summary.reservations = 20
+        (summary.callerTurns, summary.answeredTurns) = (59, 58)
+        #expect(
+            summary.miscount == "59 caller turns heard for 60 lines said; 58 turns answered for 60 caller lines")
     }
 
     @Test("demo --separate-callers drives the agent with edge-agent simulate in a second process")
@@ -91,6 +109,10 @@ struct CommandLineTests {
         #expect(outcome.standardOutput.contains("response latency: p50"))
         #expect(outcome.standardOutput.contains("frame pacing error: p50"))
         #expect(outcome.standardOutput.contains("Calls: 2, ending in a booking: 2, reservations: 2"))
+        #expect(
+            outcome.standardOutput.contains(
+                "Carried out once: 2 reservations for 2 bookings requested, 6 turns answered for 6 caller lines (6 heard)\n"
+            ))
     }
 
     @Test("simulate refuses to call without the webhook token")

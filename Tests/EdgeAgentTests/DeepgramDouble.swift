@@ -18,9 +18,18 @@ final class DeepgramDouble: Sendable {
     let transcripts: NIOLockedValueBox<[(text: String, language: String)]>
     let audioBytes = NIOLockedValueBox<[Int]>([])
     let queries = NIOLockedValueBox<[String]>([])
+    /// When set, the final result is what these lines' phrases make of the audio received.
+    let spoken: SpokenLines?
 
     init(_ transcripts: [(text: String, language: String)]) {
         self.transcripts = NIOLockedValueBox(transcripts)
+        self.spoken = nil
+    }
+
+    /// A double that transcribes what it hears of `spoken`.
+    init(hearing spoken: SpokenLines) {
+        self.transcripts = NIOLockedValueBox([])
+        self.spoken = spoken
     }
 
     func result(_ text: String, language: String, final: Bool, fromFinalize: Bool) -> String {
@@ -46,10 +55,12 @@ final class DeepgramDouble: Sendable {
         } onUpgrade: { inbound, outbound, _ in
             var bytes = 0
             var frames = 0
+            var audio: [UInt8] = []
             for try await message in inbound.messages(maxSize: 1 << 20) {
                 switch message {
                 case .binary(let buffer):
                     bytes += buffer.readableBytes
+                    if self.spoken != nil { audio += buffer.readableBytesView }
                     frames += 1
                     if frames % 25 == 0 {
                         try await outbound.write(
@@ -57,9 +68,15 @@ final class DeepgramDouble: Sendable {
                     }
                 case .text(let text) where text.contains("\"Finalize\""):
                     self.audioBytes.withLockedValue { $0.append(bytes) }
-                    let next: (text: String, language: String) = self.transcripts.withLockedValue {
-                        $0.isEmpty ? (text: "", language: "en") : $0.removeFirst()
-                    }
+                    let next: (text: String, language: String) =
+                        if let spoken = self.spoken {
+                            (spoken.transcript(ofMuLaw: audio), spoken.language)
+                        } else {
+                            self.transcripts.withLockedValue {
+                                $0.isEmpty ? (text: "", language: "en") : $0.removeFirst()
+                            }
+                        }
+                    audio.removeAll()
                     try await outbound.write(
                         .text(self.result(next.text, language: next.language, final: true, fromFinalize: true)))
                 case .text(let text) where text.contains("\"CloseStream\""):

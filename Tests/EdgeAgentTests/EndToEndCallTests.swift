@@ -23,11 +23,11 @@ struct EndToEndCallTests {
             ScriptedLLM.text("You're all set, Ada. A table for four tomorrow at seven thirty. Anything else?"),
             ScriptedLLM.tool("end_call", "{}", text: "Thank you for calling, goodbye!"),
         ])
-        // The last sentence has a long pause after "perfect.": the detector ends the utterance there and
-        // the agent starts answering, then the caller goes on, so the two parts are answered together.
+        // The last line pauses between its two sentences ("perfect." then "Thank you, goodbye."): one
+        // breath, one utterance, answered once.
         let transcription = TranscriptionDouble([
             "Hi, I'd like a table for four people tomorrow at seven thirty.", "It's under Ada Lovelace.",
-            "Yes please, that's perfect.", "Thank you, goodbye.",
+            "Yes please, that's perfect. Thank you, goodbye.",
         ])
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
@@ -72,14 +72,14 @@ struct EndToEndCallTests {
             #expect(
                 turns.filter { $0.speaker == .caller }.map(\.text) == [
                     "Hi, I'd like a table for four people tomorrow at seven thirty.", "It's under Ada Lovelace.",
-                    "Yes please, that's perfect.", "Thank you, goodbye.",
+                    "Yes please, that's perfect. Thank you, goodbye.",
                 ])
             let agentTurns = turns.filter { $0.speaker == .agent && !$0.interrupted }
             #expect(agentTurns.first?.text == "Thank you for calling Trattoria Roma. How can I help you today?")
             #expect(agentTurns.count == 4)
             #expect(agentTurns.dropFirst().allSatisfy { $0.firstFrameAt != nil && $0.endOfSpeechAt != nil })
             #expect(agentTurns.last?.text == "Thank you for calling, goodbye!")
-            // The last answer covered both parts of the caller's last sentence.
+            // The last answer covered both sentences of the caller's last line.
             let lastRequest = try #require(llm.requests.withLockedValue { $0 }.last)
             guard case .array(let lastMessages) = lastRequest["messages"] else {
                 Issue.record("no messages")
@@ -415,7 +415,8 @@ struct EndToEndCallTests {
             url.scheme = "ws"
             url.path = "/twilio/media"
             let garbageURL = url.string!
-            async let garbage = HummingbirdWSClientConnect.sendGarbage(url: garbageURL)
+            async let garbage = HummingbirdWSClientConnect.sendGarbage(
+                url: garbageURL, signature: simulator.webSocketSignature())
             let report = try await simulator.call(
                 callSid: "CA0000000000000000000000000000900d", from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
@@ -447,7 +448,8 @@ struct EndToEndCallTests {
             var url = URLComponents(url: simulator.agentURL, resolvingAgainstBaseURL: false)!
             url.scheme = "ws"
             url.path = "/twilio/media"
-            let close = try await HummingbirdWSClientConnect.connect(url: url.string!, line: line)
+            let close = try await HummingbirdWSClientConnect.connect(
+                url: url.string!, line: line, signature: simulator.webSocketSignature())
             #expect(close?.contains("policyViolation") == true, "\(close ?? "nil")")
             #expect(line.report.agentAudioBytes == 0)
         }

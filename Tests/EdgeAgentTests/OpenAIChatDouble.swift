@@ -21,10 +21,20 @@ final class OpenAIChatDouble: Sendable {
     let answers: NIOLockedValueBox<[Answer]>
     let requests = NIOLockedValueBox<[JSONValue]>([])
     let faults: FaultInjection
+    /// When set, answers from the request (its `messages`) instead of from a script.
+    let responder: (@Sendable ([JSONValue]) async -> Answer)?
 
     init(_ answers: [Answer], faults: FaultInjection = FaultInjection()) {
         self.answers = NIOLockedValueBox(answers)
         self.faults = faults
+        self.responder = nil
+    }
+
+    /// A double that answers each request by looking at its conversation, as a model does.
+    init(responder: @escaping @Sendable ([JSONValue]) async -> Answer) {
+        self.answers = NIOLockedValueBox([])
+        self.faults = FaultInjection()
+        self.responder = responder
     }
 
     var router: Router<BasicRequestContext> {
@@ -42,15 +52,25 @@ final class OpenAIChatDouble: Sendable {
                 )
             }
             let body = try await request.body.collect(upTo: 1 << 20)
-            self.requests.withLockedValue { $0.append(JSONValue.parse(String(buffer: body)) ?? .null) }
+            let parsed = JSONValue.parse(String(buffer: body)) ?? .null
+            self.requests.withLockedValue { $0.append(parsed) }
             if let faulty = await self.faults.response(
                 errorBody:
                     #"{"error":{"message":"The server is overloaded.","type":"server_error","param":null,"code":null}}"#
             ) {
                 return faulty
             }
-            // The last scripted answer repeats once the script is used up.
-            let answer = self.answers.withLockedValue { $0.count > 1 ? $0.removeFirst() : $0.first }
+            let answer: Answer?
+            if let responder = self.responder {
+                // This request's own conversation: other calls' requests may have arrived since.
+                guard case .array(let messages) = parsed["messages"] else {
+                    return Self.json(400, #"{"error":{"message":"messages is required"}}"#)
+                }
+                answer = await responder(messages)
+            } else {
+                // The last scripted answer repeats once the script is used up.
+                answer = self.answers.withLockedValue { $0.count > 1 ? $0.removeFirst() : $0.first }
+            }
             guard let answer else { return Self.json(500, #"{"error":{"message":"no scripted answer"}}"#) }
             var headers: HTTPFields = [.contentType: answer.status == 200 ? "text/event-stream" : "application/json"]
             for (name, value) in answer.headers { headers[HTTPField.Name(name)!] = value }

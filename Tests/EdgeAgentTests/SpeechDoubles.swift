@@ -16,10 +16,20 @@ final class TranscriptionDouble: Sendable {
     /// Seconds of audio in each request.
     let durations = NIOLockedValueBox<[Double]>([])
     let faults: FaultInjection
+    /// When set, each transcript is what these lines' phrases make of the audio received.
+    let spoken: SpokenLines?
 
     init(_ transcripts: [String], faults: FaultInjection = FaultInjection()) {
         self.transcripts = NIOLockedValueBox(transcripts)
         self.faults = faults
+        self.spoken = nil
+    }
+
+    /// A double that transcribes what it hears of `spoken`.
+    init(hearing spoken: SpokenLines) {
+        self.transcripts = NIOLockedValueBox([])
+        self.faults = FaultInjection()
+        self.spoken = spoken
     }
 
     func register(on router: Router<BasicRequestContext>) {
@@ -46,7 +56,17 @@ final class TranscriptionDouble: Sendable {
             {
                 return faulty
             }
-            let next = self.transcripts.withLockedValue { $0.isEmpty ? "" : $0.removeFirst() }
+            let next: String
+            if let spoken = self.spoken {
+                let start = data.upperBound + 4
+                let end = min(body.count, start + size)
+                let samples = stride(from: start, to: end - 1, by: 2).map {
+                    Int16(bitPattern: UInt16(body[$0]) | UInt16(body[$0 + 1]) << 8)
+                }
+                next = spoken.transcript(of: samples)
+            } else {
+                next = self.transcripts.withLockedValue { $0.isEmpty ? "" : $0.removeFirst() }
+            }
             let json = try JSONSerialization.data(withJSONObject: ["text": next])
             return Response(
                 status: .ok, headers: [.contentType: "application/json"],

@@ -13,6 +13,13 @@ public struct CallScript: Sendable {
         /// Like ``waitForAgent(timeout:)``, but the agent counts as finished only after `quiet` of silence,
         /// so a short hold line and what follows it are heard as one answer.
         case waitForAgentQuiet(timeout: Duration, quiet: Duration)
+        /// Listens until the agent's audio has played out at the caller's end (every mark echoed, the
+        /// playout buffer empty) and nothing more has come for `pause`, then goes on: a caller who waits
+        /// for the agent to finish, then answers after a natural pause. Needs some agent audio first.
+        case waitForPlayback(timeout: Duration, pause: Duration)
+        /// Listens until `played` of agent audio has played at the caller's end since this step began
+        /// (to speak over an answer part-way through).
+        case waitForAgentAudio(played: Duration, timeout: Duration)
         /// Listens (sending silence) until `condition` holds, checked every 20 ms, or `timeout` passes.
         /// For tests that must act on what the agent has done (its call log, its state) rather than on
         /// how long it has been quiet, which a busy machine stretches.
@@ -41,6 +48,8 @@ public struct CallReport: Sendable {
     public var marksEchoed = 0
     /// `clear` messages the agent sent (barge-ins).
     public var clears = 0
+    /// `clear` messages that found nothing left to play: the agent judged as unheard what had all played.
+    public var clearsOfNothing = 0
     /// From the end of each caller utterance to the first agent audio after it.
     public var responseLatencies: [Duration] = []
     /// How far each agent frame's arrival strayed from 20 ms after the previous one, while the agent spoke.

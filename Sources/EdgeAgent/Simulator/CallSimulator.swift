@@ -1,5 +1,6 @@
 public import AsyncHTTPClient
 public import Foundation
+import HTTPTypes
 import HummingbirdWSClient
 public import Logging
 import NIOCore
@@ -17,13 +18,19 @@ public struct CallSimulator: Sendable {
     public let authToken: String
     public let http: HTTPClient
     public let logger: Logger
+    /// Network jitter on the agent's audio: each message plays up to this much later than it came.
+    public var jitter: Duration
 
-    public init(agentURL: URL, publicURL: URL, authToken: String, http: HTTPClient = .shared, logger: Logger) {
+    public init(
+        agentURL: URL, publicURL: URL, authToken: String, http: HTTPClient = .shared, logger: Logger,
+        jitter: Duration = .zero
+    ) {
         self.agentURL = agentURL
         self.publicURL = publicURL
         self.authToken = authToken
         self.http = http
         self.logger = logger
+        self.jitter = jitter
     }
 
     /// A failure of the simulated call itself.
@@ -39,8 +46,16 @@ public struct CallSimulator: Sendable {
         var socketURL = URLComponents(url: agentURL, resolvingAgainstBaseURL: false)!
         socketURL.scheme = agentURL.scheme == "https" ? "wss" : "ws"
         socketURL.path = URLComponents(string: stream.url)?.path ?? "/twilio/media"
-        let line = SimulatedLine(callSid: callSid, parameters: stream.parameters, script: script)
-        let closeFrame = try await WebSocketClient.connect(url: socketURL.string!, logger: logger) {
+        socketURL.query = URLComponents(string: stream.url)?.query
+        let line = SimulatedLine(callSid: callSid, parameters: stream.parameters, script: script, jitter: jitter)
+        // Twilio signs the upgrade over the wss:// URL it opens (the TwiML's, query included).
+        let signature = TwilioSignature.compute(url: stream.url, parameters: FormParameters([]), authToken: authToken)
+        var headers = HTTPFields()
+        headers[.twilioSignature] = signature
+        let closeFrame = try await WebSocketClient.connect(
+            url: socketURL.string!, configuration: WebSocketClientConfiguration(additionalHeaders: headers),
+            logger: logger
+        ) {
             inbound, outbound, _ in
             try await line.run(inbound: inbound, outbound: outbound)
         }
@@ -48,6 +63,14 @@ public struct CallSimulator: Sendable {
         report.callID = stream.parameters["callId"]
         report.agentHungUp = line.hungUpByAgent || (closeFrame?.closeCode == .normalClosure && !line.callerHungUp)
         return report
+    }
+
+    /// The `X-Twilio-Signature` Twilio sends when it opens `path` (with its query) on the agent's public
+    /// URL as a WebSocket: over the `wss://` URL, with no parameters.
+    public func webSocketSignature(path: String = "/twilio/media") -> String {
+        TwilioSignature.compute(
+            url: TwilioSignature.webSocketURL(publicURL.joining(path)), parameters: FormParameters([]),
+            authToken: authToken)
     }
 
     /// Posts `/twilio/voice` signed as Twilio signs it, and returns the TwiML.

@@ -30,6 +30,28 @@ public struct DemoRunner: Sendable {
         /// With recording on: recordings closed complete, and all recordings.
         public var completeRecordings = 0
         public var recordings = 0
+        /// Tables the callers asked for (one a call), against ``reservations`` stored.
+        public var bookingsRequested = 0
+        /// Lines the callers said, against the caller turns stored and the agent answers to them.
+        public var callerLines = 0
+        public var callerTurns = 0
+        public var answeredTurns = 0
+
+        /// What the run got wrong, or nil when every request was carried out once and every line
+        /// answered once. A run that gets these wrong measured a wrong result: it is a failure, not a figure.
+        public var miscount: String? {
+            var wrong: [String] = []
+            if reservations != bookingsRequested {
+                wrong.append("\(reservations) reservations stored for \(bookingsRequested) bookings requested")
+            }
+            if callerTurns != callerLines {
+                wrong.append("\(callerTurns) caller turns heard for \(callerLines) lines said")
+            }
+            if answeredTurns != callerLines {
+                wrong.append("\(answeredTurns) turns answered for \(callerLines) caller lines")
+            }
+            return wrong.isEmpty ? nil : wrong.joined(separator: "; ")
+        }
     }
 
     let logger: Logger
@@ -162,7 +184,8 @@ public struct DemoRunner: Sendable {
                         if let side { print(try await side.value) }
                         let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
                         let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
-                        return try await summarise([], app: app, cpuShare: cpu, agentOnly: true, print: print)
+                        return try await summarise(
+                            [], placed: calls, app: app, cpuShare: cpu, agentOnly: true, print: print)
                     }
                     let reports = try await withThrowingTaskGroup(of: CallReport.self) { group in
                         for index in 0..<calls {
@@ -183,7 +206,8 @@ public struct DemoRunner: Sendable {
                     if let side { print(try await side.value) }
                     let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
                     let cpu = (Self.cpuSeconds() - startedCPU) / startedWall.duration(to: .now).seconds / cores
-                    return try await summarise(reports, app: app, cpuShare: cpu, agentOnly: false, print: print)
+                    return try await summarise(
+                        reports, placed: calls, app: app, cpuShare: cpu, agentOnly: false, print: print)
                 }
             } catch {
                 await app.shutdown()
@@ -195,11 +219,26 @@ public struct DemoRunner: Sendable {
     }
 
     private func summarise(
-        _ reports: [CallReport], app: EdgeAgentApp, cpuShare: Double, agentOnly: Bool,
+        _ reports: [CallReport], placed: Int, app: EdgeAgentApp, cpuShare: Double, agentOnly: Bool,
         print: @Sendable (String) -> Void
     ) async throws -> Summary {
         var summary = Summary()
         summary.cpuShare = cpuShare
+        // Every demo caller asks for one table and says every line once.
+        summary.bookingsRequested = placed
+        summary.callerLines = placed * DemoCloud.callerLines.count
+        (summary.callerTurns, summary.answeredTurns) = try await app.database.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM conversation_turns WHERE speaker = 'caller'") ?? 0,
+                // An answer is an agent turn after a caller's transcript; the greeting has none.
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT count(*) FROM conversation_turns
+                        WHERE speaker = 'agent' AND transcript_final_at IS NOT NULL AND NOT interrupted
+                        """) ?? 0
+            )
+        }
         let (agentLatencies, lateness) = try await app.database.read { db in
             (
                 try Int64.fetchAll(
@@ -292,6 +331,10 @@ public struct DemoRunner: Sendable {
         print(
             "Calls: \(summary.calls), \(agentOnly ? "ending in a booking" : "ended by the agent after goodbye"): \(summary.completedCalls), reservations: \(summary.reservations)"
         )
+        print(
+            "Carried out once: \(summary.reservations) reservations for \(summary.bookingsRequested) bookings requested, "
+                + "\(summary.answeredTurns) turns answered for \(summary.callerLines) caller lines "
+                + "(\(summary.callerTurns) heard)\(summary.miscount == nil ? "" : "  MISMATCH")")
         if let latency = summary.responseLatency {
             print("Caller wait, end of speech to first agent audio: \(latency)")
         }

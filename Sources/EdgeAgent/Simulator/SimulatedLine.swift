@@ -17,6 +17,19 @@ final class SimulatedLine: Sendable {
         var closed = false
         var hungUpByAgent = false
         var callerHungUp = false
+        /// When each piece of agent audio plays at the caller's end (cut short by `clear`).
+        var playback: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant)] = []
+        /// Network jitter: a message plays no sooner than this long after it was sent.
+        var jitter = JitterSource(maximum: .zero, seed: 0)
+
+        /// Seconds of agent audio heard at the caller's end between `start` and `now`.
+        func played(since start: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Duration {
+            playback.reduce(.zero) { total, piece in
+                let from = max(piece.start, start)
+                let to = min(piece.end, now)
+                return from < to ? total + from.duration(to: to) : total
+            }
+        }
     }
 
     let callSid: String
@@ -25,10 +38,12 @@ final class SimulatedLine: Sendable {
     let script: CallScript
     let state = Mutex(State())
 
-    init(callSid: String, parameters: [String: String], script: CallScript) {
+    init(callSid: String, parameters: [String: String], script: CallScript, jitter: Duration = .zero) {
         self.callSid = callSid
         self.parameters = parameters
         self.script = script
+        let seed = callSid.utf8.reduce(UInt64(14_695_981_039_346_656_037)) { ($0 ^ UInt64($1)) &* 1_099_511_628_211 }
+        state.withLock { $0.jitter = JitterSource(maximum: jitter, seed: seed) }
     }
 
     var report: CallReport { state.withLock { $0.report } }
@@ -65,7 +80,11 @@ final class SimulatedLine: Sendable {
                     }
                     let bytes = payload?.count ?? 0
                     state.report.agentAudioBytes += bytes
-                    state.playoutEnd = max(state.playoutEnd, now) + .milliseconds(bytes / 8)
+                    // Twilio plays what it has at 8 kHz from the first byte; a message delayed by the
+                    // network cannot play before it arrives.
+                    let start = max(state.playoutEnd, now + state.jitter.next())
+                    state.playoutEnd = start + .microseconds(bytes * 125)
+                    state.playback.append((start, state.playoutEnd))
                     if let ended = state.callerSpeechEnded {
                         state.report.responseLatencies.append(ended.duration(to: now))
                         state.callerSpeechEnded = nil
@@ -84,7 +103,13 @@ final class SimulatedLine: Sendable {
                     }
                 case "clear":
                     state.report.clears += 1
+                    if state.playoutEnd <= now && state.pendingMarks.allSatisfy({ $0.due <= now }) {
+                        state.report.clearsOfNothing += 1
+                    }
                     state.playoutEnd = now
+                    state.playback = state.playback.compactMap { piece in
+                        piece.start < now ? (piece.start, min(piece.end, now)) : nil
+                    }
                     state.pendingMarks = state.pendingMarks.map { ($0.name, now) }
                 default:
                     break
@@ -165,6 +190,8 @@ final class SimulatedLine: Sendable {
                     guard try await sendFrame(frame.bytes) else { return }
                     if index == lastLoud ?? frames.count - 1 { state.withLock { $0.callerSpeechEnded = clock.now } }
                 }
+                // What the agent said while the caller spoke was not the answer to it.
+                state.withLock { $0.agentFramesSinceStep = 0 }
             case .press(let digit):
                 state.withLock {
                     $0.agentFramesSinceStep = 0
@@ -181,6 +208,33 @@ final class SimulatedLine: Sendable {
                 try await waitForAgent(timeout: timeout, quiet: .milliseconds(600))
             case .waitForAgentQuiet(let timeout, let quiet):
                 try await waitForAgent(timeout: timeout, quiet: quiet)
+            case .waitForPlayback(let timeout, let pause):
+                let end = clock.now + timeout
+                let stepStart = clock.now
+                while true {
+                    guard try await sendFrame(silence) else { return }
+                    let now = clock.now
+                    let done = state.withLock { state in
+                        state.played(since: stepStart, now: now) > .zero && state.pendingMarks.isEmpty
+                            && state.playoutEnd + pause <= now
+                    }
+                    if done { break }
+                    if now >= end {
+                        state.withLock { $0.report.timeouts += 1 }
+                        break
+                    }
+                }
+                state.withLock { $0.agentFramesSinceStep = 0 }
+            case .waitForAgentAudio(let played, let timeout):
+                let end = clock.now + timeout
+                let stepStart = clock.now
+                while state.withLock({ $0.played(since: stepStart, now: clock.now) }) < played {
+                    guard try await sendFrame(silence) else { return }
+                    if clock.now >= end {
+                        state.withLock { $0.report.timeouts += 1 }
+                        break
+                    }
+                }
             case .waitUntil(let timeout, let condition):
                 let end = clock.now + timeout
                 while await !condition() {
@@ -204,5 +258,27 @@ final class SimulatedLine: Sendable {
                 return
             }
         }
+    }
+}
+
+/// Random network delays from a fixed seed, so a jittery run can be repeated exactly.
+struct JitterSource: Sendable {
+    let maximum: Duration
+    private var state: UInt64
+
+    init(maximum: Duration, seed: UInt64) {
+        self.maximum = maximum
+        self.state = seed | 1
+    }
+
+    /// The next delay, from zero to ``maximum``.
+    mutating func next() -> Duration {
+        guard maximum > .zero else { return .zero }
+        // xorshift64*
+        state ^= state >> 12
+        state ^= state << 25
+        state ^= state >> 27
+        let value = state &* 2_685_821_657_736_338_717
+        return maximum * (Double(value >> 11) / Double(1 << 53))
     }
 }
