@@ -36,6 +36,18 @@ struct GatedTool: AgentTool {
 
 @Suite("Conversation engine")
 struct ConversationEngineTests {
+    /// An engine whose model is the chat double at `url` and whose tools are `tools` on `bench`'s store.
+    static func engine(modelAt url: URL, tools: [any AgentTool], bench: ToolBench, fillerAfter: Duration)
+        -> ConversationEngine
+    {
+        ConversationEngine(
+            model: OpenAIChatClient(
+                http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
+                model: "m", logger: LogCapture().logger),
+            tools: ToolRunner(tools: tools, calls: CallLog(database: bench.app.database), logger: LogCapture().logger),
+            phrases: bench.app.phrases, logger: LogCapture().logger, fillerAfter: fillerAfter)
+    }
+
     @Test("a turn cancelled while its tool runs: the tool finishes, its result is remembered, the next call is not run")
     func cancelledWhileAToolRuns() async throws {
         let chunks = [
@@ -47,14 +59,9 @@ struct ConversationEngineTests {
         let (started, startedSink) = AsyncStream.makeStream(of: Void.self)
         let release = Handoff<Void>()
         try await withLoopbackServer(llm.router) { url in
-            let engine = ConversationEngine(
-                model: OpenAIChatClient(
-                    http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
-                    model: "m", logger: LogCapture().logger),
-                tools: ToolRunner(
-                    tools: [GatedTool(started: startedSink, release: release)],
-                    calls: CallLog(database: bench.app.database), logger: LogCapture().logger),
-                phrases: bench.app.phrases, logger: LogCapture().logger, fillerAfter: .seconds(60))
+            let engine = Self.engine(
+                modelAt: url, tools: [GatedTool(started: startedSink, release: release)], bench: bench,
+                fillerAfter: .seconds(60))
             let remembered = NIOLockedValueBox<[ChatMessage]>([])
             let recorded = NIOLockedValueBox<[String]>([])
             let turn = Task {
@@ -91,14 +98,9 @@ struct ConversationEngineTests {
         ])
         let bench = try await ToolBench()
         try await withLoopbackServer(llm.router) { url in
-            let engine = ConversationEngine(
-                model: OpenAIChatClient(
-                    http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
-                    model: "m", logger: LogCapture().logger),
-                tools: ToolRunner(
-                    tools: [SlowTool(delay: .milliseconds(300))], calls: CallLog(database: bench.app.database),
-                    logger: LogCapture().logger),
-                phrases: bench.app.phrases, logger: LogCapture().logger, fillerAfter: .milliseconds(50))
+            let engine = Self.engine(
+                modelAt: url, tools: [SlowTool(delay: .milliseconds(300))], bench: bench, fillerAfter: .milliseconds(50)
+            )
             let spoken = NIOLockedValueBox<[String]>([])
             let recorded = NIOLockedValueBox<[String]>([])
             let (reply, added) = try await engine.respond(

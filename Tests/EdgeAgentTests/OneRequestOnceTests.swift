@@ -47,6 +47,30 @@ struct OneRequestOnceTests {
         }
     }
 
+    /// The conversation the model was sent when the caller had just said `text`.
+    static func conversation(answering text: String, _ llm: OpenAIChatDouble) throws -> [JSONValue] {
+        let conversations = llm.requests.withLockedValue { $0 }.compactMap { request -> [JSONValue]? in
+            guard case .array(let messages) = request["messages"] else { return nil }
+            return messages
+        }
+        return try #require(conversations.first { $0.last?["content"]?.stringValue == text })
+    }
+
+    /// What the agent said and was not cut off in, after its greeting.
+    static func answersHeardWhole(_ turns: [ConversationTurn]) -> [String] {
+        turns.filter { $0.speaker == .agent && !$0.interrupted }.dropFirst().map(\.text)
+    }
+
+    /// After the booking line and something in between: the caller asks whether it is booked, hears
+    /// the answer, says goodbye, hears that, and the agent hangs up.
+    static func askThenGoodbye(_ spoken: SpokenLines) -> [CallScript.Step] {
+        [
+            .say(spoken.audio[2]), .waitForPlayback(timeout: .seconds(15), pause: .milliseconds(600)),
+            .say(spoken.audio[1]), .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(500)),
+            .pause(.seconds(1)), .hangUp,
+        ]
+    }
+
     static func reservations(_ app: EdgeAgentApp) async throws -> [Reservation] {
         try await app.database.read { db in try Reservation.fetchAll(db) }
     }
@@ -117,15 +141,13 @@ struct OneRequestOnceTests {
             let report = try await simulator.call(
                 callSid: "CA00000000000000000000000000011b\(language == "en" ? "01" : "02")",
                 from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
-                    .say(spoken.audio[0]),
-                    // Part-way into the confirmation (its first sentence heard), the caller asks.
-                    .waitForAgentAudio(played: .milliseconds(1800), timeout: .seconds(10)),
-                    .say(spoken.audio[2]), .waitForPlayback(timeout: .seconds(15), pause: .milliseconds(600)),
-                    .say(spoken.audio[1]), .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(500)),
-                    .pause(.seconds(1)), .hangUp,
-                ]))
+                script: CallScript(
+                    [
+                        .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
+                        .say(spoken.audio[0]),
+                        // Part-way into the confirmation (its first sentence heard), the caller asks.
+                        .waitForAgentAudio(played: .milliseconds(1800), timeout: .seconds(10)),
+                    ] + Self.askThenGoodbye(spoken)))
             await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
@@ -134,13 +156,7 @@ struct OneRequestOnceTests {
             #expect(report.clearsOfNothing == 0)
             #expect(Self.answeredCallerMessages(llm) == [spoken.texts[0], spoken.texts[2], spoken.texts[1]])
             // The request answering the question over the confirmation carries the booking and what was missed.
-            let requests = llm.requests.withLockedValue { $0 }
-            let asked = try #require(
-                requests.first { request in
-                    guard case .array(let messages) = request["messages"] else { return false }
-                    return messages.last?["content"]?.stringValue == spoken.texts[2]
-                })
-            guard case .array(let messages) = asked["messages"] else { return }
+            let messages = try Self.conversation(answering: spoken.texts[2], llm)
             #expect(model.hasBooking(messages))
             let note = try #require(messages.first { $0["role"] == "system" && $0 != messages.first })
             #expect(note["content"]?.stringValue?.contains("They did not hear") == true)
@@ -149,7 +165,7 @@ struct OneRequestOnceTests {
             #expect(model.confirmation.hasPrefix(cut.text) && !cut.text.isEmpty)
             #expect(cut.unheardText?.isEmpty == false)
             #expect(
-                turns.filter { $0.speaker == .agent && !$0.interrupted }.dropFirst().map(\.text) == [
+                Self.answersHeardWhole(turns) == [
                     model.alreadyBooked, model.goodbye,
                 ])
         }
@@ -166,15 +182,13 @@ struct OneRequestOnceTests {
             let report = try await simulator.call(
                 callSid: "CA00000000000000000000000000011c\(language == "en" ? "01" : "02")",
                 from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
-                    .say(spoken.audio[0]),
-                    // The table is booked; the model is still wording the confirmation when the caller asks.
-                    .waitUntil(timeout: .seconds(10)) { (try? await Self.reservations(app).count) == 1 },
-                    .say(spoken.audio[2]), .waitForPlayback(timeout: .seconds(15), pause: .milliseconds(600)),
-                    .say(spoken.audio[1]), .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(500)),
-                    .pause(.seconds(1)), .hangUp,
-                ]))
+                script: CallScript(
+                    [
+                        .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
+                        .say(spoken.audio[0]),
+                        // The table is booked; the model is still wording the confirmation when the caller asks.
+                        .waitUntil(timeout: .seconds(10)) { (try? await Self.reservations(app).count) == 1 },
+                    ] + Self.askThenGoodbye(spoken)))
             await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
@@ -182,17 +196,11 @@ struct OneRequestOnceTests {
             #expect(report.timeouts == 0)
             #expect(report.clearsOfNothing == 0)
             #expect(Self.answeredCallerMessages(llm) == [spoken.texts[0], spoken.texts[2], spoken.texts[1]])
-            let requests = llm.requests.withLockedValue { $0 }
-            let asked = try #require(
-                requests.first { request in
-                    guard case .array(let messages) = request["messages"] else { return false }
-                    return messages.last?["content"]?.stringValue == spoken.texts[2]
-                })
-            guard case .array(let messages) = asked["messages"] else { return }
+            let messages = try Self.conversation(answering: spoken.texts[2], llm)
             #expect(model.hasBooking(messages))
             let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
             #expect(
-                turns.filter { $0.speaker == .agent && !$0.interrupted }.dropFirst().map(\.text) == [
+                Self.answersHeardWhole(turns) == [
                     model.alreadyBooked, model.goodbye,
                 ])
         }
@@ -231,7 +239,7 @@ struct OneRequestOnceTests {
                 let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
                 #expect(turns.filter { $0.speaker == .caller }.map(\.text) == Array(spoken.texts.prefix(2)))
                 #expect(
-                    turns.filter { $0.speaker == .agent && !$0.interrupted }.dropFirst().map(\.text) == [
+                    Self.answersHeardWhole(turns) == [
                         model.confirmation, model.goodbye,
                     ])
                 #expect(report.agentHungUp)
@@ -262,7 +270,7 @@ struct OneRequestOnceTests {
                 turns.filter { $0.speaker == .caller }.map(\.text).joined(separator: " ")
                     == spoken.texts.prefix(2).joined(separator: " "))
             #expect(
-                turns.filter { $0.speaker == .agent && !$0.interrupted }.dropFirst().map(\.text) == [
+                Self.answersHeardWhole(turns) == [
                     model.confirmation, model.goodbye,
                 ])
         }

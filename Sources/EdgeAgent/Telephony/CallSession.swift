@@ -277,7 +277,14 @@ public actor CallSession {
         guard !dtmfDigits.isEmpty else { return }
         let digits = dtmfDigits
         dtmfDigits = ""
-        let text = services.phrases.text(.keypadInput, language: language, ["digits": digits])
+        answerAfterCurrentTurn(services.phrases.text(.keypadInput, language: language, ["digits": digits]))
+    }
+
+    /// Answers `text` (words the caller did not speak just now: keys pressed, or words carried over)
+    /// as a new turn, once the turn under way has finished.
+    ///
+    /// - Parameter carried: whether words carried from an earlier turn are put in front of `text`.
+    func answerAfterCurrentTurn(_ text: String, carried: Bool = true) {
         let now = Date()
         let id = UUID().uuidString.lowercased()
         openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
@@ -286,7 +293,8 @@ public actor CallSession {
             await previous?.value
             guard !Task.isCancelled else { return }
             await self.answer(
-                Transcript(text: text, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now)
+                Transcript(text: text, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now,
+                carried: carried)
         }
     }
 
@@ -356,16 +364,7 @@ public actor CallSession {
         guard let carried = carriedCallerText, !openTurns.values.contains(where: \.awaitingTranscript) else { return }
         // The answer that was cut off for the noise is asked again, with the same words.
         carriedCallerText = nil
-        let now = Date()
-        let id = UUID().uuidString.lowercased()
-        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
-        let previous = turnTask
-        startTurnTask(id) {
-            await previous?.value
-            await self.answer(
-                Transcript(text: carried, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now,
-                carried: false)
-        }
+        answerAfterCurrentTurn(carried, carried: false)
     }
 
     /// Whether the agent is speaking, or about to.
