@@ -28,9 +28,10 @@ bench: test-deps
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark calls 50 100000
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release chaos-drill --runs 1000 --seed 1
 
-# Headquarters' tests get a throwaway PostgreSQL 15 on loopback, stopped and deleted afterwards.
+# Headquarters' tests get a throwaway PostgreSQL 15 on loopback, stopped and deleted afterwards; the
+# real-time calls run after the rest, on their own (see provisioning/run-tests.sh).
 test: test-deps build-tests
-	provisioning/with-test-postgres.sh $(SWIFT) test --skip-build
+	SWIFT=$(SWIFT) provisioning/with-test-postgres.sh provisioning/run-tests.sh
 
 deps:
 	provisioning/install-build-deps.sh

@@ -1,6 +1,7 @@
 import AudioIO
 import Foundation
 import Hummingbird
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import EdgeAgent
@@ -41,6 +42,37 @@ struct LocalVoiceTests {
         }
         #expect(lengths.count == 6)
         #expect(lengths.allSatisfy { $0 > 4000 })
+    }
+
+    /// The real local voice, counting what it is asked to speak.
+    final class CountingVoice: SpeechSynthesizer {
+        let voice = LocalVoice(logger: LogCapture().logger)
+        let spoken = NIOLockedValueBox<[String]>([])
+
+        func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
+            spoken.withLockedValue { $0.append(text) }
+            return voice.synthesize(text, language: language)
+        }
+    }
+
+    @Test("lines made ready ahead play from memory; a line with personal data is spoken afresh each time")
+    func preparedLines() async throws {
+        let voice = CountingVoice()
+        let speech = SpeechOutput(
+            provider: nil, cache: nil, localVoice: voice, metrics: AgentMetrics(), logger: LogCapture().logger)
+        let hold = Utterance("Please hold on a moment.", language: "en", pinned: true)
+        let espera = Utterance("Un momento, por favor.", language: "es", pinned: true)
+        let personal = Utterance("Your table, Ada Lovelace.", language: "en", cacheable: false)
+        await speech.prepareLocalVoice([hold, espera, personal])
+        #expect(voice.spoken.withLockedValue { $0 } == [hold.text, espera.text])
+
+        let heard = try await PhraseCacheRig.audio(speech.speak(hold))
+        #expect(heard.count > 4000)
+        #expect(try await PhraseCacheRig.audio(speech.speak(hold)) == heard)
+        await speech.prepareLocalVoice([hold])
+        _ = try await PhraseCacheRig.audio(speech.speak(personal))
+        _ = try await PhraseCacheRig.audio(speech.speak(personal))
+        #expect(voice.spoken.withLockedValue { $0 } == [hold.text, espera.text, personal.text, personal.text])
     }
 
     @Test("when ElevenLabs fails, the caller hears the local voice and the fallback is counted")

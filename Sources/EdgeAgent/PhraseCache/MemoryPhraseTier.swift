@@ -34,6 +34,11 @@ final class MemoryPhraseTier: Sendable {
         }
     }
 
+    /// Whether `key` is held, without marking it used.
+    func contains(_ key: String) -> Bool {
+        state.withLock { $0.entries[key] != nil }
+    }
+
     /// Adds `audio`, evicting the least recently used entries until it fits. Audio larger than the
     /// whole tier is not kept.
     func insert(_ key: String, audio: [UInt8]) {

@@ -111,6 +111,11 @@ public final class PhraseCache: Sendable {
         }
     }
 
+    /// Whether `key` is in memory or on disk, without reading it or counting a hit.
+    public func holds(_ key: PhraseKey) -> Bool {
+        memory.contains(key.hex) || FileManager.default.fileExists(atPath: path(of: key.hex))
+    }
+
     /// The audio of `key`: from the cache, or fetched with `fetch` (once, however many ask at the same
     /// time) and stored when it completes. The fetch runs to its end even if a listener stops listening
     /// (a barge-in), since the phrase is then in the cache for the next caller.

@@ -52,6 +52,10 @@ public final class SpeechOutput: Sendable {
     let provider: Provider?
     let cache: PhraseCache?
     let localVoice: any SpeechSynthesizer
+    /// The local voice's audio of sentences that may be cached (never personal data), by language and
+    /// text. espeak-ng speaks one sentence at a time for the whole process, so a hold line rendered only
+    /// when the caller is already waiting would wait behind every other call's synthesis.
+    let localAudio = MemoryPhraseTier(capacityBytes: 8 << 20)
     let logger: Logger
     private let composed: CoreMetrics.Counter
     private let localFallbacks: CoreMetrics.Counter
@@ -115,7 +119,43 @@ public final class SpeechOutput: Sendable {
             return
         }
         if provider != nil { localFallbacks.increment() }
-        for try await chunk in localVoice.synthesize(utterance.text, language: utterance.language) { emit(chunk) }
+        for try await chunk in localVoiceAudio(utterance) { emit(chunk) }
+    }
+
+    /// The local voice speaking `utterance`: from memory when it was spoken (or prepared) before.
+    private func localVoiceAudio(_ utterance: Utterance) -> AsyncThrowingStream<[UInt8], any Error> {
+        guard utterance.cacheable else { return localVoice.synthesize(utterance.text, language: utterance.language) }
+        let key = Self.localAudioKey(utterance)
+        if let audio = localAudio.audio(key) { return .just(audio) }
+        return .producing { emit in
+            var audio: [UInt8] = []
+            for try await chunk in self.localVoice.synthesize(utterance.text, language: utterance.language) {
+                audio += chunk
+                emit(chunk)
+            }
+            self.localAudio.insert(key, audio: audio)
+        }
+    }
+
+    private static func localAudioKey(_ utterance: Utterance) -> String {
+        utterance.language + "\u{1F}" + PhraseKey.normalise(utterance.text)
+    }
+
+    /// Renders `utterances` with the local voice ahead of need, when the cache does not hold them, so that a line said while the caller waits (a hold line, the move
+    /// to the keypad) costs no synthesis then. Sentences that may carry personal data are skipped.
+    /// Failures are left for the moment the line is spoken, which falls back and logs as usual.
+    public func prepareLocalVoice(_ utterances: [Utterance]) async {
+        for utterance in utterances where utterance.cacheable {
+            if let cache, let key = key(for: utterance.text, language: utterance.language), cache.holds(key) {
+                continue
+            }
+            guard !localAudio.contains(Self.localAudioKey(utterance)) else { continue }
+            do {
+                for try await _ in localVoiceAudio(utterance) {}
+            } catch {
+                logger.debug("a line was not prepared in the local voice", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     /// One request's worth of text from the provider, through the cache when the text may be cached.

@@ -206,7 +206,21 @@ public actor CallSession {
             }
         }
         await speak(utterance(text), turnID: id)
+        prepareUrgentLines()
         await finishGenerating(id)
+    }
+
+    /// The lines said while the caller waits are made ready in the local voice, the call's language
+    /// first, once the greeting is on its way: when the cloud fails, they play without a synthesis.
+    func prepareUrgentLines() {
+        let languages = [language] + PhraseBook.languages.filter { $0 != language }
+        let lines = languages.flatMap { language in
+            [PhraseBook.Key.hold, .offlineNotice, .keypadMenu].map { key in
+                Utterance(self.services.phrases.text(key, language: language), language: language, pinned: true)
+            }
+        }
+        let speech = services.speech
+        Task(priority: .low) { await speech.prepareLocalVoice(lines) }
     }
 
     /// Handles one inbound message, in the order Twilio sent them.
