@@ -108,8 +108,8 @@ public struct EdgeAgentApp: Sendable {
     }
 
     /// Every route of the agent behind the logging and metrics middleware, the Media Stream included.
-    public func makeRouter() -> Router<BasicWebSocketRequestContext> {
-        let router = Router(context: BasicWebSocketRequestContext.self)
+    public func makeRouter() -> Router<AgentRequestContext> {
+        let router = Router(context: AgentRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
         HealthRoutes(
@@ -127,7 +127,12 @@ public struct EdgeAgentApp: Sendable {
             stallTimeout: .milliseconds(Int64(configuration.mediaStreamStallSeconds * 1000)))
         let upgradeCheck = MediaStreamUpgradeCheck(configuration: configuration)
         router.ws("/twilio/media") { request, context in
-            try upgradeCheck.verify(request, logger: context.logger)
+            do {
+                try upgradeCheck.verify(request, logger: context.logger)
+            } catch let error as APIError {
+                try await RefusedUpgradeStatus.answer(error.status, on: context.channel)
+                throw error
+            }
             context.logger.debug("Media Stream connecting")
             return .upgrade([:])
         } onUpgrade: { inbound, outbound, context in
@@ -387,7 +392,7 @@ public struct EdgeAgentApp: Sendable {
 
     /// The HTTP server on the configured host and port.
     public func makeApplication(
-        router: Router<BasicWebSocketRequestContext>,
+        router: Router<AgentRequestContext>,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(

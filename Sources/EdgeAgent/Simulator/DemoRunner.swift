@@ -395,7 +395,7 @@ public struct DemoRunner: Sendable {
     }
 
     static func serveAgent<T: Sendable>(
-        _ app: EdgeAgentApp, router: Router<BasicWebSocketRequestContext>, _ body: (URL) async throws -> T
+        _ app: EdgeAgentApp, router: Router<AgentRequestContext>, _ body: (URL) async throws -> T
     ) async throws -> T {
         let port = PortHandoff()
         let server = app.makeApplication(router: router) { port.send($0.localAddress!.port!) }
