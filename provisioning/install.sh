@@ -42,6 +42,9 @@ set +a
 EDGE_DATA_DIR=/var/lib/edge-agent /opt/edge-agent/bin/edge-agent serve --config /etc/edge-agent/config.yaml --check-config >/dev/null
 
 install -m 0644 systemd/edge-agent.service /etc/systemd/system/edge-agent.service
+install -m 0644 systemd/edge-agent-backup.service /etc/systemd/system/edge-agent-backup.service
+install -m 0644 systemd/edge-agent-backup.timer /etc/systemd/system/edge-agent-backup.timer
 systemctl daemon-reload
 systemctl enable --now edge-agent.service
+systemctl enable --now edge-agent-backup.timer
 systemctl --no-pager status edge-agent.service | head -5

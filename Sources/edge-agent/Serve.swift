@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeAgent
 import Foundation
+import LocalStore
 
 /// `edge-agent serve`: run the appliance until SIGTERM or SIGINT.
 struct Serve: AsyncParsableCommand {
@@ -31,6 +32,14 @@ struct Serve: AsyncParsableCommand {
             print(loaded.effectiveDescription)
             return
         }
+        // One agent per data folder; `restore` waits for it to stop. Held until the process ends.
+        let lock: DataFolderLock
+        do {
+            lock = try DataFolderLock(dataDirectory: loaded.configuration.dataDirectory)
+        } catch {
+            throw fail("\(error)", code: 1)
+        }
+        defer { withExtendedLifetime(lock) {} }
         let logger = AgentLogging.bootstrap(loaded.configuration.logging)
         let http = UpstreamHTTP.makeClient()
         do {

@@ -140,6 +140,49 @@ struct CommandLineTests {
 struct CacheCommandTests {
     let line = CommandLineTests()
 
+    @Test(
+        "backup writes a checked copy; restore and a second serve refuse a running agent's folder; a damaged file is refused"
+    )
+    func backupAndRestore() throws {
+        let line = CommandLineTests()
+        let folder = TemporaryFolder()
+        let environment = ["EDGE_DATA_DIR": folder.file("data")]
+        let backup = try line.run(["backup"], environment: environment, in: folder)
+        #expect(backup.status == 0, "\(backup.standardError)")
+        #expect(backup.standardOutput.hasPrefix("backup written: \(folder.file("data"))/backups/edge-"))
+        #expect(backup.standardOutput.hasSuffix("; 0 older removed, 1 kept\n"))
+        let backups = try FileManager.default.contentsOfDirectory(atPath: folder.file("data/backups"))
+        #expect(backups.count == 1)
+        let file = folder.file("data/backups/" + backups[0])
+
+        do {
+            let held = try DataFolderLock(dataDirectory: folder.file("data"))
+            let refused = try line.run(["restore", file], environment: environment, in: folder)
+            #expect(refused.status == 1)
+            #expect(refused.standardError.split(separator: "\n").count == 1)
+            #expect(refused.standardError.contains("in use by a running edge-agent; stop it first"))
+            // Nor does a second agent start on the same data folder.
+            let second = try line.run(
+                ["serve"], environment: environment.merging(["EDGE_HTTP_PORT": "0"]) { $1 }, in: folder)
+            #expect(second.status == 1)
+            #expect(second.standardError.contains("in use by a running edge-agent"))
+            withExtendedLifetime(held) {}
+        }
+
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: folder.file("bad.sqlite")))
+        let damaged = try line.run(["restore", "bad.sqlite"], environment: environment, in: folder)
+        #expect(damaged.status == 1)
+        #expect(damaged.standardError.contains("damaged or not a database; nothing was changed"))
+
+        let restored = try line.run(["restore", file], environment: environment, in: folder)
+        #expect(restored.status == 0, "\(restored.standardError)")
+        #expect(restored.standardOutput.contains("restored \(file) (0 reservations); the previous database is kept as"))
+        let kept = try FileManager.default.contentsOfDirectory(atPath: folder.file("data"))
+        #expect(
+            kept.filter { $0.hasPrefix("edge.sqlite.before-restore-") && !$0.contains("-wal") && !$0.contains("-shm") }
+                .count == 1)
+    }
+
     @Test("cache verify and stats on a box: exit codes, damaged files evicted, JSON for scripts")
     func verifyAndStats() async throws {
         let folder = TemporaryFolder()

@@ -26,6 +26,8 @@ public struct StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         public static let invalidSeed = Code("invalid_seed")
         /// The database was closed (the agent is stopping).
         public static let closed = Code("closed")
+        /// The data folder is in use by another running agent.
+        public static let locked = Code("locked")
         /// Any other SQLite failure.
         public static let database = Code("database")
 
