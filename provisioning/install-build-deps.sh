@@ -10,7 +10,7 @@ packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev lib
 testing=false
 if [[ "${1:-}" == "--test" ]]; then
     testing=true
-    packages+=(shellcheck opus-tools postgresql-15 python3-venv)
+    packages+=(shellcheck opus-tools postgresql-15 python3-venv systemd)
 fi
 
 # The S3-compatible server the recording-store tests start (moto) and Twilio's own library (the
