@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import ServiceLifecycle
 import ServiceLifecycleTestKit
+import Synchronization
 import Testing
 
 @testable import EdgeAgent
@@ -70,6 +71,62 @@ struct SystemdNotifierTests {
                 try await tasks.waitForAll()
             }
         }
+    }
+
+    /// Hands every logged message to a stream, so a test can wait for one.
+    struct StreamingLogHandler: LogHandler {
+        let continuation: AsyncStream<String>.Continuation
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            continuation.yield(event.message.description)
+        }
+    }
+
+    @Test("a stuck agent stops pinging the watchdog: every ping follows a health check answered in time")
+    func stuckStopsPings() async throws {
+        let folder = TemporaryFolder()
+        let socket = try NotifySocket(folder: folder)
+        let (messages, logged) = AsyncStream<String>.makeStream()
+        let logger = Logger(label: "test") { _ in StreamingLogHandler(continuation: logged) }
+        let healthyLeft = Mutex(2)
+        let (stuck, enteredStuck) = AsyncStream<Void>.makeStream()
+        let notifier = SystemdNotifier(
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"],
+            health: {
+                let healthy = healthyLeft.withLock { left in
+                    defer { left -= 1 }
+                    return left > 0
+                }
+                if healthy { return true }
+                enteredStuck.yield()
+                // Stuck (a database that never answers) until the agent is stopped; never healthy.
+                try? await Task.sleep(for: .seconds(3600))
+                return false
+            }, logger: logger)
+
+        try await testGracefulShutdown { trigger in
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await notifier.run() }
+                #expect(await socket.receive() == "WATCHDOG=1")
+                #expect(await socket.receive() == "WATCHDOG=1")
+                for await _ in stuck { break }
+                for await message in messages where message.contains("did not answer its health check in time") {
+                    break
+                }
+                trigger.triggerGracefulShutdown()
+                // Nothing between the last healthy ping and the stop.
+                #expect(await socket.receive() == "STOPPING=1")
+                try await tasks.waitForAll()
+            }
+        }
+        #expect(healthyLeft.withLock { $0 } < 0)
     }
 
     @Test("without NOTIFY_SOCKET nothing is sent and the service still stops")

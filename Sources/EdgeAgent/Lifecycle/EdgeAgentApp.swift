@@ -435,7 +435,12 @@ public struct EdgeAgentApp: Sendable {
     /// Runs until SIGTERM or SIGINT, then stops gracefully. Translates a failure to listen into a
     /// ``StartupError`` naming the address.
     public func run(environment: [String: String]) async throws {
-        let notifier = SystemdNotifier(environment: environment, logger: logger)
+        let database = self.database
+        // Bookings need the database's writer: the watchdog is pinged only while it answers.
+        let notifier = SystemdNotifier(
+            environment: environment,
+            health: { (try? await database.write { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1 },
+            logger: logger)
         let address = "\(configuration.http.host):\(configuration.http.port)"
         let server = makeApplication(router: makeRouter()) { [logger] channel in
             logger.info(

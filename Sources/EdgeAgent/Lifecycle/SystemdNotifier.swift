@@ -7,30 +7,39 @@ import Glibc
 #endif
 
 /// Speaks systemd's notify protocol over `NOTIFY_SOCKET`: `READY=1` once the server listens,
-/// `WATCHDOG=1` every half watchdog interval while running, `STOPPING=1` on graceful stop.
-/// Does nothing when the agent is not started by systemd.
+/// `WATCHDOG=1` every half watchdog interval while the agent answers its health probe within a
+/// quarter of it, `STOPPING=1` on graceful stop. A stuck agent stops pinging, and systemd restarts
+/// it after `WatchdogSec`. Does nothing when the agent is not started by systemd.
 public struct SystemdNotifier: Service {
+    /// Whether the agent can still take calls; asked before every watchdog ping.
+    public typealias HealthProbe = @Sendable () async -> Bool
+
     /// The socket path (`@` for the abstract namespace), from `NOTIFY_SOCKET`.
     let socketPath: String?
     /// From `WATCHDOG_USEC`.
     let watchdogInterval: Duration?
+    let health: HealthProbe
     let logger: Logger
 
-    public init(socketPath: String?, watchdogInterval: Duration?, logger: Logger) {
+    public init(
+        socketPath: String?, watchdogInterval: Duration?, health: @escaping HealthProbe = { true }, logger: Logger
+    ) {
         self.socketPath = socketPath.flatMap { $0.isEmpty ? nil : $0 }
         self.watchdogInterval = watchdogInterval
+        self.health = health
         self.logger = logger
     }
 
     /// Reads `NOTIFY_SOCKET` and `WATCHDOG_USEC` (and `WATCHDOG_PID`, which must be ours if set).
-    public init(environment: [String: String], logger: Logger) {
+    public init(environment: [String: String], health: @escaping HealthProbe = { true }, logger: Logger) {
         var interval: Duration?
         if let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0,
             environment["WATCHDOG_PID"].map({ $0 == String(getpid()) }) ?? true
         {
             interval = .microseconds(microseconds)
         }
-        self.init(socketPath: environment["NOTIFY_SOCKET"], watchdogInterval: interval, logger: logger)
+        self.init(
+            socketPath: environment["NOTIFY_SOCKET"], watchdogInterval: interval, health: health, logger: logger)
     }
 
     /// Tells systemd the agent is ready to take calls.
@@ -42,7 +51,7 @@ public struct SystemdNotifier: Service {
         if let watchdogInterval, socketPath != nil {
             await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
-                    send("WATCHDOG=1")
+                    if await answers(within: watchdogInterval / 4) { send("WATCHDOG=1") }
                     try? await Task.sleep(for: watchdogInterval / 2)
                 }
             }
@@ -50,6 +59,31 @@ public struct SystemdNotifier: Service {
             try? await gracefulShutdown()
         }
         send("STOPPING=1")
+    }
+
+    /// Whether the health probe says yes within `limit`. A probe that does not answer in time is
+    /// logged, then waited for: while it hangs, no ping goes out.
+    func answers(within limit: Duration) async -> Bool {
+        await withTaskGroup(of: Bool?.self) { group in
+            group.addTask { await health() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return nil
+            }
+            let first = await group.next() ?? nil
+            switch first {
+            case .some(true):
+                break
+            case .some(false):
+                logger.error("the agent failed its health check; the systemd watchdog is not pinged")
+            case .none:
+                logger.error(
+                    "the agent did not answer its health check in time; the systemd watchdog is not pinged, and systemd restarts the agent if it stays stuck"
+                )
+            }
+            group.cancelAll()
+            return first ?? false
+        }
     }
 
     /// Sends one datagram; failures are logged and otherwise ignored (systemd may be gone at stop).
