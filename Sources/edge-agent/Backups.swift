@@ -22,7 +22,8 @@ struct Backup: AsyncParsableCommand {
     var to: String?
 
     func run() async throws {
-        let app = try await options.prepare()
+        // Beside a serving agent: its open recordings are left alone.
+        let app = try await options.prepare(maintenance: false)
         let backups = DatabaseBackups(
             folder: to ?? DatabaseBackups.defaultFolder(dataDirectory: app.configuration.dataDirectory))
         do {
@@ -69,12 +70,19 @@ struct Restore: AsyncParsableCommand {
         do {
             let lock = try DataFolderLock(dataDirectory: folder)
             let aside = try DatabaseBackups.restore(file, into: folder)
-            // Opening it applies this version's migrations to an older backup, and proves it opens.
-            let database = try EdgeDatabase(dataDirectory: folder, logger: .init(label: "edge-agent.restore"))
-            let reservations = try await database.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM reservations")
+            // Opening it applies this version's migrations to an older backup, and proves it opens;
+            // if it does not, the database it replaced goes back.
+            let reservations: Int?
+            do {
+                let database = try EdgeDatabase(dataDirectory: folder, logger: .init(label: "edge-agent.restore"))
+                reservations = try await database.read { db in
+                    try Int.fetchOne(db, sql: "SELECT count(*) FROM reservations")
+                }
+                try database.close()
+            } catch {
+                if let aside { try DatabaseBackups.putBack(aside, into: folder) }
+                throw StoreError(.database, "the backup did not open (\(error)); the previous database was put back")
             }
-            try database.close()
             withExtendedLifetime(lock) {}
             print(
                 "restored \(file) (\(reservations ?? 0) reservations)"

@@ -18,7 +18,7 @@ struct Cache: AsyncParsableCommand {
         var config: String?
 
         /// Loads the configuration and opens the agent's store (exit 2 for configuration errors, 1 otherwise).
-        func prepare(http: Bool = false) async throws -> EdgeAgentApp {
+        func prepare(http: Bool = false, maintenance: Bool = true) async throws -> EdgeAgentApp {
             let environment = ProcessInfo.processInfo.environment
             let loaded: ConfigurationLoader.Loaded
             do {
@@ -32,7 +32,7 @@ struct Cache: AsyncParsableCommand {
             let client = http ? UpstreamHTTP.makeClient() : HTTPClient.shared
             do {
                 return try await EdgeAgentApp.prepare(
-                    configuration: loaded.configuration, logger: logger, http: client)
+                    configuration: loaded.configuration, logger: logger, http: client, maintenance: maintenance)
             } catch {
                 if client !== HTTPClient.shared { try? await client.shutdown() }
                 throw fail("\(error)", code: 1)

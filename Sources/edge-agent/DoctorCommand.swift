@@ -19,7 +19,8 @@ struct DoctorCommand: AsyncParsableCommand {
     var json = false
 
     func run() async throws {
-        let app = try await options.prepare()
+        // Beside a serving agent: its open recordings are left alone.
+        let app = try await options.prepare(maintenance: false)
         let checks = await Doctor(app: app).run()
         await app.shutdown()
         if json {

@@ -75,6 +75,27 @@ struct LocalVoiceTests {
         #expect(voice.spoken.withLockedValue { $0 } == [hold.text, espera.text, personal.text, personal.text])
     }
 
+    @Test("a line cut off while the local voice speaks it is not kept: the next caller hears it whole")
+    func cancelledLineNotKept() async throws {
+        let voice = CountingVoice()
+        let speech = SpeechOutput(
+            provider: nil, cache: nil, localVoice: voice, metrics: AgentMetrics(), logger: LogCapture().logger)
+        let hold = Utterance("Please hold on a moment.", language: "en", pinned: true)
+        let cut = Task { try await PhraseCacheRig.audio(speech.speak(hold)) }
+        cut.cancel()
+        _ = try? await cut.value
+        let heard = try await PhraseCacheRig.audio(speech.speak(hold))
+        #expect(heard.count > 4000)
+        // Prepared at the same time by many calls, a line is rendered once.
+        let other = Utterance("Un momento, por favor.", language: "es", pinned: true)
+        let before = voice.spoken.withLockedValue { $0.filter { $0 == other.text }.count }
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<5 { group.addTask { await speech.prepareLocalVoice([other]) } }
+        }
+        #expect(voice.spoken.withLockedValue { $0.filter { $0 == other.text }.count } - before <= 1)
+        #expect(try await PhraseCacheRig.audio(speech.speak(other)).count > 4000)
+    }
+
     @Test("when ElevenLabs fails, the caller hears the local voice and the fallback is counted")
     func fallback() async throws {
         let failing = ElevenLabsDouble(failWith: 500)

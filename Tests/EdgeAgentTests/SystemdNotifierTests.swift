@@ -98,7 +98,7 @@ struct SystemdNotifierTests {
         let healthyLeft = Mutex(2)
         let (stuck, enteredStuck) = AsyncStream<Void>.makeStream()
         let notifier = SystemdNotifier(
-            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"],
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "2000000"],
             health: {
                 let healthy = healthyLeft.withLock { left in
                     defer { left -= 1 }
@@ -114,15 +114,21 @@ struct SystemdNotifierTests {
         try await testGracefulShutdown { trigger in
             try await withThrowingTaskGroup(of: Void.self) { tasks in
                 tasks.addTask { try await notifier.run() }
-                #expect(await socket.receive() == "WATCHDOG=1")
-                #expect(await socket.receive() == "WATCHDOG=1")
                 for await _ in stuck { break }
                 for await message in messages where message.contains("did not answer its health check in time") {
                     break
                 }
                 trigger.triggerGracefulShutdown()
-                // Nothing between the last healthy ping and the stop.
-                #expect(await socket.receive() == "STOPPING=1")
+                // A ping only for a healthy answer given in time (a busy machine may be late with
+                // one), none once stuck, then the stop.
+                var pings = 0
+                var last = await socket.receive()
+                while last == "WATCHDOG=1" {
+                    pings += 1
+                    last = await socket.receive()
+                }
+                #expect(last == "STOPPING=1")
+                #expect(pings <= 2)
                 try await tasks.waitForAll()
             }
         }

@@ -45,9 +45,13 @@ public struct EdgeAgentApp: Sendable {
     ///
     /// - Parameter http: the upstream client; `serve` passes one made by ``UpstreamHTTP/makeClient(connectTimeout:readTimeout:connectionsPerHost:)``,
     ///   tests leave the shared one.
+    ///
+    /// `maintenance` closes recordings a crash left open and applies retention: right before the
+    /// agent serves, never from a command that runs beside a serving agent (its calls' recordings
+    /// are open then).
     public static func prepare(
         configuration: AgentConfiguration, logger: Logger, clock: any WallClock = SystemWallClock(),
-        http: HTTPClient = .shared
+        http: HTTPClient = .shared, maintenance: Bool = true
     ) async throws -> EdgeAgentApp {
         let database = try EdgeDatabase(path: configuration.databasePath, clock: clock, logger: logger)
         do {
@@ -81,7 +85,9 @@ public struct EdgeAgentApp: Sendable {
                 app.applySettings(settings)
             }
             // Recordings a crash left open are closed as partial before any call starts.
-            await app.recordings?.maintain(retentionDays: configuration.recording.retentionDays, logger: logger)
+            if maintenance {
+                await app.recordings?.maintain(retentionDays: configuration.recording.retentionDays, logger: logger)
+            }
             return app
         } catch {
             try? database.close()

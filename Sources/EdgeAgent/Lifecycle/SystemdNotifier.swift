@@ -51,8 +51,14 @@ public struct SystemdNotifier: Service {
         if let watchdogInterval, socketPath != nil {
             await cancelWhenGracefulShutdown {
                 while !Task.isCancelled {
-                    if await answers(within: watchdogInterval / 4) { send("WATCHDOG=1") }
-                    try? await Task.sleep(for: watchdogInterval / 2)
+                    // A probe that failed or was late is asked again soon, so that one slow moment does
+                    // not cost a restart; only an agent stuck for the whole interval misses it.
+                    if await answers(within: watchdogInterval / 4) {
+                        send("WATCHDOG=1")
+                        try? await Task.sleep(for: watchdogInterval / 2)
+                    } else {
+                        try? await Task.sleep(for: watchdogInterval / 16)
+                    }
                 }
             }
         } else {

@@ -56,6 +56,8 @@ public final class SpeechOutput: Sendable {
     /// text. espeak-ng speaks one sentence at a time for the whole process, so a hold line rendered only
     /// when the caller is already waiting would wait behind every other call's synthesis.
     let localAudio = MemoryPhraseTier(capacityBytes: 8 << 20)
+    /// Lines being prepared now, so that calls starting together render each line once.
+    private let preparing = Mutex<Set<String>>([])
     let logger: Logger
     private let composed: CoreMetrics.Counter
     private let localFallbacks: CoreMetrics.Counter
@@ -133,6 +135,8 @@ public final class SpeechOutput: Sendable {
                 audio += chunk
                 emit(chunk)
             }
+            // A cancelled stream ends without an error: what it holds then is a cut-off sentence.
+            guard !Task.isCancelled, !audio.isEmpty else { return }
             self.localAudio.insert(key, audio: audio)
         }
     }
@@ -149,7 +153,9 @@ public final class SpeechOutput: Sendable {
             if let cache, let key = key(for: utterance.text, language: utterance.language), cache.holds(key) {
                 continue
             }
-            guard !localAudio.contains(Self.localAudioKey(utterance)) else { continue }
+            let key = Self.localAudioKey(utterance)
+            guard !localAudio.contains(key), preparing.withLock({ $0.insert(key).inserted }) else { continue }
+            defer { _ = preparing.withLock { $0.remove(key) } }
             do {
                 for try await _ in localVoiceAudio(utterance) {}
             } catch {

@@ -298,14 +298,14 @@ public actor CallSession {
     /// as a new turn, once the turn under way has finished.
     ///
     /// - Parameter carried: whether words carried from an earlier turn are put in front of `text`.
-    func answerAfterCurrentTurn(_ text: String, carried: Bool = true) {
+    func answerAfterCurrentTurn(_ text: String, carried: Bool = true, evenIfCancelled: Bool = false) {
         let now = Date()
         let id = UUID().uuidString.lowercased()
         openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
         let previous = turnTask
         startTurnTask(id) {
             await previous?.value
-            guard !Task.isCancelled else { return }
+            guard evenIfCancelled || !Task.isCancelled else { return }
             await self.answer(
                 Transcript(text: text, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now,
                 carried: carried)
@@ -378,7 +378,8 @@ public actor CallSession {
         guard let carried = carriedCallerText, !openTurns.values.contains(where: \.awaitingTranscript) else { return }
         // The answer that was cut off for the noise is asked again, with the same words.
         carriedCallerText = nil
-        answerAfterCurrentTurn(carried, carried: false)
+        // Words already taken from the caller are answered even if the turn before is cancelled.
+        answerAfterCurrentTurn(carried, carried: false, evenIfCancelled: true)
     }
 
     /// Whether the agent is speaking, or about to.

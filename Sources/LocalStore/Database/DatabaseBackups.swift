@@ -1,6 +1,10 @@
 public import Foundation
 public import GRDB
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Backups of the box's database, and putting one back.
 ///
 /// A backup is an online copy through SQLite's backup API (a consistent snapshot while calls go on
@@ -43,6 +47,7 @@ public struct DatabaseBackups: Sendable {
         } catch {
             throw StoreError(.cannotOpen, "cannot create the backup folder \(folder): check the path and its owner")
         }
+        Self.matchOwner(of: folder, to: database.path)
         let name = Self.fileName(at: now)
         let path = (folder as NSString).appendingPathComponent(name)
         let partial = (folder as NSString).appendingPathComponent(".\(name).partial")
@@ -77,7 +82,8 @@ public struct DatabaseBackups: Sendable {
             throw StoreError(.ioError, "the backup could not be written to \(folder): \(error)")
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        let removed = try rotate(now: now)
+        Self.matchOwner(of: path, to: database.path)
+        let removed = try rotate(now: now, keeping: path)
         return Report(path: path, bytes: bytes, removed: removed)
     }
 
@@ -91,11 +97,12 @@ public struct DatabaseBackups: Sendable {
     }
 
     /// Deletes the backups the rotation does not keep; returns their paths.
-    func rotate(now: Date) throws -> [String] {
+    func rotate(now: Date, keeping new: String) throws -> [String] {
         let all = backups()
         let kept = Self.kept(all.map(\.takenAt))
         var removed: [String] = []
-        for backup in all where !kept.contains(backup.takenAt) {
+        // The backup just written is never removed, even when a wrong clock dated it in the past.
+        for backup in all where !kept.contains(backup.takenAt) && backup.path != new {
             try? FileManager.default.removeItem(atPath: backup.path)
             removed.append(backup.path)
         }
@@ -141,6 +148,15 @@ public struct DatabaseBackups: Sendable {
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd-HHmmss"
         return formatter
+    }
+
+    /// Run as root (a technician with sudo), gives `path` the owner of `reference` (the agent's
+    /// database or data folder), so the agent, which runs as its own user, can still use it.
+    static func matchOwner(of path: String, to reference: String) {
+        guard geteuid() == 0 else { return }
+        var owner = stat()
+        guard stat(reference, &owner) == 0 else { return }
+        _ = chown(path, owner.st_uid, owner.st_gid)
     }
 
     private static func flush(_ path: String) throws {
@@ -199,6 +215,7 @@ public struct DatabaseBackups: Sendable {
         do {
             try manager.copyItem(atPath: path, toPath: partial)
             try manager.setAttributes([.posixPermissions: 0o600], ofItemAtPath: partial)
+            matchOwner(of: partial, to: dataDirectory)
             try flush(partial)
         } catch {
             try? manager.removeItem(atPath: partial)
@@ -219,5 +236,18 @@ public struct DatabaseBackups: Sendable {
                 .ioError, "the backup could not be put in place (\(error)); the database was left as it was")
         }
         return movedAside.isEmpty ? nil : aside
+    }
+
+    /// Undoes ``restore(_:into:now:)`` when the restored database then fails to open: the database
+    /// kept aside as `aside` goes back in place (the restored copy is removed).
+    public static func putBack(_ aside: String, into dataDirectory: String) throws {
+        let live = (dataDirectory as NSString).appendingPathComponent(EdgeDatabase.fileName)
+        let manager = FileManager.default
+        for suffix in ["", "-wal", "-shm"] {
+            try? manager.removeItem(atPath: live + suffix)
+            if manager.fileExists(atPath: aside + suffix) {
+                try manager.moveItem(atPath: aside + suffix, toPath: live + suffix)
+            }
+        }
     }
 }
