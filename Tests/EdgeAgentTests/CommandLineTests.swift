@@ -144,7 +144,6 @@ struct CacheCommandTests {
         "backup writes a checked copy; restore and a second serve refuse a running agent's folder; a damaged file is refused"
     )
     func backupAndRestore() throws {
-        let line = CommandLineTests()
         let folder = TemporaryFolder()
         let environment = ["EDGE_DATA_DIR": folder.file("data")]
         let backup = try line.run(["backup"], environment: environment, in: folder)

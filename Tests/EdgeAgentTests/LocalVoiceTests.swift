@@ -53,13 +53,18 @@ struct LocalVoiceTests {
             spoken.withLockedValue { $0.append(text) }
             return voice.synthesize(text, language: language)
         }
+
+        /// A speech chain with no cloud voice and no cache: every line is this voice's.
+        func localOnlySpeech() -> SpeechOutput {
+            SpeechOutput(
+                provider: nil, cache: nil, localVoice: self, metrics: AgentMetrics(), logger: LogCapture().logger)
+        }
     }
 
     @Test("lines made ready ahead play from memory; a line with personal data is spoken afresh each time")
     func preparedLines() async throws {
         let voice = CountingVoice()
-        let speech = SpeechOutput(
-            provider: nil, cache: nil, localVoice: voice, metrics: AgentMetrics(), logger: LogCapture().logger)
+        let speech = voice.localOnlySpeech()
         let hold = Utterance("Please hold on a moment.", language: "en", pinned: true)
         let espera = Utterance("Un momento, por favor.", language: "es", pinned: true)
         let personal = Utterance("Your table, Ada Lovelace.", language: "en", cacheable: false)
@@ -78,8 +83,7 @@ struct LocalVoiceTests {
     @Test("a line cut off while the local voice speaks it is not kept: the next caller hears it whole")
     func cancelledLineNotKept() async throws {
         let voice = CountingVoice()
-        let speech = SpeechOutput(
-            provider: nil, cache: nil, localVoice: voice, metrics: AgentMetrics(), logger: LogCapture().logger)
+        let speech = voice.localOnlySpeech()
         let hold = Utterance("Please hold on a moment.", language: "en", pinned: true)
         let cut = Task { try await PhraseCacheRig.audio(speech.speak(hold)) }
         cut.cancel()

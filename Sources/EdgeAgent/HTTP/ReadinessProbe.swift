@@ -101,11 +101,9 @@ public struct ReadinessProbe: Sendable {
         guard access(folder, W_OK) == 0 else {
             return Check(status: .down, detail: "the data folder (EDGE_DATA_DIR) is not writable")
         }
-        var stats = statvfs()
-        guard statvfs(folder, &stats) == 0 else {
+        guard let free = Self.freeBytes(in: folder) else {
             return Check(status: .down, detail: "cannot read the data folder's free space")
         }
-        let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         if free < configuration.minimumFreeDiskBytes {
             return Check(
                 status: .degraded,
@@ -113,5 +111,12 @@ public struct ReadinessProbe: Sendable {
             )
         }
         return Check(status: .up, detail: nil)
+    }
+
+    /// The bytes an unprivileged process may still write in `folder`'s file system; nil when unknown.
+    static func freeBytes(in folder: String) -> Int64? {
+        var stats = statvfs()
+        guard statvfs(folder, &stats) == 0 else { return nil }
+        return Int64(stats.f_bavail) * Int64(stats.f_frsize)
     }
 }

@@ -86,11 +86,9 @@ public struct Doctor: Sendable {
     }
 
     func disk() -> DoctorCheck {
-        var stats = statvfs()
-        guard statvfs(app.configuration.dataDirectory, &stats) == 0 else {
+        guard let free = ReadinessProbe.freeBytes(in: app.configuration.dataDirectory) else {
             return DoctorCheck("disk", .fail, "cannot read the data folder's free space", fix: "check EDGE_DATA_DIR")
         }
-        let free = Int64(stats.f_bavail) * Int64(stats.f_frsize)
         let minimum = app.configuration.minimumFreeDiskBytes
         guard free >= minimum else {
             return DoctorCheck(

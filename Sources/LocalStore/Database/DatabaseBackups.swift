@@ -83,7 +83,7 @@ public struct DatabaseBackups: Sendable {
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         Self.matchOwner(of: path, to: database.path)
-        let removed = try rotate(now: now, keeping: path)
+        let removed = rotate(keeping: path)
         return Report(path: path, bytes: bytes, removed: removed)
     }
 
@@ -97,7 +97,7 @@ public struct DatabaseBackups: Sendable {
     }
 
     /// Deletes the backups the rotation does not keep; returns their paths.
-    func rotate(now: Date, keeping new: String) throws -> [String] {
+    func rotate(keeping new: String) -> [String] {
         let all = backups()
         let kept = Self.kept(all.map(\.takenAt))
         var removed: [String] = []
