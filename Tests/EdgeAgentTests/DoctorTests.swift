@@ -87,7 +87,10 @@ struct DoctorTests {
             #expect(cold.map(\.name) == ["phrase cache en", "phrase cache es"])
             #expect(cold.allSatisfy { $0.status == .warn && $0.detail.hasPrefix("0% warm") }, "\(cold)")
             #expect(cold.allSatisfy { $0.fix?.hasPrefix("edge-agent cache warm") == true })
-            let report = try await app.makePhraseWarmer().warm()
+            // What is checked is the doctor's reading of the cache, not the cloud's pace: on a busy
+            // machine a fetch may time out, and a second warm fetches only what is still missing.
+            var report = try await app.makePhraseWarmer().warm()
+            for _ in 0..<3 where report.failed > 0 { report = try await app.makePhraseWarmer().warm() }
             #expect(report.failed == 0)
             let warm = await Doctor(app: app, clockSynchronized: { true }).run().filter { $0.name.hasPrefix("phrase") }
             #expect(warm.allSatisfy { $0.status == .pass && $0.detail.contains("% warm in") }, "\(warm)")
