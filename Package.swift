@@ -230,6 +230,18 @@ let package = Package(
             path: "Tests/Support/RecordingCrashWriter",
             swiftSettings: swiftSettings
         ),
+        // The cloud accounts' REST stand-ins (Twilio's numbers, the providers' key checks) both the
+        // agent's and headquarters' tests use.
+        .target(
+            name: "CloudAccountDoubles",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            path: "Tests/Support/CloudAccountDoubles",
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
@@ -254,6 +266,8 @@ let package = Package(
             name: "EdgeHQTests",
             dependencies: [
                 "EdgeHQ",
+                "EdgeAgent",
+                "CloudAccountDoubles",
                 "CallRecording",
                 "SyncAgent",
                 "LocalStore",
@@ -272,6 +286,7 @@ let package = Package(
             name: "EdgeAgentTests",
             dependencies: [
                 "EdgeAgent",
+                "CloudAccountDoubles",
                 "CallRecording",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -135,6 +135,19 @@ public final class SyncClient: Sendable {
         }
     }
 
+    /// `GET /v1/device`: a signed no-op that proves headquarters is reachable and accepts the
+    /// device's key, answering who the box is.
+    public func device(identity: DeviceIdentity, deviceID: String) async throws(SyncError) -> EnrolmentResponse {
+        let target = "/v1/device"
+        let signer = RequestSigner(identity: identity, deviceID: deviceID) { [self] in serverNow() }
+        return try await send(as: EnrolmentResponse.self) {
+            var request = HTTPClientRequest(url: baseURL + target)
+            request.method = .GET
+            signer.sign(&request, target: target, body: ByteBuffer())
+            return request
+        }
+    }
+
     /// Sends the request `make` builds; when headquarters finds a signed request stale because the
     /// box's clock is off, learns its clock from the answer and sends a freshly signed one once more.
     func send<Answer: Decodable>(

@@ -6,7 +6,8 @@ import Foundation
 struct DoctorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "doctor",
-        abstract: "Check the box: configuration, database, disk, clock, last backup, recording key, phrase cache.",
+        abstract:
+            "Check the box: configuration, database, disk, clock, last backup, recording key, phrase cache, each cloud key, headquarters and the Twilio number.",
         discussion: """
             One line per check: PASS, WARN or FAIL, and for anything short of a pass the one thing to do. \
             Exit codes: 0 when nothing failed (warnings allowed), 1 when a check failed, 2 when the \

@@ -21,6 +21,7 @@ struct DoctorTests {
         #expect(
             checks.map(\.name) == [
                 "configuration", "database", "disk", "clock", "backup", "recording key", "phrase cache",
+                "language model", "headquarters", "twilio number",
             ])
         return Dictionary(uniqueKeysWithValues: checks.map { ($0.name, $0) })
     }
@@ -106,15 +107,16 @@ struct DoctorTests {
         let healthy = try line.run(["doctor"], environment: environment, in: folder)
         #expect(healthy.status == 0, "\(healthy.standardError)")
         let lines = healthy.standardOutput.split(separator: "\n")
-        #expect(lines.count == 7)
-        #expect(lines.first == "PASS  configuration  loaded and valid")
-        #expect(lines.contains { $0.hasPrefix("WARN  backup         no backup in ") })
+        #expect(lines.count == 10)
+        #expect(lines.first == "PASS  configuration   loaded and valid")
+        #expect(lines.contains { $0.hasPrefix("WARN  backup          no backup in ") })
 
         let json = try line.run(["doctor", "--json"], environment: environment, in: folder)
         let decoded = try JSONDecoder().decode([DoctorCheck].self, from: Data(json.standardOutput.utf8))
         #expect(
             decoded.map(\.name) == [
                 "configuration", "database", "disk", "clock", "backup", "recording key", "phrase cache",
+                "language model", "headquarters", "twilio number",
             ])
 
         let full = try line.run(

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import LocalStore
+public import NIOCore
 
 #if canImport(Glibc)
 import Glibc
@@ -27,22 +28,26 @@ public struct DoctorCheck: Sendable, Equatable, Codable {
     }
 }
 
-/// What a technician checks on site, on the box itself: the database, the disk, the clock, the last
-/// backup, the recording key and the phrase cache. (Reaching the cloud providers, headquarters and
-/// Twilio's number settings is not checked yet.)
+/// What a technician checks on site: on the box itself the database, the disk, the clock, the last
+/// backup, the recording key and the phrase cache; over the network each configured cloud provider's
+/// key, headquarters' acceptance of the device key, and where Twilio sends the restaurant's calls
+/// (see `Doctor+Network.swift`).
 public struct Doctor: Sendable {
     let app: EdgeAgentApp
     let backups: DatabaseBackups
     /// Whether the system clock is synchronised (nil: cannot tell); `timedatectl` by default.
     let clockSynchronized: @Sendable () -> Bool?
     let now: Date
+    /// How long each network check waits for its answer.
+    let networkTimeout: TimeAmount
 
     /// Backups older than this fail the check (the timer runs nightly).
     static let backupMaximumAge: TimeInterval = 36 * 3600
 
     public init(
         app: EdgeAgentApp, backups: DatabaseBackups? = nil,
-        clockSynchronized: @escaping @Sendable () -> Bool? = Doctor.timedatectlSynchronized, now: Date = Date()
+        clockSynchronized: @escaping @Sendable () -> Bool? = Doctor.timedatectlSynchronized, now: Date = Date(),
+        networkTimeout: TimeAmount = .seconds(10)
     ) {
         self.app = app
         self.backups =
@@ -50,6 +55,7 @@ public struct Doctor: Sendable {
             ?? DatabaseBackups(folder: DatabaseBackups.defaultFolder(dataDirectory: app.configuration.dataDirectory))
         self.clockSynchronized = clockSynchronized
         self.now = now
+        self.networkTimeout = networkTimeout
     }
 
     /// Every check, in the order they are printed.
@@ -61,6 +67,7 @@ public struct Doctor: Sendable {
         checks.append(backup())
         checks.append(recordingKey())
         checks += phraseCache()
+        checks += await network()
         return checks
     }
 

@@ -42,6 +42,24 @@ public struct SyncRoutes: Sendable {
         router.get("/v1/sync/changes") { request, context in
             try await changes(request, context: context)
         }
+        router.get("/v1/device") { request, context in
+            try await device(request, context: context)
+        }
+    }
+
+    /// A signed no-op: who the signing box is, for `edge-agent doctor` (its key is accepted, and the
+    /// site it serves).
+    func device(_ request: Request, context: some RequestContext) async throws -> Response {
+        let device: SiteDirectory.Device
+        do {
+            device = try await authenticator.authenticate(request, body: ByteBuffer())
+        } catch let error as HQError {
+            metrics.authenticationFailures(error.code).increment()
+            throw error
+        }
+        let siteName = try await directory.site(device.siteID)?.name ?? device.siteID
+        return try Self.json(
+            EnrolmentResponse(deviceID: device.id, siteID: device.siteID, siteName: siteName), status: .ok)
     }
 
     /// A page of headquarters' changes for the signing box's site, after its cursor.
