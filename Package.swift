@@ -65,6 +65,12 @@ let package = Package(
             name: "Sync",
             swiftSettings: swiftSettings
         ),
+        // Twilio's webhook wire: form bodies and X-Twilio-Signature, shared by the box and headquarters.
+        .target(
+            name: "TwilioWire",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "Resilience",
             dependencies: [
@@ -109,6 +115,7 @@ let package = Package(
             name: "EdgeHQ",
             dependencies: [
                 "Sync",
+                "TwilioWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -136,6 +143,7 @@ let package = Package(
                 "Resilience",
                 "Sync",
                 "SyncAgent",
+                "TwilioWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
                 .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
@@ -265,6 +273,7 @@ let package = Package(
         .testTarget(
             name: "EdgeHQTests",
             dependencies: [
+                "TwilioWire",
                 "EdgeHQ",
                 "EdgeAgent",
                 "CloudAccountDoubles",
@@ -285,6 +294,7 @@ let package = Package(
         .testTarget(
             name: "EdgeAgentTests",
             dependencies: [
+                "TwilioWire",
                 "EdgeAgent",
                 "CloudAccountDoubles",
                 "CallRecording",

@@ -11,6 +11,7 @@ public enum SyncRow: Sendable, Equatable {
     case recording(Recording)
     case siteSettings(SiteSettings)
     case dailyCallSummary(DailyCallSummary)
+    case voicemail(Voicemail)
 
     /// The table the row belongs to.
     public var table: SyncTable {
@@ -26,6 +27,7 @@ public enum SyncRow: Sendable, Equatable {
         case .recording: .recordings
         case .siteSettings: .siteSettings
         case .dailyCallSummary: .dailyCallSummaries
+        case .voicemail: .voicemails
         }
     }
 
@@ -43,6 +45,7 @@ public enum SyncRow: Sendable, Equatable {
         case .recording(let row): row.id
         case .siteSettings(let row): row.id
         case .dailyCallSummary(let row): row.id
+        case .voicemail(let row): row.id
         }
     }
 
@@ -56,6 +59,7 @@ public enum SyncRow: Sendable, Equatable {
         case .recording(let row): row.version
         case .siteSettings(let row): row.version
         case .dailyCallSummary(let row): row.version
+        case .voicemail(let row): row.version
         case .conversationTurn, .toolExecution, .callMetric, .menuItemTranslation: 1
         }
     }
@@ -74,6 +78,7 @@ public enum SyncRow: Sendable, Equatable {
         case .recordings: self = .recording(try Recording(from: decoder))
         case .siteSettings: self = .siteSettings(try SiteSettings(from: decoder))
         case .dailyCallSummaries: self = .dailyCallSummary(try DailyCallSummary(from: decoder))
+        case .voicemails: self = .voicemail(try Voicemail(from: decoder))
         }
     }
 
@@ -91,6 +96,7 @@ public enum SyncRow: Sendable, Equatable {
         case .recording(let row): try row.encode(to: encoder)
         case .siteSettings(let row): try row.encode(to: encoder)
         case .dailyCallSummary(let row): try row.encode(to: encoder)
+        case .voicemail(let row): try row.encode(to: encoder)
         }
     }
 }

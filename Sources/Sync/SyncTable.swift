@@ -14,6 +14,9 @@ public enum SyncTable: String, Codable, Sendable, CaseIterable {
     case siteSettings = "site_settings"
     /// A day of calls rolled up on the box (``DailyCallSummary``).
     case dailyCallSummaries = "daily_call_summaries"
+    /// Voicemails left with headquarters while the box was unreachable (``Voicemail``), written at
+    /// headquarters only.
+    case voicemails
 }
 
 /// What happened to a row.

@@ -44,6 +44,8 @@ public struct DownloadApplier: Sendable {
         /// When the reservations that came down start (and started, before a change), Unix ms: the
         /// moments to check for overbooking.
         public var reservationStarts: Set<Int64> = []
+        /// Voicemails left at headquarters that became new staff messages.
+        public var voicemails = 0
     }
 
     /// Pages until headquarters has nothing more.
@@ -108,6 +110,14 @@ public struct DownloadApplier: Sendable {
                     try SiteSettingsStore.save(settings, changedAt: change.changedAt, in: db)
                     counts.settings = settings
                     counts.applied += 1
+                case .voicemail(let voicemail):
+                    // Inserted once: a page downloaded again keeps what staff did with the message.
+                    let message = Self.staffMessage(voicemail)
+                    if try StaffMessage.fetchOne(db, key: message.id) == nil {
+                        try message.insert(db)
+                        counts.voicemails += 1
+                    }
+                    counts.applied += 1
                 default:
                     continue
                 }
@@ -123,5 +133,15 @@ public struct DownloadApplier: Sendable {
         report.changedMenuItems.formUnion(outcome.changedMenuItems)
         if let settings = outcome.settings { report.settings = settings }
         report.reservationStarts.formUnion(outcome.reservationStarts)
+        report.voicemails += outcome.voicemails
+    }
+
+    /// The staff message a voicemail left at headquarters becomes.
+    static func staffMessage(_ voicemail: Voicemail) -> StaffMessage {
+        StaffMessage(
+            id: voicemail.id, callID: nil,
+            message:
+                "Voicemail of \(voicemail.durationSeconds) s left while this box could not answer (the call went to headquarters' fallback); its recording is kept at headquarters as \(voicemail.id).",
+            callbackPhone: voicemail.caller, language: voicemail.language, createdAt: voicemail.calledAt)
     }
 }

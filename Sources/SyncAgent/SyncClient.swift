@@ -148,6 +148,31 @@ public final class SyncClient: Sendable {
         }
     }
 
+    /// `PUT /v1/device/twilio`, signed: hands headquarters the site's Twilio account for the fallback
+    /// URL it answers while this box cannot; returns that URL.
+    public func registerTwilio(_ registration: TwilioRegistrationRequest, identity: DeviceIdentity, deviceID: String)
+        async throws(SyncError) -> TwilioRegistrationResponse
+    {
+        let target = "/v1/device/twilio"
+        let body: ByteBuffer
+        do {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = .sortedKeys
+            body = ByteBuffer(bytes: try encoder.encode(registration))
+        } catch {
+            throw SyncError(.storage, "cannot encode the Twilio registration: \(error)")
+        }
+        let signer = RequestSigner(identity: identity, deviceID: deviceID) { [self] in serverNow() }
+        return try await send(as: TwilioRegistrationResponse.self) {
+            var request = HTTPClientRequest(url: baseURL + target)
+            request.method = .PUT
+            request.headers.add(name: "Content-Type", value: "application/json")
+            signer.sign(&request, target: target, body: body)
+            request.body = .bytes(body)
+            return request
+        }
+    }
+
     /// Sends the request `make` builds; when headquarters finds a signed request stale because the
     /// box's clock is off, learns its clock from the answer and sends a freshly signed one once more.
     func send<Answer: Decodable>(

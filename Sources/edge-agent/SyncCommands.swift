@@ -7,20 +7,24 @@ import SyncAgent
 /// `edge-agent provision`: enrol this box at headquarters.
 struct Provision: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Enrol this box at headquarters with a one-time token.",
+        abstract: "Enrol this box at headquarters with a one-time token; point the Twilio number at it.",
         discussion: """
-            Makes the box's own key pair under EDGE_DATA_DIR/secrets (the private key never leaves the box), \
-            registers the public key with the token from `edge-hq enrol-token SITE`, and stores headquarters' \
-            URL, the site and --ca for `serve` and `sync` (EDGE_HQ_URL still overrides the URL).
+            --hq and --token: makes the box's own key pair under EDGE_DATA_DIR/secrets (the private key never \
+            leaves the box), registers the public key with the token from `edge-hq enrol-token SITE`, and stores \
+            headquarters' URL, the site and --ca for `serve` and `sync` (EDGE_HQ_URL still overrides the URL).
+
+            --twilio-number: looks the number up in the Twilio account (TWILIO_ACCOUNT_SID), gives headquarters \
+            the account so it can answer the number while this box cannot, and sets the number's VoiceUrl to \
+            EDGE_PUBLIC_URL/twilio/voice and its VoiceFallbackUrl to headquarters. Both may be given at once.
             """)
 
     @OptionGroup var options: Cache.Options
 
     @Option(name: .long, help: "Headquarters' URL, for example https://hq.example.com:8443.")
-    var hq: String
+    var hq: String?
 
     @Option(name: .long, help: "The one-time enrolment token.")
-    var token: String
+    var token: String?
 
     @Option(name: .long, help: "A PEM file of the CA that signed headquarters' certificate (when not a public CA).")
     var ca: String?
@@ -28,13 +32,39 @@ struct Provision: AsyncParsableCommand {
     @Flag(name: .long, help: "Enrol again with a new key pair, though the box is enrolled.")
     var force = false
 
+    @Option(name: .customLong("twilio-number"), help: "The restaurant's Twilio number, E.164 (+15558675309).")
+    var twilioNumber: String?
+
     func validate() throws {
-        guard let url = URL(string: hq), ["https", "http"].contains(url.scheme), url.host != nil else {
-            throw ValidationError("--hq must be an https:// URL")
+        guard (hq == nil) == (token == nil) else { throw ValidationError("--hq and --token go together") }
+        guard hq != nil || twilioNumber != nil else {
+            throw ValidationError("give --hq URL --token TOKEN, --twilio-number NUMBER, or both")
+        }
+        if let hq {
+            guard let url = URL(string: hq), ["https", "http"].contains(url.scheme), url.host != nil else {
+                throw ValidationError("--hq must be an https:// URL")
+            }
         }
     }
 
     func run() async throws {
+        if let hq, let token { try await enrol(hq: hq, token: token) }
+        if let twilioNumber {
+            let app = try await options.prepare()
+            do {
+                let number = try await TwilioNumberProvisioning(app: app).provision(number: twilioNumber)
+                await app.shutdown()
+                print(
+                    "\(number.phoneNumber) calls \(number.voiceURL), and \(number.fallbackURL ?? "nothing") when this box cannot answer"
+                )
+            } catch {
+                await app.shutdown()
+                throw fail(error.description, code: 1)
+            }
+        }
+    }
+
+    private func enrol(hq: String, token: String) async throws {
         var pem: String?
         if let ca {
             guard let text = try? String(contentsOfFile: ca, encoding: .utf8), text.contains("BEGIN CERTIFICATE") else {

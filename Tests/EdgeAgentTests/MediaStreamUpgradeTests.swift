@@ -6,6 +6,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 import Testing
+import TwilioWire
 
 @testable import EdgeAgent
 

@@ -6,6 +6,7 @@ import LocalStore
 import NIOConcurrencyHelpers
 import Sync
 import Testing
+import TwilioWire
 
 @testable import EdgeAgent
 

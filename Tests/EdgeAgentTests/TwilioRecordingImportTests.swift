@@ -6,6 +6,7 @@ import HummingbirdTesting
 import LocalStore
 import Sync
 import Testing
+import TwilioWire
 
 @testable import EdgeAgent
 

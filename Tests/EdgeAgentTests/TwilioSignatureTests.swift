@@ -2,6 +2,7 @@ import Foundation
 import Testing
 
 @testable import EdgeAgent
+@testable import TwilioWire
 
 /// Every expected signature here was computed by Twilio's own Python library (twilio 9.13.0,
 /// `RequestValidator.compute_signature`), not by the code under test.

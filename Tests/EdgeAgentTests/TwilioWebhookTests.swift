@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Sync
 import Testing
+import TwilioWire
 
 @testable import EdgeAgent
 

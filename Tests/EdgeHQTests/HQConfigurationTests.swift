@@ -33,6 +33,34 @@ struct HQConfigurationTests {
         #expect(!s3.recordingStorage.description.contains("very-secret"))
     }
 
+    @Test(
+        "the secrets key is 32 bytes of base64 and the public URL an http(s) URL; a bad one names its variable, never the value"
+    )
+    func twilioFallbackSettings() throws {
+        let key = Data(repeating: 9, count: 32).base64EncodedString()
+        let set = try HQConfiguration.load(
+            environment: Self.base.merging([
+                "EDGE_HQ_SECRETS_KEY": key, "EDGE_HQ_PUBLIC_URL": "https://hq.example.com/",
+            ]) { $1 })
+        #expect(set.secretsKey == [UInt8](repeating: 9, count: 32))
+        #expect(set.publicURL == URL(string: "https://hq.example.com/"))
+        #expect(try HQConfiguration.load(environment: Self.base).secretsKey == nil)
+        func error(_ extra: [String: String]) -> String {
+            do {
+                _ = try HQConfiguration.load(environment: Self.base.merging(extra) { $1 })
+                return ""
+            } catch {
+                return error.description
+            }
+        }
+        let short = error(["EDGE_HQ_SECRETS_KEY": Data(repeating: 9, count: 16).base64EncodedString()])
+        #expect(short == "EDGE_HQ_SECRETS_KEY must be 32 random bytes in base64 (head -c 32 /dev/urandom | base64)")
+        #expect(error(["EDGE_HQ_SECRETS_KEY": "not base64 at all"]).hasPrefix("EDGE_HQ_SECRETS_KEY must be"))
+        #expect(
+            error(["EDGE_HQ_PUBLIC_URL": "ftp://hq.example.com"])
+                == "EDGE_HQ_PUBLIC_URL must be https://host[:port][/path], without a query")
+    }
+
     @Test("an incomplete or malformed S3 setting names the variables, never the secret")
     func s3Errors() {
         func error(_ extra: [String: String]) -> String {

@@ -59,6 +59,8 @@ enum HQTestDatabase {
 /// A migrated headquarters on a fresh database, its pool running; `serve` adds the HTTP server on a
 /// loopback port.
 struct HQHarness: Sendable {
+    /// `EDGE_HQ_SECRETS_KEY` of every test headquarters.
+    static let secretsKey = [UInt8](repeating: 7, count: 32)
     let app: HQApp
     var database: HQDatabase { app.database }
     var directory: SiteDirectory { app.directory }
@@ -74,6 +76,7 @@ struct HQHarness: Sendable {
             configuration.allowHTTP = true
             configuration.maximumConnections = 8
             if let recordingStorage { configuration.recordingStorage = recordingStorage }
+            configuration.secretsKey = HQHarness.secretsKey
             var logger = Logger(label: "edge-hq-test")
             logger.logLevel = .warning
             let app = HQApp(configuration: configuration, logger: logger, now: now)

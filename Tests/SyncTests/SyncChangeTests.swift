@@ -74,6 +74,10 @@ struct SyncChangeTests {
                     openingHours: ["1": [], "2": ["17:00-22:00"]], closedDates: ["2026-12-25"], seatsPerSlot: 30,
                     version: 2)),
             .dailyCallSummary(DailyCallSummary(id: "2026-12-01", calls: 3, reservationsCreated: 1, talkSeconds: 240)),
+            .voicemail(
+                Voicemail(
+                    id: "vm_RE1", callSID: "CA1", caller: "+15551234567", language: "es", durationSeconds: 14,
+                    calledAt: 1)),
         ]
         #expect(Set(rows.map(\.table)) == Set(SyncTable.allCases))
         for row in rows {

@@ -1,6 +1,7 @@
 import Foundation
 public import Hummingbird
 public import Logging
+import TwilioWire
 
 /// Twilio signs the Media Streams WebSocket upgrade with `X-Twilio-Signature` over the `wss://` URL
 /// it opens (no parameters, the request being a GET). When an auth token is configured the upgrade is

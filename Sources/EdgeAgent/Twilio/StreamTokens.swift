@@ -1,5 +1,6 @@
 public import Crypto
 import Foundation
+import TwilioWire
 
 /// Per-call secrets that authenticate a Media Stream: the TwiML hands Twilio `HMAC(key, call id)` as a
 /// `<Parameter>`, and the stream's `start` message must bring it back.

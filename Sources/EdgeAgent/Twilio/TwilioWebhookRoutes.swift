@@ -4,6 +4,7 @@ public import Hummingbird
 public import LocalStore
 import Logging
 import Sync
+import TwilioWire
 
 /// `POST /twilio/voice`, `POST /twilio/status` and `POST /twilio/recording`: Twilio's webhooks, each
 /// refused with 403 unless its `X-Twilio-Signature` is right for `EDGE_PUBLIC_URL` plus the request's

@@ -30,6 +30,13 @@ public struct HQConfiguration: Sendable {
     public var maximumConnections = 20
     /// Where verified recording files are kept.
     public var recordingStorage = RecordingStorage.folder("./edge-hq-recordings")
+    /// The 32-byte key (`EDGE_HQ_SECRETS_KEY`, base64) that seals the secrets boxes register at rest
+    /// (each site's Twilio auth token); none: headquarters refuses to store them.
+    public var secretsKey: [UInt8]?
+    /// The https base URL Twilio reaches headquarters at (`EDGE_HQ_PUBLIC_URL`), from which the fallback
+    /// URLs are made and against which Twilio's signatures are checked; none: the scheme and `Host`
+    /// of the box's registration request.
+    public var publicURL: URL?
 
     /// A folder (`EDGE_HQ_RECORDINGS_DIR`), or an S3-compatible bucket when `EDGE_HQ_S3_ENDPOINT` is set.
     public enum RecordingStorage: Sendable, Equatable, CustomStringConvertible {
@@ -66,7 +73,8 @@ public struct HQConfiguration: Sendable {
     }
 
     /// Reads `EDGE_HQ_DATABASE_URL`, `EDGE_HQ_HTTP_HOST`, `EDGE_HQ_HTTP_PORT`, `EDGE_HQ_TLS_CERT`,
-    /// `EDGE_HQ_TLS_KEY` and `EDGE_HQ_ALLOW_HTTP`; a missing or bad value names the variable.
+    /// `EDGE_HQ_TLS_KEY`, `EDGE_HQ_ALLOW_HTTP`, the recording store's, `EDGE_HQ_SECRETS_KEY` and
+    /// `EDGE_HQ_PUBLIC_URL`; a missing or bad value names the variable.
     public static func load(environment: [String: String]) throws(HQConfigurationError) -> HQConfiguration {
         guard let url = environment["EDGE_HQ_DATABASE_URL"], !url.isEmpty else {
             throw HQConfigurationError(
@@ -89,6 +97,21 @@ public struct HQConfiguration: Sendable {
             configuration.allowHTTP = flag == "1" || flag == "true"
         }
         configuration.recordingStorage = try recordingStorage(environment: environment)
+        if let text = environment["EDGE_HQ_SECRETS_KEY"], !text.isEmpty {
+            guard let key = Data(base64Encoded: text), key.count == 32 else {
+                throw HQConfigurationError(
+                    "EDGE_HQ_SECRETS_KEY must be 32 random bytes in base64 (head -c 32 /dev/urandom | base64)")
+            }
+            configuration.secretsKey = Array(key)
+        }
+        if let text = environment["EDGE_HQ_PUBLIC_URL"], !text.isEmpty {
+            guard let url = URL(string: text), ["http", "https"].contains(url.scheme), url.host != nil,
+                url.query == nil
+            else {
+                throw HQConfigurationError("EDGE_HQ_PUBLIC_URL must be https://host[:port][/path], without a query")
+            }
+            configuration.publicURL = url
+        }
         guard (configuration.tlsCertificatePath == nil) == (configuration.tlsKeyPath == nil) else {
             throw HQConfigurationError("EDGE_HQ_TLS_CERT and EDGE_HQ_TLS_KEY go together: set both or neither")
         }

@@ -31,6 +31,7 @@ public enum HQMigrations {
         Migration(version: 2, name: "downloads and conflicts", statements: v2),
         Migration(version: 3, name: "recording uploads", statements: v3),
         Migration(version: 4, name: "overbooking flags", statements: v4),
+        Migration(version: 5, name: "Twilio fallback and voicemails", statements: v5),
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -629,4 +630,63 @@ public enum HQMigrations {
                 FOR EACH ROW EXECUTE FUNCTION site_settings_changed()
         """#,
     ]
+
+    /// The site's Twilio account (the auth token sealed with `EDGE_HQ_SECRETS_KEY`), the calls Twilio
+    /// sent to headquarters' fallback URL while the box could not answer, and the voicemails they left,
+    /// which travel down to the box like the other tables headquarters writes.
+    private static let v5: [String] = [
+        #"""
+            CREATE TABLE site_twilio (
+                site_id text PRIMARY KEY REFERENCES sites (id),
+                account_sid text NOT NULL,
+                auth_token_sealed bytea NOT NULL,
+                phone_number text NOT NULL,
+                landline text,
+                language text NOT NULL CHECK (language IN ('en', 'es')),
+                restaurant_name text NOT NULL,
+                public_base text NOT NULL,
+                updated_at timestamptz NOT NULL DEFAULT now()
+            )
+        """#,
+        #"""
+            CREATE TABLE fallback_calls (
+                site_id text NOT NULL REFERENCES sites (id),
+                call_sid text NOT NULL,
+                caller text,
+                language text NOT NULL,
+                called_at bigint NOT NULL,
+                dial_status text,
+                recording_sid text,
+                recording_url text,
+                recording_seconds integer,
+                import_status text NOT NULL DEFAULT 'none'
+                    CHECK (import_status IN ('none', 'pending', 'imported', 'failed')),
+                import_attempts integer NOT NULL DEFAULT 0,
+                last_error text,
+                imported_at timestamptz,
+                PRIMARY KEY (site_id, call_sid)
+            )
+        """#,
+        #"""
+            CREATE INDEX fallback_calls_pending ON fallback_calls (import_status) WHERE import_status = 'pending'
+        """#,
+        #"""
+            CREATE TABLE voicemails (
+                site_id text NOT NULL REFERENCES sites (id),
+                id text NOT NULL,
+                version bigint NOT NULL CHECK (version >= 1),
+                changed_at bigint NOT NULL,
+                origin text NOT NULL CHECK (origin IN ('box', 'hq')),
+                received_at timestamptz NOT NULL DEFAULT now(),
+                row jsonb NOT NULL,
+                seq bigint,
+                storage_key text NOT NULL,
+                PRIMARY KEY (site_id, id)
+            )
+        """#,
+        #"""
+            CREATE INDEX voicemails_by_seq ON voicemails (site_id, seq) WHERE seq IS NOT NULL
+        """#,
+    ]
+
 }

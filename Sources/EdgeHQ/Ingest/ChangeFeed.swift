@@ -4,8 +4,8 @@ import PostgresNIO
 public import Sync
 
 /// What a box downloads: headquarters' own writes for its site (menu items, their translations,
-/// reservations made or won at headquarters, the booking settings), in the order of the site's
-/// change counter.
+/// reservations made or won at headquarters, the booking settings, voicemails left while the box
+/// was unreachable), in the order of the site's change counter.
 public struct ChangeFeed: Sendable {
     let database: HQDatabase
     let logger: Logger
@@ -33,6 +33,9 @@ public struct ChangeFeed: Sendable {
                     WHERE site_id = \(site) AND seq > \(cursor)
                 UNION ALL
                 SELECT 'site_settings', id, version, changed_at, row, seq FROM site_settings
+                    WHERE site_id = \(site) AND seq > \(cursor)
+                UNION ALL
+                SELECT 'voicemails', id, version, changed_at, row, seq FROM voicemails
                     WHERE site_id = \(site) AND seq > \(cursor)
             ) feed ORDER BY seq LIMIT \(limit + 1)
             """, logger: logger)

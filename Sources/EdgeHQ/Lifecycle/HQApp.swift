@@ -18,6 +18,12 @@ public struct HQApp: Sendable {
     public let metrics: HQMetrics
     /// Recording files from boxes, staged and then kept in the configured store.
     public let recordings: RecordingUploads
+    /// Each site's Twilio account, registered by its box for the fallback URL.
+    public let twilioAccounts: SiteTwilioAccounts
+    /// Calls Twilio sent to headquarters while a box could not answer.
+    public let fallbackCalls: FallbackCalls
+    /// Brings those calls' voicemails in from Twilio.
+    public let voicemails: VoicemailImporter
     public let logger: Logger
     let now: @Sendable () -> Int64
 
@@ -32,8 +38,13 @@ public struct HQApp: Sendable {
             location: configuration.database, maximumConnections: configuration.maximumConnections, logger: logger)
         directory = SiteDirectory(database: database, logger: logger)
         metrics = HQMetrics()
-        recordings = RecordingUploads(
-            database: database, store: Self.makeStore(configuration.recordingStorage), logger: logger)
+        let store = Self.makeStore(configuration.recordingStorage)
+        recordings = RecordingUploads(database: database, store: store, logger: logger)
+        twilioAccounts = SiteTwilioAccounts(database: database, secretsKey: configuration.secretsKey, logger: logger)
+        fallbackCalls = FallbackCalls(database: database, logger: logger)
+        voicemails = VoicemailImporter(
+            database: database, accounts: twilioAccounts, calls: fallbackCalls, store: store, http: HTTPClient.shared,
+            logger: logger, now: now)
     }
 
     static func makeStore(_ storage: HQConfiguration.RecordingStorage) -> any RecordingStore {
@@ -68,6 +79,11 @@ public struct HQApp: Sendable {
             maximumDecompressedBytes: configuration.maximumDecompressedBytes)
         sync.recordings = recordings
         sync.register(on: router)
+        TwilioFallbackRoutes(
+            authenticator: authenticator, accounts: twilioAccounts, calls: fallbackCalls, importer: voicemails,
+            metrics: metrics, publicURL: configuration.publicURL, servesTLS: configuration.tlsCertificatePath != nil,
+            now: now
+        ).register(on: router)
         return router
     }
 
@@ -123,8 +139,9 @@ public struct HQApp: Sendable {
     }
 }
 
-/// Every minute: forgets replay nonces past the freshness window, and deletes the stored files of
-/// recordings erased since (those the store did not take at the time).
+/// Every minute: forgets replay nonces past the freshness window, deletes the stored files of
+/// recordings erased since (those the store did not take at the time), and imports the voicemails
+/// Twilio did not give at the first try.
 struct NoncePurgeService: Service {
     let app: HQApp
 
@@ -142,6 +159,7 @@ struct NoncePurgeService: Service {
                 } catch {
                     app.logger.warning("cannot delete erased recordings' files", metadata: ["error": "\(error)"])
                 }
+                await app.voicemails.importPending()
                 try? await Task.sleep(for: .seconds(60))
             }
         }

@@ -7,7 +7,8 @@ public import NIOConcurrencyHelpers
 /// lists only this account's numbers (another account's number is simply not there), and
 /// `POST …/IncomingPhoneNumbers/{PN…}.json` with a form body updates `VoiceUrl`, `VoiceMethod`,
 /// `VoiceFallbackUrl` and `VoiceFallbackMethod` and answers the number (404 with code 20404 for an
-/// unknown one).
+/// unknown one). Its recordings answer `GET …/Recordings/{RE…}.wav` with the WAV bytes and
+/// `DELETE …/Recordings/{RE…}.json` with 204.
 public final class TwilioPhoneNumbersDouble: Sendable {
     public let accountSID: String
     public let authToken: String
@@ -16,6 +17,12 @@ public final class TwilioPhoneNumbersDouble: Sendable {
     /// Every update's form, in order.
     public let updates = NIOLockedValueBox<[[String: String]]>([])
     public let unauthorized = NIOLockedValueBox(0)
+    /// The account's recordings, WAV bytes by `RE…` sid (`GET …/Recordings/{RE…}.wav`, `DELETE ….json`).
+    public let recordings = NIOLockedValueBox<[String: [UInt8]]>([:])
+    /// Recording fetches still to answer with 503, as Twilio does while a recording is processed.
+    public let failingRecordingFetches = NIOLockedValueBox(0)
+    /// Every recording fetch, by sid, in order.
+    public let recordingFetches = NIOLockedValueBox<[String]>([])
 
     /// - Parameter numbers: the account's numbers, E.164, with their current voice URL (nil: none).
     public init(accountSID: String, authToken: String, numbers: [String: String?]) {
@@ -45,7 +52,39 @@ public final class TwilioPhoneNumbersDouble: Sendable {
         }
     }
 
+    /// The URL Twilio gives for a recording (`RecordingUrl`: no extension) under `base`.
+    public func recordingURL(base: String, sid: String) -> String {
+        "\(base)/2010-04-01/Accounts/\(accountSID)/Recordings/\(sid)"
+    }
+
     public func register(on router: Router<some RequestContext>) {
+        let recordingsPrefix = "/2010-04-01/Accounts/\(accountSID)/Recordings"
+        router.get("\(recordingsPrefix)/:file") { request, context -> Response in
+            guard self.authorized(request) else { return Self.error(401, code: 20003, message: "Authenticate") }
+            let file = try context.parameters.require("file")
+            guard file.hasSuffix(".wav") else { return Self.error(404, code: 20404, message: "Not found") }
+            let sid = String(file.dropLast(".wav".count))
+            self.recordingFetches.withLockedValue { $0.append(sid) }
+            let failing = self.failingRecordingFetches.withLockedValue { count in
+                defer { count = max(0, count - 1) }
+                return count > 0
+            }
+            if failing { return Self.error(503, code: 20503, message: "Service unavailable") }
+            guard let wav = self.recordings.withLockedValue({ $0[sid] }) else {
+                return Self.error(404, code: 20404, message: "The requested resource was not found")
+            }
+            return Response(
+                status: .ok, headers: [.contentType: "audio/x-wav"], body: .init(byteBuffer: ByteBuffer(bytes: wav)))
+        }
+        router.delete("\(recordingsPrefix)/:file") { request, context -> Response in
+            guard self.authorized(request) else { return Self.error(401, code: 20003, message: "Authenticate") }
+            let file = try context.parameters.require("file")
+            let sid = String(file.dropLast(file.hasSuffix(".json") ? ".json".count : 0))
+            let removed = self.recordings.withLockedValue { $0.removeValue(forKey: sid) }
+            return removed == nil
+                ? Self.error(404, code: 20404, message: "The requested resource was not found")
+                : Response(status: .noContent)
+        }
         let prefix = "/2010-04-01/Accounts/\(accountSID)/IncomingPhoneNumbers"
         router.get("\(prefix).json") { request, _ -> Response in
             guard self.authorized(request) else { return Self.error(401, code: 20003, message: "Authenticate") }

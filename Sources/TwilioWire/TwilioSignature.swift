@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// Twilio's `X-Twilio-Signature`: Base64 of HMAC-SHA1, keyed with the account's auth token, over the
 /// full URL Twilio requested followed by every POST parameter as name and value, sorted by name.
@@ -67,7 +67,8 @@ public enum TwilioSignature {
         return [url, other]
     }
 
-    static func constantTimeEquals(_ left: Data, _ right: Data) -> Bool {
+    /// Whether two byte strings are equal, in a time that does not depend on where they differ.
+    public static func constantTimeEquals(_ left: Data, _ right: Data) -> Bool {
         guard left.count == right.count else { return false }
         var difference: UInt8 = 0
         for (a, b) in zip(left, right) { difference |= a ^ b }
