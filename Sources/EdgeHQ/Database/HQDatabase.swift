@@ -7,6 +7,11 @@ public import PostgresNIO
 public struct HQDatabase: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// PostgreSQL stops a statement after this (`statement_timeout`, set on every connection), and a
+    /// transaction left idle after ``idleTransactionTimeout``; ``HQConnection`` gives up on a
+    /// statement a little after, should the server not answer at all.
+    public static let statementTimeout: Duration = .seconds(15)
+    public static let idleTransactionTimeout: Duration = .seconds(30)
 
     public init(location: HQConfiguration.DatabaseLocation, maximumConnections: Int = 20, logger: Logger) {
         var configuration = PostgresClient.Configuration(
@@ -15,6 +20,10 @@ public struct HQDatabase: Sendable {
             tls: location.requireTLS ? .require(.makeClientConfiguration()) : .disable)
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
+        configuration.options.additionalStartupParameters = [
+            ("statement_timeout", "\(Self.statementTimeout.components.seconds * 1000)"),
+            ("idle_in_transaction_session_timeout", "\(Self.idleTransactionTimeout.components.seconds * 1000)"),
+        ]
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
     }
@@ -24,23 +33,22 @@ public struct HQDatabase: Sendable {
         await client.run()
     }
 
-    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
-    public func transaction<Result: Sendable>(
-        _ body: (PostgresConnection) async throws -> Result
-    ) async throws -> Result {
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            // The transaction was rolled back because `body` threw: that error is the one to answer.
-            if let closureError = error.closureError, error.rollbackError == nil { throw closureError }
-            throw error
-        }
+    /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. Every
+    /// statement of it finishes (see ``HQConnection``), so a connection the server closes mid-way is
+    /// an error here, never a wait.
+    public func transaction<Result: Sendable>(_ body: (HQConnection) async throws -> Result) async throws -> Result {
+        try await connection { connection in try await connection.transaction(body) }
     }
 
-    /// Runs `body` on one connection of the pool.
-    public func connection<Result: Sendable>(_ body: (PostgresConnection) async throws -> Result) async throws -> Result
-    {
-        try await client.withConnection { connection in try await body(connection) }
+    /// Runs `body` on one connection of the pool; its statements give up after `deadline` (by default
+    /// a little after ``statementTimeout``).
+    public func connection<Result: Sendable>(
+        deadline: Duration = HQDatabase.statementTimeout + .seconds(5), _ body: (HQConnection) async throws -> Result
+    ) async throws -> Result {
+        let logger = self.logger
+        return try await client.withConnection { connection in
+            try await body(HQConnection(connection, deadline: deadline, logger: logger))
+        }
     }
 
     /// Runs `body` with the pool running, for commands that use the database and exit.

@@ -37,7 +37,9 @@ public enum HQMigrations {
     /// Applies what is pending; returns the names applied.
     @discardableResult
     public static func apply(_ database: HQDatabase, logger: Logger) async throws -> [String] {
-        try await database.connection { connection in
+        // A migration may rewrite big tables and wait for another replica's: no statement timeout here.
+        try await database.connection(deadline: .seconds(6 * 3600)) { connection in
+            try await connection.query("SET statement_timeout = 0", logger: logger)
             try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
             do {
                 let applied = try await applyLocked(connection, logger: logger)
@@ -50,7 +52,7 @@ public enum HQMigrations {
         }
     }
 
-    private static func applyLocked(_ connection: PostgresConnection, logger: Logger) async throws -> [String] {
+    private static func applyLocked(_ connection: HQConnection, logger: Logger) async throws -> [String] {
         try await connection.query(
             """
             CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -71,7 +73,7 @@ public enum HQMigrations {
         }
         var applied: [String] = []
         for migration in all where migration.version > current {
-            try await connection.withTransaction(logger: logger) { connection in
+            try await connection.transaction { connection in
                 // The statements are constants of this file, never built from input.
                 for statement in migration.statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)

@@ -88,7 +88,7 @@ public struct BatchIngest: Sendable {
     }
 
     private func stored(
-        _ batch: UploadBatch, bodySHA256: String, device: SiteDirectory.Device, connection: PostgresConnection
+        _ batch: UploadBatch, bodySHA256: String, device: SiteDirectory.Device, connection: HQConnection
     ) async throws -> UploadResult {
         for try await (hash, response) in try await connection.query(
             """
@@ -108,7 +108,7 @@ public struct BatchIngest: Sendable {
 
     /// Applies the batch in one call of `sync_apply_batch` (one round trip); changes to headquarters'
     /// own tables come back rejected.
-    private func apply(_ changes: [SyncChange], json: String, site: String, connection: PostgresConnection)
+    private func apply(_ changes: [SyncChange], json: String, site: String, connection: HQConnection)
         async throws -> [UploadResult.Row]
     {
         var rows = [UploadResult.Row?](repeating: nil, count: changes.count)

@@ -7,6 +7,9 @@ public enum HQFailure {
         if let error = error as? PostgresTransactionError {
             if let inner = error.closureError ?? error.commitError ?? error.beginError { return describe(inner) }
         }
+        if let error = error as? HQConnection.ConnectionLost {
+            return "lost the connection to PostgreSQL at EDGE_HQ_DATABASE_URL: \(error.description)"
+        }
         if let error = error as? PSQLError {
             switch error.code {
             case .connectionError, .serverClosedConnection, .clientClosedConnection:

@@ -48,7 +48,7 @@ public struct RecordingUploads: Sendable {
     // Every result below is read to its end before the next statement: leaving a row stream early
     // inside a transaction can stall the connection's next statement (and so the request).
 
-    private func lock(site: String, id: String, on connection: PostgresConnection) async throws -> Upload? {
+    private func lock(site: String, id: String, on connection: HQConnection) async throws -> Upload? {
         var upload: Upload?
         for try await (size, sha, received, stored, erased) in try await connection.query(
             """

@@ -1,0 +1,146 @@
+public import Logging
+public import PostgresNIO
+import Synchronization
+
+/// One leased PostgreSQL connection whose statements always finish: each fails at once when the
+/// connection is already closed, and otherwise within ``deadline``.
+///
+/// Why: PostgresNIO 1.33.2's `PostgresConnection.query` writes its task to the channel with a nil
+/// write promise (`channel.write(HandlerTask.extendedQuery(context), promise: nil)`), so a statement
+/// sent on a connection the server has just closed (`pg_terminate_backend`, a failover, a restarted
+/// PgBouncer, a cut network) fails its write and its result promise is never completed: the caller
+/// waits forever, and cancelling its task does not help. `ConnectionLossTests` reproduces it for
+/// every point of a transaction. Until PostgresNIO completes that promise itself, every statement
+/// of `edge-hq` inside a transaction or on a leased connection goes through here.
+public struct HQConnection: Sendable {
+    public let underlying: PostgresConnection
+    /// The longest a statement may take here (PostgreSQL's `statement_timeout` stops it at the server
+    /// a little earlier; this bound covers a connection that no longer answers at all).
+    let deadline: Duration
+    let logger: Logger
+
+    /// The statement was not run, or its outcome is unknown, because the connection is gone.
+    public struct ConnectionLost: Error, CustomStringConvertible, Sendable {
+        public let description: String
+    }
+
+    init(_ underlying: PostgresConnection, deadline: Duration, logger: Logger) {
+        self.underlying = underlying
+        self.deadline = deadline
+        self.logger = logger
+    }
+
+    /// Runs `query`; throws ``ConnectionLost`` when the connection is closed, when the statement
+    /// takes longer than ``deadline`` (the connection is then closed, so the pool replaces it), or
+    /// `CancellationError` when the task is cancelled.
+    @discardableResult
+    public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> PostgresRowSequence {
+        guard !underlying.isClosed else {
+            throw ConnectionLost(description: "the connection to PostgreSQL was closed (by the server or the network)")
+        }
+        let connection = underlying
+        let logger = logger ?? self.logger
+        let deadline = self.deadline
+        let outcome = Once<PostgresRowSequence>()
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { continuation in
+                outcome.set(continuation)
+                let statement = Task {
+                    do {
+                        outcome.resume(with: .success(try await connection.query(query, logger: logger)))
+                    } catch {
+                        outcome.resume(with: .failure(error))
+                    }
+                }
+                let timer = Task {
+                    try await Task.sleep(for: deadline)
+                    let lost = ConnectionLost(
+                        description:
+                            "PostgreSQL did not answer a statement within \(deadline); the connection is closed")
+                    if outcome.resume(with: .failure(lost)) {
+                        logger.error("a PostgreSQL statement did not finish in time; its connection is closed")
+                        connection.close().whenComplete { _ in }
+                    }
+                    statement.cancel()
+                }
+                outcome.onFinish { timer.cancel() }
+            }
+        } onCancel: {
+            outcome.resume(with: .failure(CancellationError()))
+        }
+    }
+
+    /// Runs `body` between BEGIN and COMMIT on this connection, with ROLLBACK when it throws (where
+    /// the connection still lives: a closed one was rolled back by the server).
+    public func transaction<Result: Sendable>(_ body: (HQConnection) async throws -> Result) async throws -> Result {
+        try await query("BEGIN")
+        let value: Result
+        do {
+            value = try await body(self)
+        } catch {
+            if !underlying.isClosed { _ = try? await query("ROLLBACK") }
+            throw error
+        }
+        do {
+            try await query("COMMIT")
+        } catch let lost as ConnectionLost {
+            throw ConnectionLost(
+                description: "\(lost.description) during COMMIT: the transaction may or may not be committed")
+        }
+        return value
+    }
+}
+
+/// A continuation resumed once, whichever of the statement, the timer and cancellation comes first.
+private final class Once<Value: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<Value, any Error>?
+        /// A resume that came before the continuation was set (cancellation before the start).
+        var early: Result<Value, any Error>?
+        var finished = false
+        var onFinish: (@Sendable () -> Void)?
+    }
+    private let state = Mutex(State())
+
+    func set(_ continuation: CheckedContinuation<Value, any Error>) {
+        let early: Result<Value, any Error>? = state.withLock { state in
+            if let early = state.early {
+                state.finished = true
+                return early
+            }
+            state.continuation = continuation
+            return nil
+        }
+        if let early { continuation.resume(with: early) }
+    }
+
+    func onFinish(_ action: @escaping @Sendable () -> Void) {
+        let now = state.withLock { state in
+            if state.finished { return true }
+            state.onFinish = action
+            return false
+        }
+        if now { action() }
+    }
+
+    /// Resumes with `result` unless resumed already; whether this call did.
+    @discardableResult
+    func resume(with result: Result<Value, any Error>) -> Bool {
+        let (continuation, action, first): (CheckedContinuation<Value, any Error>?, (@Sendable () -> Void)?, Bool) =
+            state.withLock { state in
+                guard !state.finished else { return (nil, nil, false) }
+                guard let continuation = state.continuation else {
+                    guard state.early == nil else { return (nil, nil, false) }
+                    state.early = result
+                    return (nil, nil, true)
+                }
+                state.finished = true
+                state.continuation = nil
+                defer { state.onFinish = nil }
+                return (continuation, state.onFinish, true)
+            }
+        continuation?.resume(with: result)
+        action?()
+        return first
+    }
+}
