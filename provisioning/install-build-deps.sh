@@ -10,7 +10,9 @@ packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev lib
 testing=false
 if [[ "${1:-}" == "--test" ]]; then
     testing=true
-    packages+=(shellcheck opus-tools postgresql-15 python3-venv systemd)
+    # prometheus brings promtool (the alert rules' check and unit tests); python3-jsonschema checks the
+    # Grafana dashboard against observability/grafana/dashboard.schema.json.
+    packages+=(shellcheck opus-tools postgresql-15 python3-venv systemd prometheus python3-jsonschema)
 fi
 
 # The S3-compatible server the recording-store tests start (moto) and Twilio's own library (the

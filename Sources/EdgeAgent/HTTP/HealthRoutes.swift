@@ -20,7 +20,11 @@ public struct HealthRoutes: Sendable {
             return Self.json(report.jsonObject, status: report.status == .down ? .serviceUnavailable : .ok)
         }
         router.get("/metrics") { _, _ in
-            Response(
+            // Free space is read when Prometheus asks, so the figure is never older than the scrape.
+            let folder = readiness.configuration.dataDirectory
+            if let free = ReadinessProbe.freeBytes(in: folder) { metrics.diskFreeBytes.record(free) }
+            metrics.diskMinimumFreeBytes.record(readiness.configuration.minimumFreeDiskBytes)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
         }

@@ -63,6 +63,7 @@ public struct EdgeAgentApp: Sendable {
             let phrases = try PhraseBook.shipped()
             let catalogs = try PhraseCatalog.load(folder: configuration.phraseCache.catalogFolder)
             let metrics = AgentMetrics()
+            metrics.ttsPricePerThousandCharacters.record(configuration.textToSpeech.pricePerThousandCharacters)
             let cache = PhraseCache(
                 dataDirectory: configuration.dataDirectory, database: database,
                 limits: PhraseCache.Limits(
@@ -446,7 +447,7 @@ public struct EdgeAgentApp: Sendable {
         let notifier = SystemdNotifier(
             environment: environment,
             health: { (try? await database.write { db in try Int.fetchOne(db, sql: "SELECT 1") }) == 1 },
-            logger: logger)
+            metrics: metrics, logger: logger)
         let address = "\(configuration.http.host):\(configuration.http.port)"
         let server = makeApplication(router: makeRouter()) { [logger] channel in
             logger.info(

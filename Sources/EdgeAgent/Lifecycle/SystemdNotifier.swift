@@ -19,19 +19,28 @@ public struct SystemdNotifier: Service {
     /// From `WATCHDOG_USEC`.
     let watchdogInterval: Duration?
     let health: HealthProbe
+    /// Where pings and failed probes are counted (`edge_watchdog_*`); nil counts nothing.
+    let metrics: AgentMetrics?
     let logger: Logger
 
     public init(
-        socketPath: String?, watchdogInterval: Duration?, health: @escaping HealthProbe = { true }, logger: Logger
+        socketPath: String?, watchdogInterval: Duration?, health: @escaping HealthProbe = { true },
+        metrics: AgentMetrics? = nil, logger: Logger
     ) {
         self.socketPath = socketPath.flatMap { $0.isEmpty ? nil : $0 }
         self.watchdogInterval = watchdogInterval
         self.health = health
+        self.metrics = metrics
         self.logger = logger
+        let active = socketPath?.isEmpty == false ? watchdogInterval : nil
+        metrics?.watchdogIntervalSeconds.record(active.map { Double($0.components.seconds) } ?? 0)
     }
 
     /// Reads `NOTIFY_SOCKET` and `WATCHDOG_USEC` (and `WATCHDOG_PID`, which must be ours if set).
-    public init(environment: [String: String], health: @escaping HealthProbe = { true }, logger: Logger) {
+    public init(
+        environment: [String: String], health: @escaping HealthProbe = { true }, metrics: AgentMetrics? = nil,
+        logger: Logger
+    ) {
         var interval: Duration?
         if let text = environment["WATCHDOG_USEC"], let microseconds = Int64(text), microseconds > 0,
             environment["WATCHDOG_PID"].map({ $0 == String(getpid()) }) ?? true
@@ -39,7 +48,8 @@ public struct SystemdNotifier: Service {
             interval = .microseconds(microseconds)
         }
         self.init(
-            socketPath: environment["NOTIFY_SOCKET"], watchdogInterval: interval, health: health, logger: logger)
+            socketPath: environment["NOTIFY_SOCKET"], watchdogInterval: interval, health: health, metrics: metrics,
+            logger: logger)
     }
 
     /// Tells systemd the agent is ready to take calls.
@@ -55,6 +65,7 @@ public struct SystemdNotifier: Service {
                     // not cost a restart; only an agent stuck for the whole interval misses it.
                     if await answers(within: watchdogInterval / 4) {
                         send("WATCHDOG=1")
+                        metrics?.watchdogPings.increment()
                         try? await Task.sleep(for: watchdogInterval / 2)
                     } else {
                         try? await Task.sleep(for: watchdogInterval / 16)
@@ -81,8 +92,10 @@ public struct SystemdNotifier: Service {
             case .some(true):
                 break
             case .some(false):
+                metrics?.watchdogProbeFailures("failed").increment()
                 logger.error("the agent failed its health check; the systemd watchdog is not pinged")
             case .none:
+                metrics?.watchdogProbeFailures("late").increment()
                 logger.error(
                     "the agent did not answer its health check in time; the systemd watchdog is not pinged, and systemd restarts the agent if it stays stuck"
                 )

@@ -58,6 +58,7 @@ public final class PhraseCache: Sendable {
     private let diskHits: CoreMetrics.Counter
     private let misses: CoreMetrics.Counter
     private let corruptFiles: CoreMetrics.Counter
+    private let savedCharacters: CoreMetrics.Counter
 
     /// Less audio than this (a tenth of a second) is not a phrase and is never cached.
     static let minimumAudioBytes = 800
@@ -80,6 +81,7 @@ public final class PhraseCache: Sendable {
         diskHits = CoreMetrics.Counter(label: label, dimensions: [("result", "disk_hit")], factory: metrics.factory)
         misses = CoreMetrics.Counter(label: label, dimensions: [("result", "miss")], factory: metrics.factory)
         corruptFiles = CoreMetrics.Counter(label: "edge_phrase_cache_corrupt_files_total", factory: metrics.factory)
+        savedCharacters = metrics.cacheSavedCharacters
     }
 
     /// The file of `key`: `phrases/<first two hex digits>/<key>.ulaw`.
@@ -256,6 +258,7 @@ public final class PhraseCache: Sendable {
     // MARK: Counting
 
     private func countHit(_ key: PhraseKey, counter: PhraseIndex.Counter) {
+        savedCharacters.increment(by: Int64(key.text.count))
         count { pending in
             pending.hits[key.hex, default: 0] += 1
             pending.counters[counter, default: 0] += 1

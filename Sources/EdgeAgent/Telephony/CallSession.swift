@@ -730,7 +730,18 @@ public actor CallSession {
             transcriptFinalAt: timing.transcriptFinalAt?.unixMilliseconds,
             firstTokenAt: timing.firstTokenAt?.unixMilliseconds, firstAudioAt: timing.firstAudioAt?.unixMilliseconds,
             firstFrameAt: timing.firstFrameAt?.unixMilliseconds, interrupted: interrupted, unheardText: unheard)
+        recordStages(timing)
         await persist(turn)
+    }
+
+    /// Each stage of the turn that both began and ended, into `edge_turn_stage_seconds{stage}`.
+    func recordStages(_ timing: OpenTurn) {
+        let marks = [timing.endOfSpeechAt, timing.transcriptFinalAt, timing.firstTokenAt, timing.firstAudioAt]
+        let ends = [timing.transcriptFinalAt, timing.firstTokenAt, timing.firstAudioAt, timing.firstFrameAt]
+        for (stage, (start, end)) in zip(AgentMetrics.turnStages, zip(marks, ends)) {
+            guard let start, let end, end >= start else { continue }
+            services.metrics.turnStage(stage).recordNanoseconds(Int64(end.timeIntervalSince(start) * 1e9))
+        }
     }
 
     /// Queues a turn row for the call's writer, so no database commit sits between the caller and
@@ -795,6 +806,7 @@ public actor CallSession {
         await pacer?.finish()
         pacerTask?.cancel()
         logger.info("call ended", metadata: ["call.end_reason": .string(reason)])
+        services.metrics.calls(outcome: outcome).increment()
         records.finish()
         await recordWriter?.value
         await finishRecording()
