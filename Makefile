@@ -4,7 +4,7 @@
 #   make run    install what is missing, build, and run the agent on embedded defaults
 SWIFT ?= swift
 
-.PHONY: demo run test deps test-deps build build-tests lint format release bench
+.PHONY: demo run test deps test-deps build build-tests lint format release bench deb
 
 demo: deps
 	$(SWIFT) build --product edge-agent
@@ -51,3 +51,9 @@ format:
 
 release: deps
 	$(SWIFT) build -c release --product edge-agent
+
+# The Debian package of a release build: dist/edge-agent_<VERSION>_<arch>.deb (see provisioning/build-deb.sh).
+deb:
+	provisioning/install-build-deps.sh --deb
+	$(SWIFT) build -c release --product edge-agent
+	provisioning/build-deb.sh --binary-dir "$$($(SWIFT) build -c release --show-bin-path)" --output dist

@@ -2,14 +2,21 @@
 # Installs, with apt-get, the Debian packages that building and testing edge-agent need and that
 # are missing. Safe to run again: it installs nothing when everything is there.
 #   provisioning/install-build-deps.sh          libraries for building and running
+#   provisioning/install-build-deps.sh --deb    plus the tools `make deb` uses
 #   provisioning/install-build-deps.sh --test   plus the tools the test suite and lint use
 set -euo pipefail
 
 packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev libspeexdsp-dev libasound2-dev
     libespeak-ng-dev espeak-ng)
 testing=false
+if [[ "${1:-}" == "--deb" || "${1:-}" == "--test" ]]; then
+    # dpkg-shlibdeps finds the package's Depends:, patchelf points the program at its bundled runtime.
+    packages+=(dpkg-dev patchelf)
+fi
 if [[ "${1:-}" == "--test" ]]; then
     testing=true
+    # lintian checks the package the tests build; install.sh asks with curl and ss.
+    packages+=(lintian curl iproute2)
     # prometheus brings promtool (the alert rules' check and unit tests); python3-jsonschema checks the
     # Grafana dashboard against observability/grafana/dashboard.schema.json.
     packages+=(shellcheck opus-tools postgresql-15 python3-venv systemd prometheus python3-jsonschema)

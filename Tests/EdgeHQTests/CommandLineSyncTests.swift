@@ -24,10 +24,18 @@ struct CommandLineSyncTests {
     static func run(_ program: String, _ arguments: [String], environment: [String: String]) async throws
         -> Outcome
     {
+        try await run(executable: binary(program), arguments, environment: environment)
+    }
+
+    /// Runs any program with `PATH` set to the system's, `environment` added, in `folder` when given.
+    static func run(
+        executable: URL, _ arguments: [String], environment: [String: String], in folder: String? = nil
+    ) async throws -> Outcome {
         let process = Process()
-        process.executableURL = binary(program)
+        process.executableURL = executable
         process.arguments = arguments
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"].merging(environment) { $1 }
+        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let output = Pipe()
         let error = Pipe()
         process.standardOutput = output
