@@ -428,6 +428,10 @@ public struct EdgeAgentApp: Sendable {
                     service: TwilioRecordingImportService(importer: twilioRecordingImporter, logger: logger),
                     successTerminationBehavior: .ignore),
                 .init(
+                    service: RecordingRetentionService(
+                        recordings: recordings, retentionDays: configuration.recording.retentionDays, logger: logger),
+                    successTerminationBehavior: .ignore),
+                .init(
                     service: SyncService(worker: makeSyncWorker(), logger: logger), successTerminationBehavior: .ignore),
                 .init(service: server),
             ],

@@ -62,7 +62,8 @@ public struct CallRecordings: Sendable {
     }
 
     /// Closes recordings a crash left open (as partial), and deletes those past `retentionDays`
-    /// (file, then sealed key: crypto-shredding). Run at start and daily.
+    /// (file, then sealed key: crypto-shredding). Run at start; ``RecordingRetentionService`` applies
+    /// the retention daily after that.
     public func maintain(retentionDays: Int, logger: Logger) async {
         do {
             let recovered = try await vault.closeInterrupted(measure: { measure($0) })
@@ -71,13 +72,30 @@ public struct CallRecordings: Sendable {
                     "recordings left open by a crash were closed as partial",
                     metadata: ["recording.count": .stringConvertible(recovered)])
             }
+        } catch {
+            logger.error("recording maintenance failed", metadata: ["error": "\(error)"])
+        }
+        await applyRetention(retentionDays: retentionDays, logger: logger)
+    }
+
+    /// Deletes the recordings started more than `retentionDays` ago (file, then sealed key), each
+    /// audited; returns how many. A failure is logged, and the rest wait for the next pass.
+    @discardableResult
+    public func applyRetention(retentionDays: Int, logger: Logger) async -> Int {
+        var deleted = 0
+        do {
             let cutoff = clock.nowMilliseconds() - Int64(retentionDays) * 86_400_000
             for recording in try await vault.olderThan(cutoff) {
                 try destroyFiles(of: [recording])
                 try await vault.shred(id: recording.id, reason: "retention", actor: "agent")
+                deleted += 1
             }
         } catch {
-            logger.error("recording maintenance failed", metadata: ["error": "\(error)"])
+            logger.error("recording retention failed", metadata: ["error": "\(error)"])
         }
+        if deleted > 0 {
+            logger.info("recordings past retention deleted", metadata: ["recording.count": .stringConvertible(deleted)])
+        }
+        return deleted
     }
 }
