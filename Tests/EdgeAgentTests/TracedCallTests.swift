@@ -107,6 +107,65 @@ struct TracedCallTests {
             }
         }
     }
+
+    @Test("talking over the agent: each answer's call.turn says whether it was cut off, in the caller's language")
+    func bargeInSpans() async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text(
+                "Claro que sí. Tenemos mesa para cuatro mañana a las ocho. Le cuento también que esta semana tenemos un menú especial de temporada con platos nuevos, postres caseros y vinos de la región. ¿A nombre de quién hago la reserva?"
+            ),
+            ScriptedLLM.tool(
+                "create_reservation", #"{"name":"Carmen García","party_size":4,"date":"\#(tomorrow)","time":"20:00"}"#),
+            ScriptedLLM.text("Listo, Carmen. Hasta mañana."),
+        ])
+        let deepgram = DeepgramDouble([
+            ("Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "es"),
+            ("A nombre de Carmen García.", "es"),
+        ])
+        let tracer = InMemoryTracer()
+        var rig = CallTestRig(
+            llm: llm, transcription: TranscriptionDouble([]), tts: ElevenLabsDouble(), deepgram: deepgram)
+        rig.tracer = tracer
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA000000000000000000000000000barge", from: "+34600111222", to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("es-booking")),
+                    // The long answer is still playing when the caller gives the name.
+                    .pause(.milliseconds(2500)),
+                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.clears >= 1)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            // Every answer's row has its call.turn, with the same id and the same interrupted flag.
+            let answers = try await CallLog(database: app.database).turns(callID: call.id).filter {
+                $0.speaker == .agent && $0.endOfSpeechAt != nil
+            }
+            let spans = tracer.finishedSpans
+            #expect(tracer.activeSpans.isEmpty)
+            let turns = spans.filter { $0.operationName == "call.turn" }
+            #expect(turns.count == answers.count)
+            #expect(answers.contains { $0.interrupted })
+            for answer in answers {
+                let matching = turns.filter { $0.attributes.get("turn.id") == .string(answer.id) }
+                #expect(matching.count == 1)
+                #expect(matching.first?.attributes.get("turn.interrupted") == .bool(answer.interrupted))
+                #expect(matching.first?.attributes.get("call.language") == .string("es"))
+            }
+            // The booking ran once, under one of the turns.
+            let tools = spans.filter { $0.operationName == "tool" }
+            #expect(tools.map { $0.attributes.get("tool.name") } == [.string("create_reservation")])
+            #expect(tools.allSatisfy { tool in turns.contains { $0.spanID == tool.parentSpanID } })
+            let texts = spans.flatMap(\.attributeTexts)
+            for word in ["34600111222", "Carmen", "García", "mesa", "personas", "nombre", "Listo"] {
+                #expect(!texts.contains { $0.contains(word) }, "\(word) in a span")
+            }
+        }
+    }
 }
 
 /// Whether a span instant (nanoseconds) and a stored one (milliseconds) are the same moment, give or
