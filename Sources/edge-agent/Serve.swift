@@ -43,7 +43,9 @@ struct Serve: AsyncParsableCommand {
         let logger = AgentLogging.bootstrap(loaded.configuration.logging)
         let http = UpstreamHTTP.makeClient()
         do {
-            let app = try await EdgeAgentApp.prepare(configuration: loaded.configuration, logger: logger, http: http)
+            let tracing = try TracingBackend.make(settings: loaded.configuration.tracing, logger: logger)
+            let app = try await EdgeAgentApp.prepare(
+                configuration: loaded.configuration, logger: logger, http: http, tracing: tracing)
             try await app.run(environment: environment)
         } catch {
             try? await http.shutdown()

@@ -6,6 +6,7 @@ import LocalStore
 import Logging
 import ServiceLifecycle
 import Sync
+import Tracing
 
 @testable import EdgeAgent
 
@@ -24,6 +25,8 @@ struct CallTestRig {
     let logs = LogCapture()
     /// Last changes to the agent's configuration (for example every provider pointed at a dead port).
     var adjust: @Sendable (inout AgentConfiguration) -> Void = { _ in }
+    /// Where the calls' spans go (an in-memory tracer, to assert them); none by default.
+    var tracer: (any Tracer)? = nil
 
     /// Tomorrow in the restaurant's zone, as the model would name it.
     static var tomorrow: String {
@@ -70,7 +73,9 @@ struct CallTestRig {
             let http = UpstreamHTTP.makeClient()
             let app: EdgeAgentApp
             do {
-                app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger, http: http)
+                app = try await EdgeAgentApp.prepare(
+                    configuration: configuration, logger: logs.logger, http: http,
+                    tracing: tracer.map { TracingBackend(tracer: $0) } ?? .disabled)
             } catch {
                 try await http.shutdown()
                 throw error

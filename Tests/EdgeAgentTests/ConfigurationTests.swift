@@ -140,6 +140,10 @@ struct ConfigurationTests {
                 "reservations.max_party_size (50) is larger than reservations.seats_per_slot (20)"
             ),
             (
+                ["EDGE_OTLP_ENDPOINT": "collector:4318"],
+                "tracing.otlp_endpoint (environment EDGE_OTLP_ENDPOINT): is not a URL starting with http:// or https://"
+            ),
+            (
                 ["EDGE_LOG_LEVEL": "loud"],
                 "log.level (environment EDGE_LOG_LEVEL): 'loud' is not one of trace, debug, info, notice, warning, error, critical"
             ),

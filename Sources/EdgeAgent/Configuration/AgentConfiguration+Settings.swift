@@ -148,6 +148,9 @@ extension AgentConfiguration {
                 "log.level", "EDGE_LOG_LEVEL", \.logging.level,
                 among: ["trace", "debug", "info", "notice", "warning", "error", "critical"]),
             .choice("log.format", "EDGE_LOG_FORMAT", \.logging.format, among: ["json", "text"]),
+            .optionalURL(
+                "tracing.otlp_endpoint", "EDGE_OTLP_ENDPOINT", \.tracing.otlpEndpoint, schemes: ["http", "https"]),
+            .string("tracing.service_name", "EDGE_TRACING_SERVICE_NAME", \.tracing.serviceName),
             .seconds("shutdown.grace_seconds", "EDGE_SHUTDOWN_GRACE_SECONDS", \.shutdownGraceSeconds, in: 0...600),
             .seconds(
                 "media.stall_timeout_seconds", "EDGE_MEDIA_STALL_SECONDS", \.mediaStreamStallSeconds, in: 0.5...300),

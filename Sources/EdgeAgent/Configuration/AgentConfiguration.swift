@@ -108,6 +108,15 @@ public struct AgentConfiguration: Sendable {
         public var format = "json"
     }
 
+    /// Spans per call turn, exported over OTLP/HTTP.
+    public struct TracingSettings: Sendable {
+        /// The OTLP/HTTP collector (`http://collector:4318`); spans go to its `/v1/traces`. nil means
+        /// no export: spans go to a no-op tracer.
+        public var otlpEndpoint: URL?
+        /// `service.name` of the exported spans.
+        public var serviceName = "edge-agent"
+    }
+
     public var dataDirectory = "./edge-agent-data"
     public var http = HTTP()
     /// The URL Twilio uses to reach the box: webhook signatures are checked against it, and the
@@ -145,6 +154,7 @@ public struct AgentConfiguration: Sendable {
     /// A JSON seed menu to load on first start instead of the embedded one.
     public var menuSeedFile: String?
     public var logging = Logging()
+    public var tracing = TracingSettings()
     /// How long a Media Stream may send nothing before the call is considered gone (Twilio sends every 20 ms).
     public var mediaStreamStallSeconds = 10.0
     /// How long a graceful stop waits for in-flight requests and calls before cancelling them.

@@ -39,19 +39,23 @@ public struct EdgeAgentApp: Sendable {
     public let twilioRecordingImporter: TwilioRecordingImporter?
     /// The booking rules in force: the configuration, overlaid with the settings headquarters sent.
     public let policies: ReservationPolicySource
+    /// Where the calls' spans go, and the exporter's service when they are exported.
+    public let tracing: TracingBackend
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
     ///
     /// - Parameter http: the upstream client; `serve` passes one made by ``UpstreamHTTP/makeClient(connectTimeout:readTimeout:connectionsPerHost:)``,
     ///   tests leave the shared one.
+    /// - Parameter tracing: where the calls' spans go; `serve` passes ``TracingBackend/make(settings:logger:)``'s,
+    ///   tests an in-memory tracer or nothing.
     ///
     /// `maintenance` closes recordings a crash left open and applies retention: right before the
     /// agent serves, never from a command that runs beside a serving agent (its calls' recordings
     /// are open then).
     public static func prepare(
         configuration: AgentConfiguration, logger: Logger, clock: any WallClock = SystemWallClock(),
-        http: HTTPClient = .shared, maintenance: Bool = true
+        http: HTTPClient = .shared, maintenance: Bool = true, tracing: TracingBackend = .disabled
     ) async throws -> EdgeAgentApp {
         let database = try EdgeDatabase(path: configuration.databasePath, clock: clock, logger: logger)
         do {
@@ -80,7 +84,7 @@ public struct EdgeAgentApp: Sendable {
                 configuration: configuration, database: database, metrics: metrics, logger: logger,
                 http: http, phrases: phrases, catalogs: catalogs, phraseCache: cache, upstreams: upstreams,
                 clock: clock, streamTokens: tokens, callEvents: events, callEventSink: sink,
-                twilioRecordingImporter: importer, policies: policies)
+                twilioRecordingImporter: importer, policies: policies, tracing: tracing)
             // The settings headquarters sent last time hold until it sends others.
             if let settings = try await SiteSettingsStore(database: database).current() {
                 app.applySettings(settings)
@@ -180,7 +184,7 @@ public struct EdgeAgentApp: Sendable {
             keypadRetryAfter: .milliseconds(Int64(configuration.resilience.keypadRetrySeconds * 1000)),
             recordings: recordings,
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
-            logger: logger, events: callEventSink)
+            logger: logger, events: callEventSink, tracer: tracing.tracer)
     }
 
     /// Call recording, when the owner's public key is configured and recording is on.
@@ -411,14 +415,21 @@ public struct EdgeAgentApp: Sendable {
             logger: logger)
     }
 
-    /// The services in start order; graceful stop runs in reverse, so the server drains first and the
-    /// database closes last.
+    /// The services in start order; graceful stop runs in reverse, so the server drains first, the span
+    /// exporter then sends what the last calls traced, and the database closes last.
     public func makeServiceGroup(
         server: some Service, notifier: SystemdNotifier, gracefulShutdownSignals: [UnixSignal]
     ) -> ServiceGroup {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: DatabaseService(database: database, logger: logger))
+        ]
+        if let exporter = tracing.service {
+            // A collector that fails never stops the phone from being answered.
+            services.append(
+                .init(service: exporter, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore))
+        }
         var group = ServiceGroupConfiguration(
-            services: [
-                .init(service: DatabaseService(database: database, logger: logger)),
+            services: services + [
                 .init(service: HTTPClientService(http: http, logger: logger)),
                 .init(service: notifier),
                 .init(

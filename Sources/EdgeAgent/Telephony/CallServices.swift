@@ -1,6 +1,7 @@
 public import LocalStore
 public import Logging
 import Resilience
+public import Tracing
 
 /// What every call shares: the store, the providers and the tools. All safe for concurrent use.
 public struct CallServices: Sendable {
@@ -31,6 +32,9 @@ public struct CallServices: Sendable {
     public let logger: Logger
     /// Where sessions report what happened to their calls (for observers such as tests and the demo).
     public let events: AsyncStream<CallEvent>.Continuation
+    /// Where each answered turn's spans go (see ``TurnTracer``): the OTLP exporter's tracer when
+    /// `tracing.otlp_endpoint` is set, a no-op tracer otherwise, an in-memory one in tests.
+    public let tracer: any Tracer
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
@@ -38,7 +42,7 @@ public struct CallServices: Sendable {
         book: ReservationBook, upstreams: Upstreams?, silenceBudget: Duration = .milliseconds(1500),
         keypadRetryAfter: Duration = .seconds(20), recordings: CallRecordings? = nil, restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
-        events: AsyncStream<CallEvent>.Continuation
+        events: AsyncStream<CallEvent>.Continuation, tracer: any Tracer = NoOpTracer()
     ) {
         self.calls = calls
         self.customers = customers
@@ -57,6 +61,7 @@ public struct CallServices: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.events = events
+        self.tracer = tracer
     }
 }
 

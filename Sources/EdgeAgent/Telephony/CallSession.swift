@@ -3,6 +3,7 @@ import Foundation
 import LocalStore
 public import Logging
 public import Sync
+import Tracing
 
 /// One live call: owns all of its state (what the caller is saying, what the agent is saying and
 /// what the caller has heard of it) and turns Media Stream messages into conversation.
@@ -32,6 +33,8 @@ public actor CallSession {
         var firstTokenAt: Date?
         var firstAudioAt: Date?
         var firstFrameAt: Date?
+        /// The tools run for this turn so far, for its spans.
+        var tools: [TurnTrace.ToolRun] = []
         var heard: [String] = []
         /// A piece of the answer itself (not a hold line) has been heard: its mark came back.
         var answerHeard = false
@@ -125,6 +128,11 @@ public actor CallSession {
     var watchdog: Task<Void, Never>?
     /// The turn the watchdog watches.
     var watchdogTurnID: String?
+    /// Answered turns traced so far (the next one's `turn.index` is one more).
+    var tracedTurnCount = 0
+    /// The `call.turn` span context of each traced turn, for a tool that finishes after its turn was
+    /// cut off (one entry per answered turn of this call).
+    var tracedTurns: [String: InstrumentationContext] = [:]
 
     /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
     static let preRollFrames = 10
@@ -637,6 +645,7 @@ public actor CallSession {
         }
         // What the tool did counts for the call's outcome even if the turn was interrupted after it.
         if execution.status == .ok { outcomes.append(execution.tool) }
+        traceToolRun(execution)
         queue(.toolExecution(execution))
     }
 
@@ -731,6 +740,7 @@ public actor CallSession {
             firstTokenAt: timing.firstTokenAt?.unixMilliseconds, firstAudioAt: timing.firstAudioAt?.unixMilliseconds,
             firstFrameAt: timing.firstFrameAt?.unixMilliseconds, interrupted: interrupted, unheardText: unheard)
         recordStages(timing)
+        traceTurn(timing, interrupted: interrupted)
         await persist(turn)
     }
 
