@@ -38,6 +38,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v9 daily call summaries") { db in
             try db.execute(sql: v9DailyCallSummaries)
         }
+        migrator.registerMigration("v10 admin tokens") { db in
+            try db.execute(sql: v10AdminTokens)
+        }
         return migrator
     }
 
@@ -307,6 +310,21 @@ extension EdgeDatabase {
             version INTEGER NOT NULL CHECK (version >= 1),
             updated_at INTEGER NOT NULL,
             row TEXT NOT NULL CHECK (json_valid(row))
+        ) STRICT;
+        """
+
+    /// The staff page's and technicians' bearer tokens (``AdminTokens``): only a SHA-256 of each token
+    /// and a slow salted hash of its optional PIN are kept.
+    private static let v10AdminTokens = """
+        CREATE TABLE admin_tokens (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('staff', 'technician')),
+            token_hash TEXT NOT NULL UNIQUE,
+            pin_hash TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            revoked_at INTEGER
         ) STRICT;
         """
 }
