@@ -41,6 +41,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v10 admin tokens") { db in
             try db.execute(sql: v10AdminTokens)
         }
+        migrator.registerMigration("v11 append-only audit log") { db in
+            try db.execute(sql: v11AppendOnlyAuditLog)
+        }
         return migrator
     }
 
@@ -326,5 +329,18 @@ extension EdgeDatabase {
             last_used_at INTEGER,
             revoked_at INTEGER
         ) STRICT;
+        """
+
+    /// The audit log only grows: SQLite refuses to change or delete an entry, whoever asks. (Entries
+    /// hold no personal data, so a privacy erasure has nothing to remove from it.)
+    private static let v11AppendOnlyAuditLog = """
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
         """
 }
