@@ -44,6 +44,9 @@ extension EdgeDatabase {
         migrator.registerMigration("v11 append-only audit log") { db in
             try db.execute(sql: v11AppendOnlyAuditLog)
         }
+        migrator.registerMigration("v12 menu item overrides") { db in
+            try db.execute(sql: v12MenuItemOverrides)
+        }
         return migrator
     }
 
@@ -342,5 +345,18 @@ extension EdgeDatabase {
         BEGIN
             SELECT RAISE(ABORT, 'audit_log is append-only');
         END;
+        """
+
+    /// Staff's "86 the salmon" for the night (``MenuCatalog/setAvailable(itemID:available:actor:)``):
+    /// the local availability and the item's version it was set on. A download of that same version
+    /// keeps it; a new version from headquarters replaces it (see ``MenuCatalog/merged(_:in:)``).
+    private static let v12MenuItemOverrides = """
+        CREATE TABLE menu_item_overrides (
+            menu_item_id TEXT PRIMARY KEY NOT NULL REFERENCES menu_items (id) ON DELETE CASCADE,
+            available INTEGER NOT NULL CHECK (available IN (0, 1)),
+            base_version INTEGER NOT NULL,
+            set_at INTEGER NOT NULL,
+            actor TEXT NOT NULL
+        ) STRICT;
         """
 }
