@@ -64,6 +64,18 @@ enum SecretHashing {
     /// that a wrong name takes as long as a wrong PIN.
     static let decoyHash: String = (try? slowHash(base64URL((try? randomBytes(16)) ?? []))) ?? ""
 
+    /// One slow hash at a time, on a thread of its own: Argon2id takes a fraction of a second and
+    /// 64 MiB, which must neither hold one of the few cooperative threads the calls' audio runs on nor
+    /// multiply with simultaneous logins.
+    private static let slowQueue = DispatchQueue(label: "edge.admin-tokens.slow-hash")
+
+    /// Runs `body` on ``slowQueue`` and waits for it without blocking the caller's thread.
+    static func offCooperativePool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            slowQueue.async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
     /// Base64url without padding (RFC 4648 section 5).
     static func base64URL(_ bytes: [UInt8]) -> String {
         Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
