@@ -3,6 +3,12 @@ import EdgeAgent
 import Foundation
 import LocalStore
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// `edge-agent tokens add | list | revoke | pin`: the staff admin API's bearer tokens.
 struct Tokens: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -160,7 +166,7 @@ struct Tokens: AsyncParsableCommand {
         func run() async throws {
             var pin: String?
             if !clear {
-                guard let line = readLine(strippingNewline: true) else {
+                guard let line = Self.readPIN() else {
                     throw fail("no PIN on standard input: type it, or pipe it in (4 to 8 digits)", code: 1)
                 }
                 pin = line.hasSuffix("\r") ? String(line.dropLast()) : line
@@ -170,6 +176,23 @@ struct Tokens: AsyncParsableCommand {
                 try await tokens.setPIN(name: name, pin: chosen, actor: Tokens.actor)
             }
             print(chosen == nil ? "PIN removed from token \"\(name)\"" : "PIN set for token \"\(name)\"")
+        }
+
+        /// The first line of standard input; typed at a terminal, it is asked for and not echoed.
+        static func readPIN() -> String? {
+            var saved = termios()
+            guard isatty(STDIN_FILENO) == 1, tcgetattr(STDIN_FILENO, &saved) == 0 else {
+                return readLine(strippingNewline: true)
+            }
+            FileHandle.standardError.write(Data("PIN (4 to 8 digits, not shown): ".utf8))
+            var quiet = saved
+            quiet.c_lflag &= ~tcflag_t(ECHO)
+            _ = tcsetattr(STDIN_FILENO, TCSANOW, &quiet)
+            defer {
+                _ = tcsetattr(STDIN_FILENO, TCSANOW, &saved)
+                FileHandle.standardError.write(Data("\n".utf8))
+            }
+            return readLine(strippingNewline: true)
         }
     }
 }
