@@ -91,6 +91,7 @@ let package = Package(
             name: "LocalStore",
             dependencies: [
                 "Sync",
+                "CSodium",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

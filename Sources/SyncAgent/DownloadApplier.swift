@@ -8,7 +8,9 @@ public import Sync
 /// Brings headquarters' changes down by cursor and applies each page in one local transaction, with
 /// the cursor, so a page is applied wholly or not at all and never twice. Headquarters is the arbiter:
 /// a downloaded row replaces the box's unless the box holds a newer version (which it has yet to
-/// upload, and headquarters will judge). Downloaded rows do not go back to the outbox.
+/// upload, and headquarters will judge). Downloaded rows do not go back to the outbox. A menu item
+/// staff marked (un)available keeps that availability while headquarters sends the version it was
+/// set on, and takes headquarters' once the item changes there (``MenuCatalog/merged(_:in:)``).
 public struct DownloadApplier: Sendable {
     let database: EdgeDatabase
     let client: SyncClient
@@ -82,7 +84,8 @@ public struct DownloadApplier: Sendable {
                 guard let row = change.row else { continue }
                 switch row {
                 case .menuItem(let item):
-                    try item.save(db)
+                    // Staff's availability for the night holds until headquarters changes the item.
+                    try MenuCatalog.merged(item, in: db).save(db)
                     counts.changedMenuItems.insert(item.id)
                     counts.applied += 1
                 case .menuItemTranslation(let translation):

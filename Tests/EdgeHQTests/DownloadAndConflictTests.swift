@@ -72,6 +72,66 @@ struct DownloadAndConflictTests {
         ]
     }
 
+    @Test(
+        "an item staff took off the menu stays off when headquarters sends it again unchanged, and takes headquarters' availability once it changes there"
+    )
+    func menuOverride() async throws {
+        try await withBox { hq, box in
+            let site = box.link.siteID
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            func writeSalmon(price: Int) async throws -> Int64 {
+                try await Self.hqWrite(
+                    hq, site: site, table: "menu_items", id: "salmon",
+                    row: [
+                        "id": "salmon", "category": "mains", "price_cents": price, "currency": "USD",
+                        "allergens": ["fish"], "dietary_tags": [String](), "available": true, "sort_order": 1,
+                        "version": 1, "updated_at": now,
+                    ], at: now)
+            }
+            let first = try await writeSalmon(price: 2400)
+            _ = try await Self.hqWrite(
+                hq, site: site, table: "menu_item_translations", id: "salmon-en",
+                row: [
+                    "id": "salmon-en", "menu_item_id": "salmon", "language": "en", "name": "Salmon",
+                    "description": "Grilled",
+                ], at: now)
+            _ = try await box.downloader.pull()
+            let catalog = MenuCatalog(database: box.database)
+            #expect(try await catalog.items(language: "en").map(\.item.id) == ["salmon"])
+            #expect(try await catalog.setAvailable(itemID: "salmon", available: false, actor: "staff"))
+
+            // Headquarters changes only the words: the item does not come down, it stays off.
+            _ = try await Self.hqWrite(
+                hq, site: site, table: "menu_item_translations", id: "salmon-en",
+                row: [
+                    "id": "salmon-en", "menu_item_id": "salmon", "language": "en", "name": "Wild salmon",
+                    "description": "Grilled",
+                ], at: now + 1)
+            #expect(try await box.downloader.pull().applied == 1)
+            #expect(try await catalog.items(language: "en").isEmpty)
+            // Everything downloaded again from the start (a lost cursor): the same version keeps it off.
+            try await box.database.write { db in
+                try db.execute(sql: "DELETE FROM sync_state WHERE id = 'download_cursor'")
+            }
+            #expect(try await box.downloader.pull().applied == 2)
+            #expect(try await catalog.items(language: "en").isEmpty)
+            #expect(try await catalog.allItems(language: "en").map(\.available) == [false])
+            #expect(try await catalog.allItems(language: "en").first?.item.version == first)
+
+            // Headquarters changes the item: its availability wins and the override is gone.
+            let second = try await writeSalmon(price: 2600)
+            #expect(second == first + 1)
+            _ = try await box.downloader.pull()
+            let items = try await catalog.items(language: "en")
+            #expect(items.map(\.name) == ["Wild salmon"] && items.first?.item.priceCents == 2600)
+            let overrides = try await box.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM menu_item_overrides")!
+            }
+            #expect(overrides == 0)
+            await box.client.shutdown()
+        }
+    }
+
     @Test("menus and online bookings come down by cursor, once, in one transaction each page, never into the outbox")
     func downloads() async throws {
         try await withBox { hq, box in

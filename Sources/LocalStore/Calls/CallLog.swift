@@ -134,6 +134,33 @@ public struct CallLog: Sendable {
         try await database.read { db in try Call.fetchOne(db, key: id) }
     }
 
+    /// The latest calls, newest first (by when they started), at most `limit`; with `before` (Unix ms),
+    /// only calls that started before it, to page back.
+    public func recent(limit: Int = 50, before: Int64? = nil) async throws -> [Call] {
+        try await database.read { db in
+            var request = Call.order(Column("started_at").desc, Column("id").desc)
+            if let before {
+                request = request.filter(Column("started_at") < before)
+            }
+            return try request.limit(max(0, limit)).fetchAll(db)
+        }
+    }
+
+    /// The tools the agent ran during a call, in the order they started.
+    public func toolExecutions(callID: String) async throws -> [ToolExecution] {
+        try await database.read { db in
+            try ToolExecution.filter(Column("call_id") == callID).order(Column("started_at"), Column("id"))
+                .fetchAll(db)
+        }
+    }
+
+    /// The measurements of a call, in the order they were recorded.
+    public func metrics(callID: String) async throws -> [CallMetric] {
+        try await database.read { db in
+            try CallMetric.filter(Column("call_id") == callID).order(Column("recorded_at"), Column("id")).fetchAll(db)
+        }
+    }
+
     /// Appends a turn (and queues it for headquarters).
     public func append(_ turn: ConversationTurn) async throws {
         let now = database.clock.nowMilliseconds()

@@ -38,6 +38,15 @@ extension EdgeDatabase {
         migrator.registerMigration("v9 daily call summaries") { db in
             try db.execute(sql: v9DailyCallSummaries)
         }
+        migrator.registerMigration("v10 admin tokens") { db in
+            try db.execute(sql: v10AdminTokens)
+        }
+        migrator.registerMigration("v11 append-only audit log") { db in
+            try db.execute(sql: v11AppendOnlyAuditLog)
+        }
+        migrator.registerMigration("v12 menu item overrides") { db in
+            try db.execute(sql: v12MenuItemOverrides)
+        }
         return migrator
     }
 
@@ -307,6 +316,47 @@ extension EdgeDatabase {
             version INTEGER NOT NULL CHECK (version >= 1),
             updated_at INTEGER NOT NULL,
             row TEXT NOT NULL CHECK (json_valid(row))
+        ) STRICT;
+        """
+
+    /// The staff page's and technicians' bearer tokens (``AdminTokens``): only a SHA-256 of each token
+    /// and a slow salted hash of its optional PIN are kept.
+    private static let v10AdminTokens = """
+        CREATE TABLE admin_tokens (
+            id TEXT PRIMARY KEY NOT NULL,
+            name TEXT NOT NULL UNIQUE,
+            role TEXT NOT NULL CHECK (role IN ('staff', 'technician')),
+            token_hash TEXT NOT NULL UNIQUE,
+            pin_hash TEXT,
+            created_at INTEGER NOT NULL,
+            last_used_at INTEGER,
+            revoked_at INTEGER
+        ) STRICT;
+        """
+
+    /// The audit log only grows: SQLite refuses to change or delete an entry, whoever asks. (Entries
+    /// hold no personal data, so a privacy erasure has nothing to remove from it.)
+    private static let v11AppendOnlyAuditLog = """
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+        """
+
+    /// Staff's "86 the salmon" for the night (``MenuCatalog/setAvailable(itemID:available:actor:)``):
+    /// the local availability and the item's version it was set on. A download of that same version
+    /// keeps it; a new version from headquarters replaces it (see ``MenuCatalog/merged(_:in:)``).
+    private static let v12MenuItemOverrides = """
+        CREATE TABLE menu_item_overrides (
+            menu_item_id TEXT PRIMARY KEY NOT NULL REFERENCES menu_items (id) ON DELETE CASCADE,
+            available INTEGER NOT NULL CHECK (available IN (0, 1)),
+            base_version INTEGER NOT NULL,
+            set_at INTEGER NOT NULL,
+            actor TEXT NOT NULL
         ) STRICT;
         """
 }

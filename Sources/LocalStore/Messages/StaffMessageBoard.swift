@@ -54,4 +54,32 @@ public struct StaffMessageBoard: Sendable {
                 .order(Column("created_at").desc).fetchAll(db)
         }
     }
+
+    /// Messages newest first, optionally only those with `status`, at most `limit`.
+    public func list(status: StaffMessage.Status? = nil, limit: Int = 100) async throws -> [StaffMessage] {
+        try await database.read { db in
+            var request = StaffMessage.order(Column("created_at").desc, Column("id").desc)
+            if let status {
+                request = request.filter(Column("status") == status.rawValue)
+            }
+            return try request.limit(max(0, limit)).fetchAll(db)
+        }
+    }
+
+    /// Marks the message done, audited under `actor`; nil for an unknown id. A message already done is
+    /// returned as it is, and nothing is written again.
+    public func markHandled(id: String, actor: String) async throws -> StaffMessage? {
+        let now = database.clock.nowMilliseconds()
+        return try await database.write { db in
+            guard var message = try StaffMessage.fetchOne(db, key: id) else { return nil }
+            guard message.status != .done else { return message }
+            let previous = message.status
+            message.status = .done
+            try message.update(db)
+            try AuditLog.record(
+                actor: actor, action: "message.handled", entity: StaffMessage.databaseTableName, entityID: id,
+                details: ["from": previous.rawValue], at: now, in: db)
+            return message
+        }
+    }
 }

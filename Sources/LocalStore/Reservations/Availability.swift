@@ -110,14 +110,31 @@ public struct Availability: Sendable {
     /// not exceed the seats.
     private func fits(partySize: Int, startingAt start: Int64, holding: [Reservation]) -> Bool {
         let end = start + Int64(policy.diningMinutes) * 60_000
-        let overlapping = holding.filter { $0.startsAt < end && $0.endsAt > start }
+        return seatsHeld(from: start, to: end, holding: holding) + partySize <= policy.seatsPerSlot
+    }
+
+    /// The most guests seated at once from `start` to `end` (Unix ms, end excluded), counting each
+    /// seat-holding reservation of `holding` from its own start for its own length: the count the
+    /// booking rule checks against ``ReservationPolicy/seatsPerSlot``.
+    public func seatsHeld(from start: Int64, to end: Int64, holding: [Reservation]) -> Int {
+        let overlapping = holding.filter { $0.status.holdsSeats && $0.startsAt < end && $0.endsAt > start }
         // The number seated only rises when someone arrives, so the peak is at the start or at an arrival.
         let moments = [start] + overlapping.map(\.startsAt).filter { $0 > start }
-        let peak =
-            moments.map { moment in
-                overlapping.lazy.filter { $0.startsAt <= moment && $0.endsAt > moment }.reduce(0) { $0 + $1.partySize }
-            }.max() ?? 0
-        return peak + partySize <= policy.seatsPerSlot
+        return moments.map { moment in
+            overlapping.lazy.filter { $0.startsAt <= moment && $0.endsAt > moment }.reduce(0) { $0 + $1.partySize }
+        }.max() ?? 0
+    }
+
+    /// Guests seated during each bookable slot of `date` (the most at once within the slot) against the
+    /// seats, from `holding` (every seat-holding reservation that may overlap the day, see
+    /// ``window(for:)``). A slot the clocks skip that day is left out.
+    public func covers(on date: LocalDate, holding: [Reservation]) -> [SlotCovers] {
+        policy.slots(on: date).filter { date.exists($0, in: policy.timeZone) }.map { time in
+            let start = date.instant(at: time, in: policy.timeZone).unixMilliseconds
+            let end = start + Int64(policy.slotMinutes) * 60_000
+            return SlotCovers(
+                time: time, covers: seatsHeld(from: start, to: end, holding: holding), seats: policy.seatsPerSlot)
+        }
     }
 
     private func alternatives(
@@ -140,5 +157,21 @@ public struct Availability: Sendable {
             day = day.adding(days: 1)
         }
         return found
+    }
+}
+
+/// How full one slot of a day is: the guests seated during it and the seats there are.
+public struct SlotCovers: Sendable, Equatable, Codable {
+    /// The slot's start, restaurant time (`"19:30"` in JSON).
+    public var time: LocalTime
+    /// The most guests seated at once during the slot (a party holds its seats for its dining time).
+    public var covers: Int
+    /// ``ReservationPolicy/seatsPerSlot``.
+    public var seats: Int
+
+    public init(time: LocalTime, covers: Int, seats: Int) {
+        self.time = time
+        self.covers = covers
+        self.seats = seats
     }
 }

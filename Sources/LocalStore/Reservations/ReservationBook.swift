@@ -274,6 +274,30 @@ public struct ReservationBook: Sendable {
         }
     }
 
+    /// The reservations starting on `date` (restaurant time) with `status` (every status when nil), in
+    /// start order: the staff page's book for a day.
+    public func reservations(on date: LocalDate, status: Reservation.Status?) async throws -> [Reservation] {
+        let window = availability.window(for: date...date)
+        return try await database.read { db in
+            var request = Reservation.filter(
+                Column("starts_at") >= window.lowerBound && Column("starts_at") < window.upperBound)
+            if let status {
+                request = request.filter(Column("status") == status.rawValue)
+            }
+            return try request.order(Column("starts_at"), Column("id")).fetchAll(db)
+        }
+    }
+
+    /// How full each bookable slot of `date` is: guests seated against seats, counted as the booking
+    /// rule counts them (``Availability/seatsHeld(from:to:holding:)``), including parties that sat down
+    /// before the slot and are still eating.
+    public func covers(on date: LocalDate) async throws -> [SlotCovers] {
+        let availability = availability
+        return try await database.read { db in
+            availability.covers(on: date, holding: try fetchHolding(days: date...date, in: db))
+        }
+    }
+
     private func existing(id: String, in db: Database) throws -> Reservation {
         guard let reservation = try Reservation.fetchOne(db, key: id) else {
             throw ReservationError(.notFound, "no reservation has id \(id)")
