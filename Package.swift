@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.0"),
         // OTLP/HTTP only: the gRPC exporter's dependencies cost minutes of every CI build.
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.0"),
     ],
     targets: [
         // MARK: C libraries from Debian, found through pkg-config.
@@ -162,11 +163,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "OTel", package: "swift-otel"),
             ],
-            resources: [.copy("Resources/seed-menu.json"), .copy("Resources/phrases"), .copy("Resources/catalog")],
+            resources: [
+                .copy("Resources/seed-menu.json"), .copy("Resources/phrases"), .copy("Resources/catalog"),
+                .copy("Resources/admin-openapi.json"), .copy("Resources/staff-page"),
+            ],
             swiftSettings: swiftSettings
         ),
 

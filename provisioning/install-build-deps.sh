@@ -15,8 +15,9 @@ if [[ "${1:-}" == "--deb" || "${1:-}" == "--test" ]]; then
 fi
 if [[ "${1:-}" == "--test" ]]; then
     testing=true
-    # lintian checks the package the tests build; install.sh asks with curl and ss.
-    packages+=(lintian curl iproute2)
+    # lintian checks the package the tests build; install.sh asks with curl and ss; the staff page is
+    # tested in headless Chromium through chromedriver.
+    packages+=(lintian curl iproute2 chromium chromium-driver)
     # prometheus brings promtool (the alert rules' check and unit tests); python3-jsonschema checks the
     # Grafana dashboard against observability/grafana/dashboard.schema.json.
     packages+=(shellcheck opus-tools postgresql-15 python3-venv systemd prometheus python3-jsonschema)

@@ -13,7 +13,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 SWIFT=${SWIFT:-swift}
-REAL_TIME_CALLS='EdgeAgentTests\.(EndToEndCallTests|RecordingTests|SilenceGuaranteeTests|KeypadRecoveryTests|KeypadMenuTests|TracedCallTests)/'
+REAL_TIME_CALLS='EdgeAgentTests\.(EndToEndCallTests|RecordingTests|SilenceGuaranteeTests|KeypadRecoveryTests|KeypadMenuTests|StaffPageBrowserTests|TracedCallTests)/'
 CROWD_CALLS='EdgeAgentTests\.OneRequestOnceTests/'
 
 failed=()

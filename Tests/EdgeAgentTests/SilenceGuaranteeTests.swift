@@ -110,6 +110,18 @@ struct SilenceGuaranteeTests {
                 print(logs.all.suffix(80).joined(separator: "\n"))
             }
             #expect(app.metrics.exposition().contains("edge_keypad_fallbacks_total 1"))
+            // The call's own count of fallbacks, for the staff's list: each hold line, and the keypad.
+            await app.waitForEnd(of: call.id)
+            let holdLines =
+                app.metrics.exposition().split(separator: "\n")
+                .first { $0.hasPrefix("edge_hold_lines_total ") }
+                .flatMap { Int($0.split(separator: " ").last ?? "") } ?? 0
+            let fallbacks = try await app.database.read { db in
+                try Double.fetchOne(
+                    db, sql: "SELECT value FROM call_metrics WHERE call_id = ? AND name = 'fallbacks'",
+                    arguments: [call.id])
+            }
+            #expect(fallbacks == Double(holdLines + 1))
             // The outbox carries the keypad booking to headquarters like any other.
             let queued = try await app.database.read { db in
                 try Int.fetchOne(

@@ -93,6 +93,22 @@ extension AgentConfiguration {
             .integer("sync.batch_rows", "EDGE_SYNC_BATCH_ROWS", \.sync.batchRows, in: 1...5000),
             .integer("sync.batch_kb", "EDGE_SYNC_BATCH_KB", \.sync.batchKilobytes, in: 16...8192),
             .secret("admin.token", "EDGE_ADMIN_TOKEN", \.adminToken),
+            Setting(
+                key: "admin.allowed_networks", environment: "EDGE_ADMIN_ALLOWED_NETWORKS", isSecret: false,
+                acceptsList: true,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    switch NetworkAllowList.parse(raw) {
+                    case .success(let list) where !list.networks.isEmpty:
+                        configuration.adminAllowedNetworks = list
+                    case .success:
+                        throw Setting.SettingError(reason: "names no network; give at least one, like 192.168.1.0/24")
+                    case .failure(let error):
+                        throw Setting.SettingError(
+                            reason:
+                                "'\(error.entry.trimmingCharacters(in: .whitespaces))' is not an address or a network like 192.168.1.0/24"
+                        )
+                    }
+                }, render: { $0.adminAllowedNetworks.description }),
             .string("restaurant.name", "EDGE_RESTAURANT_NAME", \.restaurant.name),
             Setting(
                 key: "restaurant.staff_phone", environment: "EDGE_STAFF_PHONE", isSecret: false,

@@ -143,8 +143,11 @@ public struct AgentConfiguration: Sendable {
         public var batchRows = 500
         public var batchKilobytes = 1024
     }
-    /// Bearer token of the local admin API; nil means the admin API is off.
+    /// A technician's bearer token for the admin API from the configuration, beside those made with
+    /// `edge-agent tokens add`; nil means none.
     public var adminToken: Secret?
+    /// The networks the admin API and the staff page answer.
+    public var adminAllowedNetworks = NetworkAllowList.lan
     public var restaurant = Restaurant()
     /// Booking rules.
     public var reservations = ReservationPolicy(

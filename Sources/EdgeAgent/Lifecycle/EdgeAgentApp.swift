@@ -128,6 +128,15 @@ public struct EdgeAgentApp: Sendable {
             metrics: metrics
         )
         .register(on: router)
+        let access = AdminAccess(
+            tokens: AdminTokens(database: database), sessions: AdminSessions(), throttle: LoginThrottle(),
+            allowed: configuration.adminAllowedNetworks, configuredToken: configuration.adminToken)
+        AdminAPIRoutes(app: self, access: access).register(on: router)
+        do {
+            try StaffPage(app: self, access: access).register(on: router)
+        } catch {
+            logger.error("the staff page is off", metadata: ["error": "\(error)"])
+        }
         TwilioWebhookRoutes(
             configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens,
             recordingImporter: twilioRecordingImporter

@@ -29,6 +29,7 @@ extension CallSession {
             guard await Self.sleep(until: holdAt), self.isSilent(turnID) else { return }
             self.logger.warning("the answer is late; playing a hold line")
             self.services.metrics.holdLines.increment()
+            self.fallbacks += 1
             await self.speak(self.urgentLine(.hold), turnID: turnID, hold: true)
             guard giveUp, await Self.sleep(until: giveUpAt), self.isWaitingForAnswer(turnID) else { return }
             await self.giveUp(turnID)
@@ -85,6 +86,7 @@ extension CallSession {
             keypad.reset()
             offlineSince = Date()
             services.metrics.keypadCalls.increment()
+            fallbacks += 1
             logger.warning("moving the call to the keypad flow", metadata: ["call.offline_reason": .string(reason)])
             await speak(urgentLine(.offlineNotice), turnID: turnID)
         }

@@ -97,6 +97,9 @@ public actor CallSession {
     var ended = false
     var outcomes: [String] = []
     var callerTurns = 0
+    /// Times the caller was carried by a fallback: a hold line while an upstream was late, a move to
+    /// the keypad. Stored with the call (`call_metrics.fallbacks`) for the staff's list of calls.
+    var fallbacks = 0
     var responseLatencies: [Double] = []
     var worstLateness: Duration = .zero
     var lateFrames = 0
@@ -834,6 +837,9 @@ public actor CallSession {
                 CallMetric(
                     id: UUID().uuidString.lowercased(), callID: call.id, name: "late_frames",
                     value: Double(lateFrames), recordedAt: now),
+                CallMetric(
+                    id: UUID().uuidString.lowercased(), callID: call.id, name: "fallbacks",
+                    value: Double(fallbacks), recordedAt: now),
             ]
             if !responseLatencies.isEmpty {
                 metrics.append(
