@@ -191,7 +191,11 @@ struct AdminAPITests {
                 try await Self.count(
                     app, "SELECT count(*) FROM outbox WHERE table_name = 'reservations' AND row_id = ?", [id])
                     == 1)
-            #expect(try await Self.count(app, "SELECT count(*) FROM audit_log WHERE actor = 'staff:Maria'") >= 1)
+            #expect(
+                try await Self.count(
+                    app,
+                    "SELECT count(*) FROM audit_log WHERE actor = 'staff:Maria' AND action = 'reservation.create' AND entity_id = ?",
+                    [id]) == 1)
 
             // Four more do not fit beside four in six seats: refused, nothing stored.
             let full = try await api.call(
@@ -415,7 +419,10 @@ struct AdminAPITests {
 
             let audit = try await api.call(.get, "/api/v1/audit?limit=500", token: tokens.technician)
             let actions = try Self.array(audit.body).compactMap { $0["action"] as? String }
-            #expect(actions.contains("customer.export") || actions.contains { $0.contains("export") }, "\(actions)")
+            #expect(actions.filter { $0 == "customer.export" || $0 == "customer.erase" }.count == 2, "\(actions)")
+            let actors = try Self.array(audit.body).filter { ($0["action"] as? String)?.hasPrefix("customer.") == true }
+                .compactMap { $0["actor"] as? String }
+            #expect(actors == ["staff:Tech Tom", "staff:Tech Tom"], "\(actors)")
             let health = try await api.call(.get, "/api/v1/health", token: tokens.staff)
             #expect(health.status == 200)
             #expect((try Self.object(health.body)["checks"] as? [String: Any])?["database"] != nil)
@@ -458,6 +465,12 @@ struct AdminAPITests {
                 .patch, "/api/v1/menu/\(item)", template: "/api/v1/menu/{id}", json: #"{"available":false}"#)
             #expect(changed.status == 200)
 
+            // A body that is not JSON is refused before it is read.
+            let plain = try await browser.call(
+                .patch, "/api/v1/menu/\(item)", template: "/api/v1/menu/{id}",
+                headers: [.contentType: "text/plain"])
+            #expect(plain.status == 415)
+
             #expect(try await browser.call(.delete, "/api/v1/session").status == 204)
             let ended = try await browser.call(.get, "/api/v1/me")
             #expect(ended.status == 401)
@@ -468,6 +481,17 @@ struct AdminAPITests {
             try await AdminTokens(database: app.database).setPIN(name: "Maria", pin: "1234", actor: "test")
             let withPIN = try await api.call(.post, "/api/v1/session", json: #"{"name":"Maria","pin":"1234"}"#)
             #expect(withPIN.status == 201)
+
+            // Revoking the token ends its sessions at their next use.
+            let live = try #require(withPIN.headers[.setCookie]).dropFirst(AdminAccess.cookieName.count + 1)
+                .prefix { $0 != ";" }
+            var maria = api
+            maria.cookie = String(live)
+            #expect(try await maria.call(.get, "/api/v1/me").status == 200)
+            try await AdminTokens(database: app.database).revoke(name: "Maria", actor: "test")
+            let revoked = try await maria.call(.get, "/api/v1/me")
+            #expect(revoked.status == 401)
+            #expect(try Self.errorCode(revoked.body) == "session_expired")
         }
     }
 
@@ -611,6 +635,32 @@ struct StaffPageRefusalTests {
         }
     }
 
+    @Test("a login form of bare '=' is a wrong login, not a crash; a login posted from another site is refused")
+    func oddLogins() async throws {
+        try await Admin.withAgent { _, api, tokens in
+            let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+            for body in ["=", "&=&", "token"] {
+                let odd = try await api.client.execute(
+                    uri: "/login", method: .post, headers: form, body: ByteBuffer(string: body))
+                #expect(odd.status == .unauthorized, "\(body)")
+                #expect(String(buffer: odd.body).contains("Wrong token, or wrong name or PIN."))
+            }
+            var crossSite = form
+            crossSite[.origin] = "http://evil.example"
+            let refused = try await api.client.execute(
+                uri: "/login", method: .post, headers: crossSite, body: ByteBuffer(string: "token=\(tokens.staff)"))
+            #expect(refused.status == .forbidden)
+            #expect(refused.headers[.setCookie] == nil)
+            var fetched = form
+            fetched[.init("Sec-Fetch-Site")!] = "cross-site"
+            let alsoRefused = try await api.client.execute(
+                uri: "/login", method: .post, headers: fetched, body: ByteBuffer(string: "token=\(tokens.staff)"))
+            #expect(alsoRefused.status == .forbidden)
+            // The agent is still there.
+            #expect(try await api.call(.get, "/api/v1/me", token: tokens.staff).status == 200)
+        }
+    }
+
     @Test("the page outside admin.allowed_networks is a 403 page")
     func outsideNetworks() async throws {
         try await Admin.withAgent(configure: AdminAPITests.onlyOtherNetwork) { _, api, _ in
@@ -666,6 +716,20 @@ struct NetworkAllowListTests {
 
 @Suite("Login throttle")
 struct LoginThrottleTests {
+    @Test("attempts are counted as they begin, so requests sent at once cannot all pass; a success is taken back")
+    func attempts() {
+        let throttle = LoginThrottle(limit: 5, window: .seconds(300), now: { ContinuousClock.now })
+        // Five begun together, none finished yet: the sixth is refused.
+        for _ in 1...5 { #expect(throttle.begin("10.0.0.7") == nil) }
+        #expect(throttle.begin("10.0.0.7") != nil)
+        // Successes do not add up.
+        for _ in 1...20 {
+            #expect(throttle.begin("10.0.0.8") == nil)
+            throttle.forgive("10.0.0.8")
+        }
+        #expect(throttle.retryAfter("10.0.0.8") == nil)
+    }
+
     @Test("five failures in the window refuse the address until the oldest leaves it; other addresses are not touched")
     func window() {
         let start = ContinuousClock.now

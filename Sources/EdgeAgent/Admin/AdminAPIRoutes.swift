@@ -135,6 +135,11 @@ public struct AdminAPIRoutes: Sendable {
 
     /// The request's JSON body as `type`: 413 past ``maximumBody``, 400 when it does not decode.
     static func body<Body: Decodable>(_ type: Body.Type, of request: Request) async throws -> Body {
+        // Only JSON: a page elsewhere cannot post a plain form or text/plain body at the API.
+        guard request.headers[.contentType]?.lowercased().hasPrefix("application/json") == true else {
+            throw APIError(
+                .unsupportedMediaType, code: "unsupported_media_type", message: "send Content-Type: application/json")
+        }
         var request = request
         let buffer: ByteBuffer
         do {
@@ -198,7 +203,7 @@ public struct AdminAPIRoutes: Sendable {
     }
 
     func logIn(_ request: Request, context: AgentRequestContext) async throws -> Response {
-        try access.checkThrottle(context)
+        try access.beginAttempt(context)
         let login = try await Self.body(AdminJSON.Login.self, of: request)
         let identity: AdminIdentity?
         if let token = login.token, !token.isEmpty {
@@ -209,6 +214,9 @@ public struct AdminAPIRoutes: Sendable {
             throw APIError.badRequest("send a token, or a name and PIN")
         }
         guard let identity else { throw access.refuse(context, reason: "wrong token, or wrong name or PIN") }
+        access.attemptSucceeded(context)
+        // A new login replaces the session the browser held.
+        if let old = request.cookies[AdminAccess.cookieName]?.value { access.sessions.end(cookie: old) }
         let (cookie, session) = access.sessions.start(identity)
         var response = try Self.json(
             AdminJSON.Session(name: identity.name, role: identity.role.rawValue, csrfToken: session.csrfToken),
@@ -219,7 +227,7 @@ public struct AdminAPIRoutes: Sendable {
     }
 
     /// HttpOnly, SameSite=Strict, the whole site, and Secure when the request came over TLS (through a
-    /// proxy that says so) or the public URL is https.
+    /// proxy that says so with `X-Forwarded-Proto: https`); on the LAN's plain HTTP it could not be.
     static func sessionCookie(_ value: String, request: Request, context: AgentRequestContext) -> Cookie {
         let secure = request.headers[.init("X-Forwarded-Proto")!] == "https" || request.uri.scheme == .https
         return Cookie(

@@ -58,22 +58,50 @@ public struct AdminAccess: Sendable {
         return try await tokens.authenticate(token: token)
     }
 
-    /// Counts a failed login or token and answers 401 (429 once the address has failed too often).
+    /// A failed login or token (already counted by ``beginAttempt(_:)``): logged without the
+    /// credentials, answered 401.
     func refuse(_ context: AgentRequestContext, reason: String) -> APIError {
-        let remote = Self.remoteKey(context)
-        throttle.recordFailure(remote)
         context.logger.warning(
-            "admin authentication failed", metadata: ["admin.remote": .string(remote), "reason": .string(reason)])
+            "admin authentication failed",
+            metadata: ["admin.remote": .string(Self.remoteKey(context)), "reason": .string(reason)])
         return APIError(.unauthorized, code: "unauthorized", message: reason)
     }
 
-    /// Refuses an address that failed too often, before its credentials are even looked at.
-    func checkThrottle(_ context: AgentRequestContext) throws {
-        if let wait = throttle.retryAfter(Self.remoteKey(context)) {
+    /// Counts an attempt to present credentials from the request's address, or refuses the address
+    /// (429) when it failed too often. Call ``attemptSucceeded(_:)`` when the credentials were right.
+    func beginAttempt(_ context: AgentRequestContext) throws {
+        if let wait = throttle.begin(Self.remoteKey(context)) {
             let seconds = max(1, Int(wait.components.seconds))
             throw APIError(
                 .tooManyRequests, code: "too_many_attempts",
                 message: "too many failed logins from this address; try again in \(seconds) s")
+        }
+    }
+
+    /// Takes back the attempt ``beginAttempt(_:)`` counted.
+    func attemptSucceeded(_ context: AgentRequestContext) {
+        throttle.forgive(Self.remoteKey(context))
+    }
+
+    /// The live session of a cookie whose token still works; the sessions of a revoked token end.
+    func session(cookie: String) async throws -> AdminSessions.Session? {
+        guard let session = sessions.session(cookie: cookie) else { return nil }
+        if session.identity.id != Self.configuredIdentity.id, try await !tokens.isActive(id: session.identity.id) {
+            sessions.end(identityID: session.identity.id)
+            return nil
+        }
+        return session
+    }
+
+    /// Refuses a form or login posted from another site (`Sec-Fetch-Site: cross-site`, or an `Origin`
+    /// that is not this server), so no other page can log a browser in or change anything through it.
+    func checkSameOrigin(_ request: Request) throws {
+        let refused = APIError(.forbidden, code: "cross_site", message: "a request from another site is refused")
+        if request.headers[.init("Sec-Fetch-Site")!] == "cross-site" { throw refused }
+        if let origin = request.headers[.origin], origin != "null", let url = URL(string: origin) {
+            let host = request.head.authority ?? ""
+            let originHost = url.port.map { "\(url.host ?? ""):\($0)" } ?? (url.host ?? "")
+            if originHost != host { throw refused }
         }
     }
 
@@ -82,13 +110,14 @@ public struct AdminAccess: Sendable {
     func authenticate(_ request: Request, context: inout AgentRequestContext) async throws {
         try checkNetwork(context)
         if let authorization = request.headers[.authorization] {
-            try checkThrottle(context)
+            try beginAttempt(context)
             guard authorization.hasPrefix("Bearer "), case let token = String(authorization.dropFirst(7)),
                 !token.isEmpty
             else { throw refuse(context, reason: "send Authorization: Bearer <token> (edge-agent tokens add)") }
             guard let identity = try await identity(token: token) else {
                 throw refuse(context, reason: "the token is unknown or revoked")
             }
+            attemptSucceeded(context)
             context.admin = identity
             return
         }
@@ -96,7 +125,7 @@ public struct AdminAccess: Sendable {
             throw APIError(
                 .unauthorized, code: "unauthorized", message: "log in first, or send Authorization: Bearer <token>")
         }
-        guard let session = sessions.session(cookie: cookie) else {
+        guard let session = try await session(cookie: cookie) else {
             throw APIError(.unauthorized, code: "session_expired", message: "the session has ended; log in again")
         }
         if ![.get, .head].contains(request.method) {
@@ -111,28 +140,13 @@ public struct AdminAccess: Sendable {
     }
 
     /// Compares without an early exit, so the time taken says nothing of where two strings differ.
+    /// The lengths are not secret (every token of a kind has one length); the bytes are.
     static func constantTimeEqual(_ left: String, _ right: String) -> Bool {
         let a = Array(left.utf8)
         let b = Array(right.utf8)
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for index in 0..<max(a.count, b.count) {
-            difference |= (index < a.count ? a[index] : 0) ^ (index < b.count ? b[index] : 0)
-        }
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for index in a.indices { difference |= a[index] ^ b[index] }
         return difference == 0
-    }
-}
-
-/// Runs ``AdminAccess/authenticate(_:context:)`` before every route of its group.
-struct AdminAccessMiddleware: RouterMiddleware {
-    typealias Context = AgentRequestContext
-    let access: AdminAccess
-
-    func handle(
-        _ request: Request, context: AgentRequestContext,
-        next: (Request, AgentRequestContext) async throws -> Response
-    ) async throws -> Response {
-        var context = context
-        try await access.authenticate(request, context: &context)
-        return try await next(request, context)
     }
 }

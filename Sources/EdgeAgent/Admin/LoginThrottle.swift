@@ -30,6 +30,32 @@ public final class LoginThrottle: Sendable {
         }
     }
 
+    /// Starts an attempt from `address`: nil and the attempt counted as a failure until
+    /// ``forgive(_:)`` says it succeeded, or how long to wait. Counting before the credentials are
+    /// checked means requests sent at once cannot all slip through before the first failure lands.
+    public func begin(_ address: String) -> Duration? {
+        let now = now()
+        return failures.withLock { failures in
+            var recent = (failures[address] ?? []).filter { now - $0 < window }
+            if recent.count >= limit, let oldest = recent.first {
+                failures[address] = recent
+                return window - (now - oldest)
+            }
+            recent.append(now)
+            failures[address] = recent
+            return nil
+        }
+    }
+
+    /// Takes back the attempt ``begin(_:)`` counted, as it succeeded.
+    public func forgive(_ address: String) {
+        failures.withLock { failures in
+            guard var recent = failures[address], !recent.isEmpty else { return }
+            recent.removeLast()
+            failures[address] = recent.isEmpty ? nil : recent
+        }
+    }
+
     /// Counts a failed attempt from `address`.
     public func recordFailure(_ address: String) {
         let now = now()

@@ -111,9 +111,9 @@ public struct StaffPage: Sendable {
     }
 
     /// The session of the request's cookie, or nil (the login page is shown instead).
-    func session(_ request: Request, context: AgentRequestContext) -> AdminSessions.Session? {
+    func session(_ request: Request, context: AgentRequestContext) async throws -> AdminSessions.Session? {
         guard let cookie = request.cookies[AdminAccess.cookieName]?.value else { return nil }
-        return access.sessions.session(cookie: cookie)
+        return try await access.session(cookie: cookie)
     }
 
     // MARK: - Pages
@@ -124,7 +124,7 @@ public struct StaffPage: Sendable {
         } catch let error as APIError {
             return problem(error, request: request)
         }
-        guard let session = session(request, context: context) else {
+        guard let session = try await session(request, context: context) else {
             return html("login", ["title": StaffPageText.title(request, "login")], request: request)
         }
         let texts = StaffPageText.texts[Self.language(request)] ?? StaffPageText.texts["en"]!
@@ -135,10 +135,7 @@ public struct StaffPage: Sendable {
         let menu = try await queries.menu(language: Self.language(request))
         let health = try await queries.health()
         let zone = timeZone()
-        let format = DateFormatter()
-        format.timeZone = zone
-        format.dateFormat = "MMM d HH:mm"
-        let iso = ISO8601DateFormatter()
+        let language = Self.language(request)
         var strip: [[String: Any]] = health.checks.sorted { $0.key < $1.key }.map {
             ["name": $0.key, "status": $0.value.status, "label": texts[$0.value.status] ?? $0.value.status]
         }
@@ -176,7 +173,7 @@ public struct StaffPage: Sendable {
             "calls": calls.map { call in
                 [
                     "id": call.id, "from": call.from, "outcome": call.outcome ?? call.status,
-                    "when": iso.date(from: call.startedAt).map { format.string(from: $0) } ?? call.startedAt,
+                    "when": Self.localTime(call.startedAt, zone: zone, language: language),
                     "duration": call.durationSeconds.map { "\($0) s" } ?? "",
                 ] as [String: Any]
             },
@@ -198,14 +195,16 @@ public struct StaffPage: Sendable {
         } catch let error as APIError {
             return problem(error, request: request)
         }
-        guard let session = session(request, context: context) else { return Self.redirect("/") }
+        guard let session = try await session(request, context: context) else { return Self.redirect("/") }
         let texts = StaffPageText.texts[Self.language(request)] ?? StaffPageText.texts["en"]!
         let id = try context.parameters.require("id")
         guard let call = try await queries.call(id: id, reader: "staff:\(session.identity.name)") else {
             return problem(APIError(.notFound, code: "not_found", message: "no call \(id)"), request: request)
         }
         let values: [String: Any] = [
-            "title": texts["call"]!, "when": call.startedAt, "from": call.from, "outcome": call.outcome ?? call.status,
+            "title": texts["call"]!,
+            "when": Self.localTime(call.startedAt, zone: timeZone(), language: Self.language(request)),
+            "from": call.from, "outcome": call.outcome ?? call.status,
             "language": call.language ?? "",
             "turns": call.turns.map { turn in
                 [
@@ -226,6 +225,16 @@ public struct StaffPage: Sendable {
         return html("call", values, request: request)
     }
 
+    /// An ISO 8601 instant as the restaurant's clock reads it, `Dec 6 19:30`, in the page's language.
+    static func localTime(_ instant: String, zone: TimeZone, language: String) -> String {
+        guard let date = ISO8601DateFormatter().date(from: instant) else { return instant }
+        let format = DateFormatter()
+        format.timeZone = zone
+        format.locale = Locale(identifier: language)
+        format.setLocalizedDateFormatFromTemplate("MMMdHHmm")
+        return format.string(from: date)
+    }
+
     // MARK: - Forms
 
     /// A form body, 16 KiB at most.
@@ -239,10 +248,11 @@ public struct StaffPage: Sendable {
         }
         var fields: [String: String] = [:]
         for pair in String(buffer: buffer).split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1).map {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
                 String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
             }
-            fields[parts[0]] = parts.count > 1 ? parts[1] : ""
+            guard let key = parts.first, !key.isEmpty else { continue }
+            fields[key] = parts.count > 1 ? parts[1] : ""
         }
         return fields
     }
@@ -251,7 +261,8 @@ public struct StaffPage: Sendable {
         let title = StaffPageText.title(request, "login")
         do {
             try access.checkNetwork(context)
-            try access.checkThrottle(context)
+            try access.checkSameOrigin(request)
+            try access.beginAttempt(context)
             let form = try await Self.form(request)
             let identity: AdminIdentity?
             if let token = form["token"], !token.isEmpty {
@@ -262,6 +273,8 @@ public struct StaffPage: Sendable {
                 identity = nil
             }
             guard let identity else { throw access.refuse(context, reason: "wrong token, or wrong name or PIN") }
+            access.attemptSucceeded(context)
+            if let old = request.cookies[AdminAccess.cookieName]?.value { access.sessions.end(cookie: old) }
             let (cookie, _) = access.sessions.start(identity)
             var response = Self.redirect("/")
             response.setCookie(AdminAPIRoutes.sessionCookie(cookie, request: request, context: context))
@@ -284,7 +297,8 @@ public struct StaffPage: Sendable {
     ) async throws -> Response {
         do {
             try access.checkNetwork(context)
-            guard let session = session(request, context: context) else {
+            try access.checkSameOrigin(request)
+            guard let session = try await session(request, context: context) else {
                 throw APIError(.unauthorized, code: "session_expired", message: "the session has ended; log in again")
             }
             let form = try await Self.form(request)

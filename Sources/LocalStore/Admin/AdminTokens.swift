@@ -209,6 +209,14 @@ public struct AdminTokens: Sendable {
         return row.identity
     }
 
+    /// Whether the token with `id` still works (not revoked, not gone): a staff page session is only as
+    /// good as the token it was opened with, so each use of the session asks.
+    public func isActive(id: String) async throws -> Bool {
+        try await database.read { db in
+            try AdminTokenRow.filter(Column("id") == id && Column("revoked_at") == nil).fetchCount(db) == 1
+        }
+    }
+
     /// The identity of the working token named `name` whose PIN is `pin`; nil when the name is
     /// unknown or revoked, no PIN is set, or the PIN is wrong. Takes as long whichever it is.
     public func authenticate(name: String, pin: String) async throws -> AdminIdentity? {
