@@ -54,7 +54,9 @@ struct SystemdNotifierTests {
         let folder = TemporaryFolder()
         let socket = try NotifySocket(folder: folder)
         let notifier = SystemdNotifier(
-            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "20000"], logger: LogCapture().logger)
+            // 400 ms: pings every 200 ms, each after a health probe answered within 100 ms, which a
+            // busy two-core machine manages (with 20 ms, its 5 ms probe deadline was missed for 10 s).
+            environment: ["NOTIFY_SOCKET": socket.path, "WATCHDOG_USEC": "400000"], logger: LogCapture().logger)
 
         notifier.ready()
         #expect(await socket.receive() == "READY=1\nSTATUS=taking calls")
