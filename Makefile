@@ -15,7 +15,7 @@ run: deps
 	$(SWIFT) run --skip-build edge-agent serve
 
 # Release build, then 1, 20 and 50 simulated calls at once with the callers in a second process,
-# then the phrase cache (see the README's benchmark section).
+# then the phrase cache, listening on a noisy line (see the README's benchmark section).
 bench: test-deps
 	$(SWIFT) build -c release --product edge-agent
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 1
@@ -23,6 +23,7 @@ bench: test-deps
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50 --record
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
+	$(SWIFT) run -c release --skip-build edge-agent audio bench
 	$(SWIFT) run -c release --skip-build edge-agent recordings bench
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark calls 50 100000

@@ -180,6 +180,7 @@ let package = Package(
             name: "edge-agent",
             dependencies: [
                 "EdgeAgent",
+                "AudioIO",
                 "CallRecording",
                 "LocalStore",
                 "Sync",

@@ -168,6 +168,41 @@ struct EndToEndCallTests {
         }
     }
 
+    @Test("a plate dropped while the agent answers does not cut the answer off, and starts no turn")
+    func clatterDoesNotInterrupt() async throws {
+        let answer =
+            "We have a table for four tomorrow at seven thirty. This week there is also a seasonal menu with new "
+            + "dishes, homemade desserts and wines from the region. What name should I put it under?"
+        let llm = OpenAIChatDouble([ScriptedLLM.text(answer)])
+        let transcription = TranscriptionDouble(["Hi, I'd like a table for four people tomorrow at seven thirty."])
+        let rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA0000000000000000000000000000c1a7", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")),
+                    // The long answer is playing when the plate falls, twice.
+                    .waitForAgentAudio(played: .milliseconds(1500), timeout: .seconds(8)),
+                    .say(EdgeAgentTestAudio.clatter()), .pause(.milliseconds(700)),
+                    .say(EdgeAgentTestAudio.clatter()),
+                    .waitForAgent(timeout: .seconds(15)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.timeouts == 0)
+            #expect(report.clears == 0)
+            let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+            #expect(turns.filter { $0.speaker == .caller }.count == 1)
+            #expect(!turns.contains { $0.interrupted })
+            #expect(turns.last?.speaker == .agent)
+            #expect(turns.last?.text == answer)
+            // Nothing but the caller's one sentence went to speech-to-text.
+            #expect(transcription.durations.withLockedValue { $0 }.count == 1)
+            #expect(llm.requests.withLockedValue { $0 }.count == 1)
+        }
+    }
+
     @Test("a returning caller changes and then cancels their booking by voice")
     func changeAndCancel() async throws {
         let tomorrow = CallTestRig.tomorrow

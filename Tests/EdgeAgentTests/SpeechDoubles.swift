@@ -200,6 +200,18 @@ enum EdgeAgentTestAudio {
             .appendingPathComponent("Fixtures/speech/\(name).ulaw")
         return Array(try Data(contentsOf: url))
     }
+
+    /// A plate set down hard near the phone: a click and two damped partials at 2.2 and 3.1 kHz
+    /// (250 ms, peaking about 9 dB below full scale, louder than the caller's speech).
+    static func clatter() -> [UInt8] {
+        (0..<2000).map { index in
+            let time = Double(index) / 8000
+            let ring =
+                sin(2 * .pi * 2200 * time) * exp(-time / 0.06) + 0.7 * sin(2 * .pi * 3100 * time) * exp(-time / 0.04)
+            let click = index < 24 ? (index % 2 == 0 ? 1.0 : -1.0) * exp(-Double(index) / 8) : 0
+            return encode((ring + click) * 12_000)
+        }
+    }
 }
 
 @Suite("ElevenLabs client")

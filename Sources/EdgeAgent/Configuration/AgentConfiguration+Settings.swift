@@ -62,6 +62,9 @@ extension AgentConfiguration {
             .seconds(
                 "call.silence_budget_seconds", "EDGE_SILENCE_BUDGET_SECONDS", \.resilience.silenceBudgetSeconds,
                 in: 0.5...10),
+            .flag("listening.noise_suppression", "EDGE_NOISE_SUPPRESSION", \.listening.noiseSuppression),
+            .flag("listening.echo_cancellation", "EDGE_ECHO_CANCELLATION", \.listening.echoCancellation),
+            .integer("listening.barge_in_ms", "EDGE_BARGE_IN_MS", \.listening.bargeInMilliseconds, in: 0...2000),
             .seconds(
                 "call.keypad_retry_seconds", "EDGE_KEYPAD_RETRY_SECONDS", \.resilience.keypadRetrySeconds, in: 0...3600),
             Setting(

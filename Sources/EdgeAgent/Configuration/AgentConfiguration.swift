@@ -1,3 +1,4 @@
+public import AudioIO
 public import Foundation
 public import LocalStore
 
@@ -93,6 +94,33 @@ public struct AgentConfiguration: Sendable {
         public var keypadRetrySeconds = 20.0
     }
 
+    /// How the caller is heard (see ``CallerListener``).
+    public struct Listening: Sendable {
+        /// Noise suppression and automatic gain on the caller's audio (off by default: measured worse
+        /// for finding speech in babble, clatter and music; see the README).
+        public var noiseSuppression = false
+        /// Cancelling the agent's own voice echoed back by the caller's phone.
+        public var echoCancellation = true
+        /// Speech over the agent's voice, in milliseconds, before it counts as an interruption.
+        public var bargeInMilliseconds = 300
+
+        /// The listener's settings.
+        public var listenerSettings: CallerListener.Settings {
+            var settings = CallerListener.Settings()
+            if noiseSuppression || echoCancellation {
+                var cleaning = CallerAudioCleaner.Settings()
+                cleaning.echoCancellation = echoCancellation
+                cleaning.noiseSuppression = noiseSuppression
+                cleaning.automaticGain = noiseSuppression
+                settings.cleaning = cleaning
+            } else {
+                settings.cleaning = nil
+            }
+            settings.bargeInSpeech = .milliseconds(bargeInMilliseconds)
+            return settings
+        }
+    }
+
     /// The restaurant itself.
     public struct Restaurant: Sendable {
         public var name = "The Restaurant"
@@ -128,6 +156,7 @@ public struct AgentConfiguration: Sendable {
     public var textToSpeech = TextToSpeech()
     public var phraseCache = PhraseCacheSettings()
     public var resilience = Resilience()
+    public var listening = Listening()
     /// Base64 X25519 public key of the owner; nil means no recording.
     public var recordingPublicKey: String?
     public var recording = RecordingSettings()

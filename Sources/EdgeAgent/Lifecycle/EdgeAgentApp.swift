@@ -193,7 +193,8 @@ public struct EdgeAgentApp: Sendable {
             keypadRetryAfter: .milliseconds(Int64(configuration.resilience.keypadRetrySeconds * 1000)),
             recordings: recordings,
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
-            logger: logger, events: callEventSink, tracer: tracing.tracer)
+            logger: logger, events: callEventSink, tracer: tracing.tracer,
+            listening: configuration.listening.listenerSettings)
     }
 
     /// Call recording, when the owner's public key is configured and recording is on.

@@ -1,3 +1,4 @@
+public import AudioIO
 public import LocalStore
 public import Logging
 import Resilience
@@ -35,6 +36,8 @@ public struct CallServices: Sendable {
     /// Where each answered turn's spans go (see ``TurnTracer``): the OTLP exporter's tracer when
     /// `tracing.otlp_endpoint` is set, a no-op tracer otherwise, an in-memory one in tests.
     public let tracer: any Tracer
+    /// How the caller's audio is cleaned and when their sound interrupts the agent.
+    public let listening: CallerListener.Settings
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
@@ -42,8 +45,10 @@ public struct CallServices: Sendable {
         book: ReservationBook, upstreams: Upstreams?, silenceBudget: Duration = .milliseconds(1500),
         keypadRetryAfter: Duration = .seconds(20), recordings: CallRecordings? = nil, restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
-        events: AsyncStream<CallEvent>.Continuation, tracer: any Tracer = NoOpTracer()
+        events: AsyncStream<CallEvent>.Continuation, tracer: any Tracer = NoOpTracer(),
+        listening: CallerListener.Settings = CallerListener.Settings()
     ) {
+        self.listening = listening
         self.calls = calls
         self.customers = customers
         self.engine = engine

@@ -259,10 +259,10 @@ extension CallSession {
     /// A frame of the caller's message: kept, and silence after speech ends it.
     func hearMessage(_ frame: [UInt8]) async {
         if (messageAudio?.count ?? 0) < Self.messageMaximumBytes { messageAudio?.append(contentsOf: frame) }
-        switch detector.process(frame) {
-        case .speechStarted:
+        switch listener.listen(frame, agentSpeaking: false).event {
+        case .started:
             messageEndTask?.cancel()
-        case .utteranceEnded, .noiseEnded:
+        case .ended, .noise, .ignored:
             messageEndTask?.cancel()
             messageEndTask = Task {
                 try? await Task.sleep(for: Self.messageSilenceLimit)

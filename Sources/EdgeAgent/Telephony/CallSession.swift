@@ -71,7 +71,8 @@ public actor CallSession {
     var language: String
     var history: [ChatMessage] = []
     var customer: Customer?
-    var detector = VoiceActivityDetector()
+    /// Cleans the caller's audio and finds their speech (see ``CallerListener``).
+    let listener: CallerListener
     var recentFrames: [[UInt8]] = []
     var recognition: (any UtteranceRecognition)?
     var turnTask: Task<Void, Never>?
@@ -137,8 +138,11 @@ public actor CallSession {
     /// cut off (one entry per answered turn of this call).
     var tracedTurns: [String: InstrumentationContext] = [:]
 
-    /// Frames of audio kept from before an onset, so the recognizer hears the first syllable.
-    static let preRollFrames = 10
+    /// Frames of audio kept, so the recognizer hears an utterance from its first syllable even when
+    /// it counted only once it had gone on over the agent for a while.
+    static let preRollFrames = 40
+    /// Frames sent to the recognizer from before the onset itself.
+    static let leadInFrames = 10
     /// How long after the last key the digits are taken as complete.
     static let keypadPause = Duration.seconds(2)
     /// Characters of conversation sent to the model at most (the system prompt aside).
@@ -158,6 +162,10 @@ public actor CallSession {
         logger[metadataKey: "call.sid"] = .string(call.callSid)
         self.logger = logger
         self.language = "en"
+        listener = CallerListener(settings: services.listening)
+        if let failure = listener.cleaningFailure {
+            logger.error("caller audio is not cleaned", metadata: ["error": "\(failure)"])
+        }
         let zone = services.policy.timeZone
         keypad = KeypadFlow(
             today: { LocalDate(Date(), in: zone) }, maxPartySize: services.policy.maxPartySize)
@@ -262,16 +270,19 @@ public actor CallSession {
                 await hearMessage(frame.bytes)
                 continue
             }
-            recentFrames.append(frame.bytes)
+            let (audio, event) = listener.listen(frame.bytes, agentSpeaking: isAgentBusy)
+            recentFrames.append(audio)
             if recentFrames.count > Self.preRollFrames { recentFrames.removeFirst() }
-            if let recognition { await recognition.send(frame.bytes) }
-            switch detector.process(frame.bytes) {
-            case .speechStarted:
-                await callerStartedSpeaking()
-            case .utteranceEnded:
+            if let recognition { await recognition.send(audio) }
+            switch event {
+            case .started(let framesAgo):
+                await callerStartedSpeaking(leadIn: framesAgo + Self.leadInFrames)
+            case .ended:
                 callerFinishedSpeaking()
-            case .noiseEnded:
+            case .noise:
                 await callerNoiseEnded()
+            case .ignored:
+                services.metrics.ignoredSounds.increment()
             case nil:
                 break
             }
@@ -335,7 +346,8 @@ public actor CallSession {
         history = ConversationHistory.trimmed(history, budget: Self.historyBudget)
     }
 
-    func callerStartedSpeaking() async {
+    /// - Parameter leadIn: how many of the latest frames the recognizer hears first.
+    func callerStartedSpeaking(leadIn: Int) async {
         if mode == .keypad {
             guard canLeaveKeypad() else { return }
             logger.info("speech understanding is back; leaving the keypad flow")
@@ -347,7 +359,7 @@ public actor CallSession {
         recognition = nil
         do {
             let recognition = try await services.recognizer.startUtterance(languageHint: language)
-            for frame in recentFrames { await recognition.send(frame) }
+            for frame in recentFrames.suffix(leadIn) { await recognition.send(frame) }
             self.recognition = recognition
         } catch {
             logger.error("speech recognition unavailable", metadata: ["error": "\(error)"])
@@ -356,7 +368,7 @@ public actor CallSession {
     }
 
     func callerFinishedSpeaking() {
-        let endOfSpeech = Date().addingTimeInterval(-detector.currentEndSilence.seconds)
+        let endOfSpeech = Date().addingTimeInterval(-listener.currentEndSilence.seconds)
         guard let recognition else {
             if recognitionUnavailable {
                 // Nobody can understand the caller: the keypad flow answers instead of silence.
@@ -714,6 +726,7 @@ public actor CallSession {
     }
 
     func frameSent(_ bytes: [UInt8], lateness: Duration) {
+        listener.agentPlayed(bytes)
         recording?.agent(bytes, at: .now)
         // The first frame of the oldest turn still waiting for one.
         if let turn = openTurns.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })

@@ -39,8 +39,23 @@ public final class LocalVoice: SpeechSynthesizer {
         }
     }
 
+    /// `text` spoken by espeak-ng voice `voice` (such as `en-us+f3`), as 8 kHz linear samples: for
+    /// test audio (the noise benchmark's corpus), not for callers.
+    public static func pcm(_ text: String, voice: String) async throws -> [Int16] {
+        try await withCheckedThrowingContinuation { continuation in
+            queue.async {
+                continuation.resume(with: Result { try Self.samples(text, voice: voice) })
+            }
+        }
+    }
+
     /// Runs on `queue` only.
     private static func speak(_ text: String, voice: String) throws -> [UInt8] {
+        MuLaw.encode(try samples(text, voice: voice))
+    }
+
+    /// Runs on `queue` only.
+    private static func samples(_ text: String, voice: String) throws -> [Int16] {
         dispatchPrecondition(condition: .onQueue(queue))
         if sampleRate <= 0 {
             sampleRate = cespeak_initialize()
@@ -56,6 +71,6 @@ public final class LocalVoice: SpeechSynthesizer {
             throw Failure(description: "espeak-ng could not speak with voice \(voice) (\(status))")
         }
         let pcm = Array(UnsafeBufferPointer(start: samples, count: Int(buffer.count)))
-        return MuLaw.encode(try Resampler.resample(pcm, from: Int(sampleRate), to: TelephoneAudio.sampleRate))
+        return try Resampler.resample(pcm, from: Int(sampleRate), to: TelephoneAudio.sampleRate)
     }
 }
