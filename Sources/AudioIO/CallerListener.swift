@@ -1,3 +1,5 @@
+import Foundation
+
 /// Listens to the caller the way a person at the other end would: the agent's own echo and the
 /// room's steady noise are cleaned away (``CallerAudioCleaner``), speech is found by the
 /// ``VoiceActivityDetector``, and while the agent is speaking a sound must go on being speech for
@@ -57,6 +59,14 @@ public final class CallerListener {
     private var heldOnset: Int?
     /// The utterance under way was reported as started.
     private var started = false
+    /// Power and speech frames of the utterance under way, for its level.
+    private var utterancePower = 0.0
+    private var utteranceFrames = 0
+    /// Levels (dBFS) of the caller's utterances so far.
+    private var utteranceLevels: [Double] = []
+    /// How much louder (dB) the caller's last utterance was than their earlier ones (nil for the
+    /// first): a raised voice.
+    public private(set) var lastUtteranceLouderThanUsual: Double?
     /// Frames of the agent's voice played so far (the echo canceller's training).
     private var agentFramesHeard = 0
     /// Levels (dBFS) of the last frames the agent played, newest last.
@@ -113,7 +123,12 @@ public final class CallerListener {
     public func listen(_ frame: [UInt8], agentSpeaking: Bool) -> (audio: [UInt8], event: Event?) {
         defer { frameIndex += 1 }
         let audio = cleaner?.clean(frame) ?? frame
-        switch detector.process(audio) {
+        let event = detector.process(audio)
+        if started, detector.lastFrameWasSpeech {
+            utterancePower += pow(10, detector.lastLevel / 10)
+            utteranceFrames += 1
+        }
+        switch event {
         case .speechStarted(let onset):
             if agentSpeaking && settings.bargeInSpeech > .zero {
                 heldOnset = onset
@@ -126,8 +141,10 @@ public final class CallerListener {
             started = true
             return (audio, .started(framesAgo: frameIndex - onset))
         case .utteranceEnded:
+            if started { measureUtterance() }
             return (audio, finish(started ? .ended : .ignored))
         case .noiseEnded:
+            (utterancePower, utteranceFrames) = (0, 0)
             return (audio, finish(started ? .noise : .ignored))
         case nil:
             guard let onset = heldOnset, detector.isSpeaking else { return (audio, nil) }
@@ -152,6 +169,15 @@ public final class CallerListener {
         }
         callerFrames += 1
         if firstCallerFrame == nil { firstCallerFrame = frameIndex }
+    }
+
+    private func measureUtterance() {
+        defer { (utterancePower, utteranceFrames) = (0, 0) }
+        guard utteranceFrames > 0 else { return }
+        let level = 10 * log10(utterancePower / Double(utteranceFrames))
+        lastUtteranceLouderThanUsual =
+            utteranceLevels.isEmpty ? nil : level - utteranceLevels.reduce(0, +) / Double(utteranceLevels.count)
+        utteranceLevels.append(level)
     }
 
     private func finish(_ event: Event) -> Event? {

@@ -94,6 +94,8 @@ final class ElevenLabsDouble: Sendable {
 
     static let apiKey = "el-test-key"
     let requests = NIOLockedValueBox<[(voice: String, text: String, language: String?)]>([])
+    /// The `voice_settings` each request asked for, by its text.
+    let voiceSettings = NIOLockedValueBox<[(text: String, stability: Double?, speed: Double?)]>([])
     let fault: NIOLockedValueBox<Fault>
     /// Requests in progress now, and the most at once.
     let concurrency = NIOLockedValueBox<(now: Int, most: Int)>((0, 0))
@@ -133,6 +135,10 @@ final class ElevenLabsDouble: Sendable {
             }
             let voice = context.parameters.get("voice") ?? ""
             self.requests.withLockedValue { $0.append((voice, text, object["language_code"] as? String)) }
+            let settings = object["voice_settings"] as? [String: Any]
+            self.voiceSettings.withLockedValue {
+                $0.append((text, settings?["stability"] as? Double, settings?["speed"] as? Double))
+            }
             let inProgress = self.concurrency.withLockedValue {
                 $0.now += 1
                 $0.most = max($0.most, $0.now)

@@ -32,6 +32,10 @@ public struct PhraseBook: Sendable {
         case keypadNoMessage = "keypad_no_message"
         case hold
         case voiceBack = "voice_back"
+        /// Offered once to a caller who sounds upset: a person, or a call-back.
+        case escalationOffer = "escalation_offer"
+        /// The same, where calls cannot be transferred: a call-back only.
+        case escalationOfferMessage = "escalation_offer_message"
 
         /// Keys that are instructions for the model or fill-ins, never spoken as they are.
         public var isSpoken: Bool {

@@ -194,7 +194,8 @@ public struct EdgeAgentApp: Sendable {
             recordings: recordings,
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
             logger: logger, events: callEventSink, tracer: tracing.tracer,
-            listening: configuration.listening.listenerSettings)
+            listening: configuration.listening.listenerSettings,
+            canTransfer: control != nil && configuration.restaurant.staffPhone != nil)
     }
 
     /// Call recording, when the owner's public key is configured and recording is on.

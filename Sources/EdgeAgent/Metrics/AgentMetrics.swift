@@ -17,6 +17,8 @@ public struct AgentMetrics: Sendable {
     public let bargeIns: CoreMetrics.Counter
     /// Sounds over the agent's speech too short to interrupt it (a clatter, a shout across the room).
     public let ignoredSounds: CoreMetrics.Counter
+    /// Upset callers offered a person or a call-back, or put through at their request.
+    public let escalations: CoreMetrics.Counter
     /// Pieces spoken by the local voice because ElevenLabs could not.
     public let localVoiceFallbacks: CoreMetrics.Counter
     /// Hold lines played because an answer was late.
@@ -73,6 +75,7 @@ public struct AgentMetrics: Sendable {
         turnResponse = CoreMetrics.Timer(label: "edge_turn_response_seconds", factory: factory)
         bargeIns = CoreMetrics.Counter(label: "edge_barge_ins_total", factory: factory)
         ignoredSounds = CoreMetrics.Counter(label: "edge_barge_ins_ignored_total", factory: factory)
+        escalations = CoreMetrics.Counter(label: "edge_escalations_total", factory: factory)
         localVoiceFallbacks = CoreMetrics.Counter(label: "edge_tts_local_fallbacks_total", factory: factory)
         holdLines = CoreMetrics.Counter(label: "edge_hold_lines_total", factory: factory)
         keypadCalls = CoreMetrics.Counter(label: "edge_keypad_fallbacks_total", factory: factory)

@@ -18,6 +18,10 @@ public struct Utterance: Sendable, Equatable {
     /// Said because the caller is waiting (a hold line): from the cache or the local voice, never
     /// waiting for the cloud.
     public var urgent = false
+    /// How the call wants it said (calmer for an upset caller, slower when asked). A sentence cached
+    /// only in the standard style is still played from the cache: the caller does not wait for the
+    /// cloud to say a cached line a little more calmly.
+    public var style = VoiceStyle.standard
 
     public init(
         _ text: String, language: String, cacheable: Bool = true, pinned: Bool = false, fragments: [String]? = nil
@@ -74,19 +78,31 @@ public final class SpeechOutput: Sendable {
         localFallbacks = metrics.localVoiceFallbacks
     }
 
-    /// The key `utterance` is cached under, when the cloud voice is configured for its language.
-    public func key(for text: String, language: String) -> PhraseKey? {
+    /// The key `text` is cached under in `style`, when the cloud voice is configured for its language.
+    public func key(for text: String, language: String, style: VoiceStyle = .standard) -> PhraseKey? {
         guard let voice = provider?.voices[language] else { return nil }
-        return PhraseKey(text: text, language: language, voice: voice)
+        return PhraseKey(text: text, language: language, voice: voice.styled(style))
+    }
+
+    /// The cached audio of `utterance`: in its style, else in the standard style.
+    private func cachedAudio(_ utterance: Utterance) -> [UInt8]? {
+        guard utterance.cacheable, let cache else { return nil }
+        let styles: [VoiceStyle] = utterance.style == .standard ? [.standard] : [utterance.style, .standard]
+        for style in styles {
+            if let key = key(for: utterance.text, language: utterance.language, style: style),
+                let hit = cache.cached(key)
+            {
+                return hit.audio
+            }
+        }
+        return nil
     }
 
     /// Streams the audio of `utterance`, from the first link of the chain that can speak it.
     public func speak(_ utterance: Utterance) -> AsyncThrowingStream<[UInt8], any Error> {
         // Cache hits are answered at once, without a task.
-        if utterance.cacheable, let cache, let key = key(for: utterance.text, language: utterance.language),
-            let hit = cache.cached(key)
-        {
-            return .just(hit.audio)
+        if let audio = cachedAudio(utterance) {
+            return .just(audio)
         }
         return .producing { emit in try await self.produce(utterance, emit: emit) }
     }
@@ -170,10 +186,13 @@ public final class SpeechOutput: Sendable {
     > {
         let synthesizer = provider.synthesizer
         let language = utterance.language
-        guard utterance.cacheable, let cache, let key = key(for: text, language: language) else {
-            return synthesizer.synthesize(text, language: language)
+        let style = utterance.style
+        guard utterance.cacheable, let cache, let key = key(for: text, language: language, style: style) else {
+            return synthesizer.synthesize(text, language: language, style: style)
         }
-        return cache.audio(for: key, pinned: utterance.pinned) { synthesizer.synthesize(key.text, language: language) }
+        return cache.audio(for: key, pinned: utterance.pinned) {
+            synthesizer.synthesize(key.text, language: language, style: style)
+        }
     }
 
     /// After this grace, audio must keep arriving at least as fast as it plays.

@@ -38,6 +38,9 @@ public struct CallServices: Sendable {
     public let tracer: any Tracer
     /// How the caller's audio is cleaned and when their sound interrupts the agent.
     public let listening: CallerListener.Settings
+    /// Whether `transfer_to_staff` can put a caller through (a staff number and Twilio are set up):
+    /// an upset caller is offered a person only then, a call-back otherwise.
+    public let canTransfer: Bool
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
@@ -46,9 +49,10 @@ public struct CallServices: Sendable {
         keypadRetryAfter: Duration = .seconds(20), recordings: CallRecordings? = nil, restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
         events: AsyncStream<CallEvent>.Continuation, tracer: any Tracer = NoOpTracer(),
-        listening: CallerListener.Settings = CallerListener.Settings()
+        listening: CallerListener.Settings = CallerListener.Settings(), canTransfer: Bool = false
     ) {
         self.listening = listening
+        self.canTransfer = canTransfer
         self.calls = calls
         self.customers = customers
         self.engine = engine

@@ -132,6 +132,16 @@ public actor CallSession {
     var watchdog: Task<Void, Never>?
     /// The turn the watchdog watches.
     var watchdogTurnID: String?
+    /// How frustrated the caller sounds (see ``CallerMood``).
+    var mood = CallerMood()
+    /// The caller talked over the agent since their last turn was read.
+    var interruptedSinceLastReading = false
+    /// Offers of a person or a call-back made, and requests for a person heard (at most one per call).
+    var escalations = 0
+    /// The voice the caller asked for (slower); ``voiceStyle`` makes it calmer while they are strained.
+    var requestedStyle = VoiceStyle.standard
+    /// How much (dB) the agent's voice is raised because the caller could not hear it.
+    var outboundGainDecibels = 0.0
     /// Answered turns traced so far (the next one's `turn.index` is one more).
     var tracedTurnCount = 0
     /// The `call.turn` span context of each traced turn, for a tool that finishes after its turn was
@@ -320,7 +330,9 @@ public actor CallSession {
     /// as a new turn, once the turn under way has finished.
     ///
     /// - Parameter carried: whether words carried from an earlier turn are put in front of `text`.
-    func answerAfterCurrentTurn(_ text: String, carried: Bool = true, evenIfCancelled: Bool = false) {
+    func answerAfterCurrentTurn(
+        _ text: String, carried: Bool = true, evenIfCancelled: Bool = false, spoken: Bool = false
+    ) {
         let now = Date()
         let id = UUID().uuidString.lowercased()
         openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
@@ -330,7 +342,7 @@ public actor CallSession {
             guard evenIfCancelled || !Task.isCancelled else { return }
             await self.answer(
                 Transcript(text: text, language: self.language), turnID: id, endOfSpeechAt: now, transcriptAt: now,
-                carried: carried)
+                carried: carried, spoken: spoken)
         }
     }
 
@@ -458,7 +470,10 @@ public actor CallSession {
             await recordAgentTurn(turn, interrupted: true, unheard: unheard.isEmpty ? nil : unheard)
         }
         pending.removeAll()
-        if interrupted { services.metrics.bargeIns.increment() }
+        if interrupted {
+            services.metrics.bargeIns.increment()
+            interruptedSinceLastReading = true
+        }
     }
 
     /// Takes a folded turn's caller message, and whatever it added after it, out of the history.
@@ -534,20 +549,27 @@ public actor CallSession {
     }
 
     /// Stores what the caller said as a row of the call's log.
-    private func persistCallerTurn(_ text: String, endOfSpeechAt: Date, transcriptAt: Date) async {
+    private func persistCallerTurn(
+        _ text: String, endOfSpeechAt: Date, transcriptAt: Date, frustration: Double? = nil
+    ) async {
         callerTurns += 1
         turnSequence += 1
         let callerTurn = ConversationTurn(
             id: UUID().uuidString.lowercased(), callID: call.id, sequence: turnSequence, speaker: .caller,
             text: text, language: language, startedAt: endOfSpeechAt.unixMilliseconds,
-            endOfSpeechAt: endOfSpeechAt.unixMilliseconds, transcriptFinalAt: transcriptAt.unixMilliseconds)
+            endOfSpeechAt: endOfSpeechAt.unixMilliseconds, transcriptFinalAt: transcriptAt.unixMilliseconds,
+            frustration: frustration.map { ($0 * 1000).rounded() / 1000 })
         await persist(callerTurn)
     }
 
     /// Records what the caller said and runs the agent's answer to it, as turn `turnID`.
-    /// - Parameter carried: whether words of an answer cut off before it was heard join these.
+    /// - Parameters:
+    ///   - carried: whether words of an answer cut off before it was heard join these.
+    ///   - spoken: whether `transcript` is words the caller just said (not keys, not words carried
+    ///     over), so that how they sound is read.
     func answer(
-        _ transcript: Transcript, turnID: String, endOfSpeechAt: Date, transcriptAt: Date, carried: Bool = true
+        _ transcript: Transcript, turnID: String, endOfSpeechAt: Date, transcriptAt: Date, carried: Bool = true,
+        spoken: Bool = true
     ) async {
         let callerText =
             ([carried ? carriedCallerText : nil, transcript.text].compactMap { $0 }.filter {
@@ -564,12 +586,19 @@ public actor CallSession {
             logger.info("caller language", metadata: ["call.language": .string(detected)])
             language = detected
         }
+        let reading = spoken && !transcript.text.isEmpty ? readMood(transcript.text) : nil
         if carried && !transcript.text.isEmpty {
-            await persistCallerTurn(transcript.text, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
+            await persistCallerTurn(
+                transcript.text, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt, frustration: reading?.score)
         }
         history += interruptionNotes
         interruptionNotes.removeAll()
         history.append(.user(callerText))
+        if let reading {
+            followVoiceRequests(in: transcript.text)
+            noteEscalation(reading)
+            if let note = moodNote(reading) { history.append(note) }
+        }
         trimHistory()
 
         if openTurns[turnID] == nil { openTurns[turnID] = OpenTurn(id: turnID, endOfSpeechAt: endOfSpeechAt) }
@@ -578,6 +607,14 @@ public actor CallSession {
         openTurns[turnID]?.historyIndex = history.count - 1
         generatingTurnID = turnID
         if watchdogTurnID != turnID { startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt) }
+        if let reading, offersEscalation(reading) {
+            await offerEscalation(turnID: turnID)
+            guard !Task.isCancelled else { return }
+            if watchdogTurnID == turnID { watchdog?.cancel() }
+            if turnTask == openTurns[turnID]?.task { turnTask = nil }
+            await finishGenerating(turnID)
+            return
+        }
         let context = ToolContext(
             callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language)
         do {
@@ -636,14 +673,18 @@ public actor CallSession {
     /// A phrase book line in the caller's language, from the cache when it is there.
     func line(_ key: PhraseBook.Key, _ values: [String: String] = [:]) -> Utterance {
         let text = services.phrases.text(key, language: language, values)
-        return Utterance(
+        var utterance = Utterance(
             text, language: language, cacheable: values.isEmpty || personalData.allowsCaching(text),
             pinned: values.isEmpty)
+        utterance.style = voiceStyle
+        return utterance
     }
 
     /// Text of this call in its language, cached unless it may hold personal data.
     func utterance(_ text: String) -> Utterance {
-        Utterance(text, language: language, cacheable: personalData.allowsCaching(text))
+        var utterance = Utterance(text, language: language, cacheable: personalData.allowsCaching(text))
+        utterance.style = voiceStyle
+        return utterance
     }
 
     /// The model's words.
@@ -659,7 +700,7 @@ public actor CallSession {
             }
         }
         // What the tool did counts for the call's outcome even if the turn was interrupted after it.
-        if execution.status == .ok { outcomes.append(execution.tool) }
+        if execution.status == .ok { outcomes.append(execution.tool) } else { mood.toolFailed() }
         traceToolRun(execution)
         queue(.toolExecution(execution))
     }
@@ -676,7 +717,7 @@ public actor CallSession {
             for try await chunk in services.speech.speak(utterance) {
                 if Task.isCancelled { return }
                 if openTurns[turnID]?.firstAudioAt == nil { openTurns[turnID]?.firstAudioAt = Date() }
-                leftover += chunk
+                leftover += amplified(chunk)
                 let whole = leftover.count / TelephoneAudio.samplesPerFrame * TelephoneAudio.samplesPerFrame
                 if whole > 0 {
                     queued(turnID, hold: hold)
@@ -853,6 +894,12 @@ public actor CallSession {
                 CallMetric(
                     id: UUID().uuidString.lowercased(), callID: call.id, name: "fallbacks",
                     value: Double(fallbacks), recordedAt: now),
+                CallMetric(
+                    id: UUID().uuidString.lowercased(), callID: call.id, name: "escalations",
+                    value: Double(escalations), recordedAt: now),
+                CallMetric(
+                    id: UUID().uuidString.lowercased(), callID: call.id, name: "peak_frustration",
+                    value: (mood.peak * 1000).rounded() / 1000, recordedAt: now),
             ]
             if !responseLatencies.isEmpty {
                 metrics.append(

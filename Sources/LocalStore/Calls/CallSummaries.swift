@@ -55,6 +55,12 @@ public struct CallSummaries: Sendable {
                 sql:
                     "SELECT max(value) FROM call_metrics WHERE name = 'worst_frame_lateness_ms' AND call_id IN (\(calls))"
             )
+            summary.escalations =
+                try Int.fetchOne(
+                    db,
+                    sql:
+                        "SELECT count(*) FROM call_metrics WHERE name = 'escalations' AND value > 0 AND call_id IN (\(calls))"
+                ) ?? 0
             if let stored = try Self.stored(date.description, in: db), stored.sameFigures(as: summary) {
                 return stored
             }

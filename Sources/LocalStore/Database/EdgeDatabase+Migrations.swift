@@ -47,6 +47,13 @@ extension EdgeDatabase {
         migrator.registerMigration("v12 menu item overrides") { db in
             try db.execute(sql: v12MenuItemOverrides)
         }
+        migrator.registerMigration("v13 caller frustration") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE conversation_turns ADD COLUMN frustration REAL
+                        CHECK (frustration IS NULL OR frustration BETWEEN 0 AND 1)
+                    """)
+        }
         return migrator
     }
 

@@ -29,12 +29,17 @@ public struct ConversationTurn: Codable, Sendable, Equatable, Identifiable {
     public var interrupted: Bool
     /// The part of the text the caller did not hear because of barge-in.
     public var unheardText: String?
+    /// How frustrated the caller sounded in this turn, 0 to 1 (caller turns; see the agent's
+    /// `CallerMood`).
+    public var frustration: Double?
 
     public init(
         id: String, callID: String, sequence: Int, speaker: Speaker, text: String, language: String? = nil,
         startedAt: Int64, endOfSpeechAt: Int64? = nil, transcriptFinalAt: Int64? = nil, firstTokenAt: Int64? = nil,
-        firstAudioAt: Int64? = nil, firstFrameAt: Int64? = nil, interrupted: Bool = false, unheardText: String? = nil
+        firstAudioAt: Int64? = nil, firstFrameAt: Int64? = nil, interrupted: Bool = false, unheardText: String? = nil,
+        frustration: Double? = nil
     ) {
+        self.frustration = frustration
         self.id = id
         self.callID = callID
         self.sequence = sequence
@@ -66,5 +71,6 @@ public struct ConversationTurn: Codable, Sendable, Equatable, Identifiable {
         case firstFrameAt = "first_frame_at"
         case interrupted
         case unheardText = "unheard_text"
+        case frustration
     }
 }

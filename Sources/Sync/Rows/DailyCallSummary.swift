@@ -20,6 +20,8 @@ public struct DailyCallSummary: Codable, Sendable, Equatable, Identifiable {
     /// audio), and the worst frame lateness of any call, in milliseconds.
     public var meanResponseLatencyMilliseconds: Double?
     public var worstFrameLatenessMilliseconds: Double?
+    /// Calls where an upset caller was offered a person or a call-back, or asked for a person.
+    public var escalations: Int
     public var version: Int64
     public var updatedAt: Int64
 
@@ -28,8 +30,9 @@ public struct DailyCallSummary: Codable, Sendable, Equatable, Identifiable {
         reservationsCancelled: Int = 0, messagesTaken: Int = 0, transfers: Int = 0, informationOnly: Int = 0,
         noConversation: Int = 0, keypadBookings: Int = 0, talkSeconds: Int = 0,
         meanResponseLatencyMilliseconds: Double? = nil, worstFrameLatenessMilliseconds: Double? = nil,
-        version: Int64 = 1, updatedAt: Int64 = 0
+        escalations: Int = 0, version: Int64 = 1, updatedAt: Int64 = 0
     ) {
+        self.escalations = escalations
         self.id = id
         self.calls = calls
         self.reservationsCreated = reservationsCreated
@@ -61,8 +64,32 @@ public struct DailyCallSummary: Codable, Sendable, Equatable, Identifiable {
         case talkSeconds = "talk_seconds"
         case meanResponseLatencyMilliseconds = "mean_response_latency_ms"
         case worstFrameLatenessMilliseconds = "worst_frame_lateness_ms"
+        case escalations
         case version
         case updatedAt = "updated_at"
+    }
+
+    /// Decodes a summary; one written before escalations were counted has none.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        calls = try container.decode(Int.self, forKey: .calls)
+        reservationsCreated = try container.decode(Int.self, forKey: .reservationsCreated)
+        reservationsChanged = try container.decode(Int.self, forKey: .reservationsChanged)
+        reservationsCancelled = try container.decode(Int.self, forKey: .reservationsCancelled)
+        messagesTaken = try container.decode(Int.self, forKey: .messagesTaken)
+        transfers = try container.decode(Int.self, forKey: .transfers)
+        informationOnly = try container.decode(Int.self, forKey: .informationOnly)
+        noConversation = try container.decode(Int.self, forKey: .noConversation)
+        keypadBookings = try container.decode(Int.self, forKey: .keypadBookings)
+        talkSeconds = try container.decode(Int.self, forKey: .talkSeconds)
+        meanResponseLatencyMilliseconds = try container.decodeIfPresent(
+            Double.self, forKey: .meanResponseLatencyMilliseconds)
+        worstFrameLatenessMilliseconds = try container.decodeIfPresent(
+            Double.self, forKey: .worstFrameLatenessMilliseconds)
+        escalations = try container.decodeIfPresent(Int.self, forKey: .escalations) ?? 0
+        version = try container.decode(Int64.self, forKey: .version)
+        updatedAt = try container.decode(Int64.self, forKey: .updatedAt)
     }
 
     /// The same day's figures, ignoring version and time (to know whether anything changed).

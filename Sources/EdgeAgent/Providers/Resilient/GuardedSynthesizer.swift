@@ -13,10 +13,16 @@ public struct GuardedSynthesizer: SpeechSynthesizer {
     }
 
     public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
+        synthesize(text, language: language, style: .standard)
+    }
+
+    public func synthesize(_ text: String, language: String, style: VoiceStyle) -> AsyncThrowingStream<
+        [UInt8], any Error
+    > {
         // Held to a steady pace, so a provider that drips never yields a first frame in time and
         // counts as failing, like one that hangs.
         GuardedStream.relay(through: upstream, classify: Upstreams.classify) {
-            SpeechOutput.steady(base.synthesize(text, language: language))
+            SpeechOutput.steady(base.synthesize(text, language: language, style: style))
         }
     }
 }

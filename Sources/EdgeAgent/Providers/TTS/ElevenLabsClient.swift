@@ -28,30 +28,30 @@ public struct ElevenLabsClient: SpeechSynthesizer {
         self.logger = logger
     }
 
-    /// The voice settings every request sends.
-    static let voiceSettings = RequestBody.VoiceSettings(
-        stability: 0.5, similarityBoost: 0.8, style: 0, useSpeakerBoost: true, speed: 1)
     /// The output format every request asks for.
     static let outputFormat = "ulaw_8000"
 
-    /// What shapes the audio of each configured language's voice, for the phrase cache's keys.
+    /// What shapes the audio of each configured language's voice in the standard style, for the
+    /// phrase cache's keys (``VoiceIdentity/styled(_:)`` gives another style's).
     public var identities: [String: VoiceIdentity] {
-        let settings = Self.voiceSettings
-        let settingsText =
-            "stability=\(settings.stability),similarity_boost=\(settings.similarityBoost),style=\(settings.style),"
-            + "speaker_boost=\(settings.useSpeakerBoost),speed=\(settings.speed)"
-        return voices.mapValues { voice in
+        voices.mapValues { voice in
             VoiceIdentity(
                 provider: "elevenlabs", voice: voice, model: model, outputFormat: Self.outputFormat,
-                settings: settingsText)
+                settings: VoiceStyle.standard.settingsText)
         }
     }
 
     public func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error> {
-        .producing { emit in try await run(text: text, language: language, emit: emit) }
+        synthesize(text, language: language, style: .standard)
     }
 
-    private func run(text: String, language: String, emit: ([UInt8]) -> Void) async throws {
+    public func synthesize(_ text: String, language: String, style: VoiceStyle) -> AsyncThrowingStream<
+        [UInt8], any Error
+    > {
+        .producing { emit in try await run(text: text, language: language, style: style, emit: emit) }
+    }
+
+    private func run(text: String, language: String, style: VoiceStyle, emit: ([UInt8]) -> Void) async throws {
         guard let voice = voices[language] ?? voices["en"] else {
             throw SpeechSynthesisError(
                 status: nil, providerCode: "no_voice", message: "no voice configured for \(language) (EDGE_VOICE_EN/ES)"
@@ -64,7 +64,9 @@ public struct ElevenLabsClient: SpeechSynthesizer {
         if let apiKey { request.headers.add(name: "xi-api-key", value: apiKey.value) }
         let body = RequestBody(
             text: text, modelID: model, languageCode: language,
-            voiceSettings: Self.voiceSettings)
+            voiceSettings: RequestBody.VoiceSettings(
+                stability: style.stability, similarityBoost: style.similarityBoost, style: style.style,
+                useSpeakerBoost: true, speed: style.speed))
         request.body = .bytes(ByteBuffer(bytes: try JSONEncoder().encode(body)))
 
         let response: HTTPClientResponse

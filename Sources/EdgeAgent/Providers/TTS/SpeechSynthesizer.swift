@@ -2,6 +2,16 @@
 public protocol SpeechSynthesizer: Sendable {
     /// Streams the audio of `text` spoken in `language` (`en` or `es`).
     func synthesize(_ text: String, language: String) -> AsyncThrowingStream<[UInt8], any Error>
+    /// Streams the audio of `text` spoken in `style`; a synthesizer with no styles speaks it as usual.
+    func synthesize(_ text: String, language: String, style: VoiceStyle) -> AsyncThrowingStream<[UInt8], any Error>
+}
+
+extension SpeechSynthesizer {
+    public func synthesize(_ text: String, language: String, style: VoiceStyle) -> AsyncThrowingStream<
+        [UInt8], any Error
+    > {
+        synthesize(text, language: language)
+    }
 }
 
 /// A failed synthesis, with what the resilience layer needs to decide on a retry.
