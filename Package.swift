@@ -62,7 +62,7 @@ let package = Package(
         // MARK: Libraries
         .target(
             name: "AudioIO",
-            dependencies: ["CSpeexDSP"],
+            dependencies: ["CSpeexDSP", "CALSA"],
             swiftSettings: swiftSettings
         ),
         .target(

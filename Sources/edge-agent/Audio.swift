@@ -1,12 +1,78 @@
 import ArgumentParser
 import AudioIO
 import EdgeAgent
+import Foundation
 
-/// `edge-agent audio bench`.
+/// `edge-agent audio devices | test | bench`.
 struct Audio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "The box's audio: how the agent hears a caller on a noisy line.",
-        subcommands: [Bench.self])
+        abstract: "The box's own audio: its sound devices, a speaker and microphone check, and how the agent hears.",
+        subcommands: [Devices.self, Test.self, Bench.self])
+
+    struct Devices: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the sound devices ALSA knows, with the name to pass to --playback and --capture.")
+
+        func run() async throws {
+            let devices = ALSADevices.list()
+            guard !devices.isEmpty else { throw fail("ALSA lists no sound device (is libasound2 installed?)", code: 1) }
+            for device in devices {
+                let ways = [device.playback ? "playback" : nil, device.capture ? "capture" : nil].compactMap { $0 }
+                print("\(device.name)\t\(ways.joined(separator: "+"))\t\(device.description)")
+            }
+        }
+    }
+
+    struct Test: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Play the agent's greeting through the speaker, then record from the microphone and print levels.",
+            discussion: "Exit codes: 0 when the microphone heard something, 1 when a device failed or it heard nothing."
+        )
+
+        @OptionGroup var options: Cache.Options
+
+        @Option(name: .long, help: "The playback device (see `edge-agent audio devices`).")
+        var playback = "default"
+
+        @Option(name: .long, help: "The capture device (see `edge-agent audio devices`).")
+        var capture = "default"
+
+        @Option(name: .long, help: "Seconds to record (1 to 60).")
+        var seconds = 5
+
+        @Option(name: .long, help: "The greeting's language: en or es.")
+        var language = "en"
+
+        func run() async throws {
+            guard (1...60).contains(seconds) else { throw fail("--seconds must be 1 to 60", code: 2) }
+            guard ["en", "es"].contains(language) else { throw fail("--language must be en or es", code: 2) }
+            let app = try await options.prepare(http: true, maintenance: false)
+            let text = app.phrases.text(
+                .greeting, language: language, ["restaurant": app.configuration.restaurant.name])
+            var phrase: [UInt8] = []
+            do {
+                for try await chunk in app.makeSpeechOutput().speak(Utterance(text, language: language)) {
+                    phrase += chunk
+                }
+            } catch {
+                await app.shutdown()
+                throw fail("the greeting could not be spoken: \(error)", code: 1)
+            }
+            await app.shutdown()
+            print("playing on \(playback), then recording \(seconds) s from \(capture)")
+            let report: AudioCheck.Report
+            do {
+                report = try await AudioCheck(
+                    playbackDevice: playback, captureDevice: capture, recordFor: .seconds(seconds)
+                ).run(phrase: phrase)
+            } catch {
+                throw fail("\(error)", code: 1)
+            }
+            print(report)
+            if !report.heardSignal { throw ExitCode(1) }
+        }
+    }
 }
 
 extension Audio {
