@@ -1,16 +1,29 @@
 import ArgumentParser
 import AudioIO
+import Dispatch
 import EdgeAgent
 import Foundation
+import LocalStore
+import Sync
 
 /// `edge-agent audio devices | test | bench`.
 struct Audio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The box's own audio: its sound devices, a speaker and microphone check, and how the agent hears.",
-        subcommands: [Devices.self, Test.self, Bench.self])
+        subcommands: [List.self, Test.self, Bench.self])
 
-    struct Devices: AsyncParsableCommand {
+    /// The devices of `test` and `talk`.
+    struct Devices: ParsableArguments {
+        @Option(name: .long, help: "The playback device (see `edge-agent audio devices`).")
+        var playback = "default"
+
+        @Option(name: .long, help: "The capture device (see `edge-agent audio devices`).")
+        var capture = "default"
+    }
+
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "devices",
             abstract: "List the sound devices ALSA knows, with the name to pass to --playback and --capture.")
 
         func run() async throws {
@@ -31,12 +44,7 @@ struct Audio: AsyncParsableCommand {
         )
 
         @OptionGroup var options: Cache.Options
-
-        @Option(name: .long, help: "The playback device (see `edge-agent audio devices`).")
-        var playback = "default"
-
-        @Option(name: .long, help: "The capture device (see `edge-agent audio devices`).")
-        var capture = "default"
+        @OptionGroup var devices: Devices
 
         @Option(name: .long, help: "Seconds to record (1 to 60).")
         var seconds = 5
@@ -60,6 +68,7 @@ struct Audio: AsyncParsableCommand {
                 throw fail("the greeting could not be spoken: \(error)", code: 1)
             }
             await app.shutdown()
+            let (playback, capture) = (devices.playback, devices.capture)
             print("playing on \(playback), then recording \(seconds) s from \(capture)")
             let report: AudioCheck.Report
             do {
@@ -119,5 +128,46 @@ extension Audio {
                 throw fail("\(error)", code: 1)
             }
         }
+    }
+}
+
+/// `edge-agent talk`.
+struct Talk: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Talk with the agent through the box's headset: a whole call, with no phone line.",
+        discussion:
+            "The same agent, tools and store as a phone call; the call is recorded with source 'local'. "
+            + "Ends when the agent hangs up, on Ctrl-C, or after --minutes. Prints the conversation.")
+
+    @OptionGroup var options: Cache.Options
+    @OptionGroup var devices: Audio.Devices
+
+    @Option(name: .long, help: "The longest the conversation may last, in minutes (1 to 60).")
+    var minutes = 10
+
+    func run() async throws {
+        guard (1...60).contains(minutes) else { throw fail("--minutes must be 1 to 60", code: 2) }
+        let app = try await options.prepare(http: true, maintenance: false)
+        let stop = LocalConversationStop()
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+        signal(SIGINT, SIG_IGN)
+        interrupt.setEventHandler { stop.open(reason: "stopped with Ctrl-C") }
+        interrupt.resume()
+        print("talking through \(devices.capture) and \(devices.playback); Ctrl-C ends the call")
+        let call: Call
+        do {
+            call = try await LocalConversation(
+                services: app.makeCallServices(), playbackDevice: devices.playback, captureDevice: devices.capture,
+                longest: .seconds(minutes * 60), logger: app.logger
+            ).run(stop: stop)
+        } catch {
+            await app.shutdown()
+            throw fail("\(error)", code: 1)
+        }
+        for turn in (try? await CallLog(database: app.database).turns(callID: call.id)) ?? [] where !turn.text.isEmpty {
+            print("\(turn.speaker == .caller ? "you" : "agent"): \(turn.text)")
+        }
+        print("call \(call.id): \(call.outcome ?? "no outcome"), \(call.durationSeconds ?? 0) s")
+        await app.shutdown()
     }
 }

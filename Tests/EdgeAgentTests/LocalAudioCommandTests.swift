@@ -1,6 +1,13 @@
 import AudioIO
+import Dispatch
 import Foundation
+import GRDB
+import Hummingbird
+import LocalStore
+import Sync
 import Testing
+
+@testable import EdgeAgent
 
 /// `edge-agent audio devices` and `audio test` against ALSA itself, with no sound card: the
 /// speaker and the microphone are ALSA's file plugin over its null device (what is played lands in
@@ -111,5 +118,80 @@ struct LocalAudioCommandTests {
     func badOptions(arguments: [String]) throws {
         let rig = try Rig(heard: [])
         #expect(try rig.run(["audio", "test"] + arguments).status == 2)
+    }
+}
+
+/// `edge-agent talk` end to end with no sound card and no phone line: the microphone is a file
+/// holding silence, a caller's sentence and silence again; the speaker is a file; the cloud is the
+/// loopback doubles. The call books a table through the same session and tools as a phone call.
+@Suite("Talking to the agent through the box's headset")
+struct LocalConversationTests {
+    @Test("a booking by voice through the headset: one local call, one reservation, the agent heard")
+    func booking() async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool(
+                "create_reservation",
+                #"{"name":"Ada Lovelace","party_size":2,"date":"\#(tomorrow)","time":"19:00","phone":"+15550001111"}"#),
+            ScriptedLLM.tool("end_call", "{}", text: "You're booked, Ada. Goodbye!"),
+        ])
+        let transcription = TranscriptionDouble([
+            "A table for two tomorrow at seven for Ada Lovelace, my number is 555 000 1111."
+        ])
+        let tts = ElevenLabsDouble()
+        let speech = MuLaw.decode(try EdgeAgentTestAudio.speech("en-booking"))
+        let microphone =
+            [Int16](repeating: 0, count: 8000 * 4) + speech + [Int16](repeating: 0, count: 8000 * 12)
+        let rig = try LocalAudioCommandTests.Rig(heard: microphone)
+        let doubles = Router()
+        llm.register(on: doubles)
+        transcription.register(on: doubles)
+        tts.register(on: doubles)
+        let outcome = try await withLoopbackServer(doubles) { cloud in
+            var environment = rig.environment
+            environment["OPENAI_BASE_URL"] = cloud.appendingPathComponent("v1").absoluteString
+            environment["OPENAI_API_KEY"] = OpenAIChatDouble.apiKey
+            environment["ELEVENLABS_BASE_URL"] = cloud.absoluteString
+            environment["ELEVENLABS_API_KEY"] = ElevenLabsDouble.apiKey
+            environment["EDGE_VOICE_EN"] = "voice-en"
+            environment["EDGE_VOICE_ES"] = "voice-es"
+            environment["EDGE_RESTAURANT_NAME"] = "Trattoria Roma"
+            environment["EDGE_MINIMUM_FREE_DISK_MB"] = "0"
+            for day in ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] {
+                environment["EDGE_OPENING_HOURS_\(day)"] = "12:00-23:00"
+            }
+            let arguments = ["talk", "--playback", "test_speaker", "--capture", "test_microphone", "--minutes", "1"]
+            let finalEnvironment = environment
+            // The process runs for seconds: wait for it off the cooperative pool.
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(
+                        with: Result {
+                            try CommandLineTests().run(arguments, environment: finalEnvironment, in: rig.folder)
+                        })
+                }
+            }
+        }
+        #expect(outcome.status == 0, "\(outcome.standardError)")
+        #expect(outcome.standardOutput.contains("agent: Thank you for calling Trattoria Roma."))
+        #expect(outcome.standardOutput.contains("you: A table for two tomorrow at seven for Ada Lovelace"))
+        #expect(outcome.standardOutput.contains("agent: You're booked, Ada. Goodbye!"))
+        #expect(outcome.standardOutput.contains(": reservation_created,"))
+
+        let database = try EdgeDatabase(dataDirectory: rig.folder.file("data"), logger: LogCapture().logger)
+        let (calls, reservations) = try await database.read { db in
+            (try Call.fetchAll(db), try Reservation.fetchAll(db))
+        }
+        #expect(calls.count == 1)
+        #expect(calls.first?.source == "local")
+        #expect(calls.first?.status == .completed)
+        #expect(calls.first?.outcome == "reservation_created")
+        #expect(reservations.count == 1)
+        #expect(reservations.first?.name == "Ada Lovelace")
+        #expect(reservations.first?.partySize == 2)
+        // The speaker played the greeting (twelve words) and the answer (four), all of it: the
+        // ElevenLabs double speaks 100 ms a word.
+        #expect(rig.played.count == 8 * 1600)
+        #expect(transcription.durations.withLockedValue { $0 }.count == 1)
     }
 }

@@ -40,7 +40,7 @@ public struct CallServices: Sendable {
     public let listening: CallerListener.Settings
     /// Whether `transfer_to_staff` can put a caller through (a staff number and Twilio are set up):
     /// an upset caller is offered a person only then, a call-back otherwise.
-    public let canTransfer: Bool
+    public var canTransfer: Bool
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,

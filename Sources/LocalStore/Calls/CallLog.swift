@@ -42,6 +42,36 @@ public struct CallLog: Sendable {
         }
     }
 
+    /// Records a call placed through the box's own headset (`edge-agent talk`): no Twilio, no caller
+    /// number, `source = 'local'`, in progress until its conversation is recorded.
+    public func recordLocal() async throws -> Call {
+        let now = database.clock.nowMilliseconds()
+        return try await database.write { db in
+            let id = UUID().uuidString.lowercased()
+            let call = Call(
+                id: id, callSid: "local-" + id, fromNumber: "local", toNumber: "local", direction: "inbound",
+                status: .inProgress, startedAt: now, source: "local", updatedAt: now)
+            try call.insert(db)
+            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            return call
+        }
+    }
+
+    /// Marks a local call ended (Twilio's status callback does this for a phone call).
+    public func endLocal(callID: String, durationSeconds: Int) async throws {
+        let now = database.clock.nowMilliseconds()
+        try await database.write { db in
+            guard var call = try Call.fetchOne(db, key: callID), call.source == "local" else { return }
+            call.status = .completed
+            call.endedAt = now
+            call.durationSeconds = max(0, durationSeconds)
+            call.version += 1
+            call.updatedAt = now
+            try call.update(db)
+            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+        }
+    }
+
     /// Applies a status callback in one transaction, recording the call first if it was never seen.
     /// Statuses only move forward (queued, initiated, ringing, in progress, then a terminal one), so
     /// callbacks that Twilio delivers out of order never undo a later state.

@@ -54,6 +54,13 @@ extension EdgeDatabase {
                         CHECK (frustration IS NULL OR frustration BETWEEN 0 AND 1)
                     """)
         }
+        migrator.registerMigration("v14 local calls") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE calls ADD COLUMN source TEXT NOT NULL DEFAULT 'phone'
+                        CHECK (source IN ('phone', 'local'))
+                    """)
+        }
         return migrator
     }
 

@@ -53,14 +53,17 @@ public struct Call: Codable, Sendable, Equatable, Identifiable {
     public var startedAt: Int64
     public var endedAt: Int64?
     public var durationSeconds: Int?
+    /// `phone` (through Twilio) or `local` (`edge-agent talk`, through the box's own headset).
+    public var source: String
     public var version: Int64
     public var updatedAt: Int64
 
     public init(
         id: String, callSid: String, fromNumber: String, toNumber: String, direction: String = "inbound",
         status: Status, language: String? = nil, outcome: String? = nil, startedAt: Int64, endedAt: Int64? = nil,
-        durationSeconds: Int? = nil, version: Int64 = 1, updatedAt: Int64
+        durationSeconds: Int? = nil, source: String = "phone", version: Int64 = 1, updatedAt: Int64
     ) {
+        self.source = source
         self.id = id
         self.callSid = callSid
         self.fromNumber = fromNumber
@@ -88,7 +91,27 @@ public struct Call: Codable, Sendable, Equatable, Identifiable {
         case startedAt = "started_at"
         case endedAt = "ended_at"
         case durationSeconds = "duration_seconds"
+        case source
         case version
         case updatedAt = "updated_at"
+    }
+
+    /// Decodes a call; one recorded before local calls existed came by phone.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        id = try container.decode(String.self, forKey: .id)
+        callSid = try container.decode(String.self, forKey: .callSid)
+        fromNumber = try container.decode(String.self, forKey: .fromNumber)
+        toNumber = try container.decode(String.self, forKey: .toNumber)
+        direction = try container.decode(String.self, forKey: .direction)
+        status = try container.decode(Status.self, forKey: .status)
+        language = try container.decodeIfPresent(String.self, forKey: .language)
+        outcome = try container.decodeIfPresent(String.self, forKey: .outcome)
+        startedAt = try container.decode(Int64.self, forKey: .startedAt)
+        endedAt = try container.decodeIfPresent(Int64.self, forKey: .endedAt)
+        durationSeconds = try container.decodeIfPresent(Int.self, forKey: .durationSeconds)
+        source = try container.decodeIfPresent(String.self, forKey: .source) ?? "phone"
+        version = try container.decode(Int64.self, forKey: .version)
+        updatedAt = try container.decode(Int64.self, forKey: .updatedAt)
     }
 }
