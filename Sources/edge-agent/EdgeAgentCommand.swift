@@ -10,7 +10,8 @@ struct EdgeAgentCommand: AsyncParsableCommand {
         abstract: "The on-site AI phone agent for restaurants.",
         subcommands: [
             Serve.self, Demo.self, Simulate.self, Cache.self, Keys.self, Recordings.self, Customers.self,
-            SyncCommand.self, Provision.self, Backup.self, Restore.self, DoctorCommand.self, Tokens.self, Audio.self, Talk.self,
+            SyncCommand.self, Provision.self, Backup.self, Restore.self, DoctorCommand.self, Tokens.self, Audio.self,
+            Talk.self,
         ]
     )
 }
