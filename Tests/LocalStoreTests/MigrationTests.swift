@@ -78,7 +78,7 @@ struct MigrationTests {
                 "v1 schema", "v2 staff messages", "v3 phrase cache counters", "v4 twilio recordings", "v5 sync state",
                 "v6 recording uploads", "v7 site settings", "v8 overbooked slots",
                 "v9 daily call summaries", "v10 admin tokens", "v11 append-only audit log",
-                "v12 menu item overrides", "v13 caller frustration", "v14 local calls",
+                "v12 menu item overrides", "v13 caller frustration", "v14 local calls", "v15 voice choices",
             ])
         #expect(appliedAgain == applied)
         #expect(count == 1)

@@ -87,6 +87,10 @@ public struct AdminAPIRoutes: Sendable {
         Route(method: .patch, path: "/api/v1/menu/{id}", audience: .staff) { api, request, context in
             try await api.setAvailability(request, context: context)
         },
+        Route(method: .get, path: "/api/v1/voices", audience: .staff) { api, _, _ in try await api.voices() },
+        Route(method: .put, path: "/api/v1/voices", audience: .staff) { api, request, context in
+            try await api.chooseVoice(request, context: context)
+        },
         Route(method: .get, path: "/api/v1/health", audience: .staff) { api, _, _ in try await api.health() },
         Route(method: .get, path: "/api/v1/configuration", audience: .technician) { api, _, _ in
             try api.configurationSettings()
@@ -432,5 +436,51 @@ extension String {
                 result.append(character)
             }
         }
+    }
+}
+
+extension AdminAPIRoutes {
+    /// A language's voices for staff: the one in use, the one being warmed, and the choices.
+    struct VoiceLanguage: Encodable {
+        let language: String
+        let active: String?
+        let pending: String?
+        let failure: String?
+        let voices: [VoiceChoice]
+    }
+
+    func voices() async throws -> Response {
+        var languages: [VoiceLanguage] = []
+        for language in PhraseBook.languages {
+            let status = await app.voices.status(of: language)
+            languages.append(
+                VoiceLanguage(
+                    language: language, active: status.active, pending: status.pending, failure: status.failure,
+                    voices: await app.voices.voices(for: language)))
+        }
+        return try Self.json(["languages": languages])
+    }
+
+    struct VoiceChoiceBody: Decodable {
+        let language: String
+        let voice: String
+    }
+
+    /// Chooses a language's voice: 202 while it is warmed, 200 when it is already in use.
+    func chooseVoice(_ request: Request, context: AgentRequestContext) async throws -> Response {
+        let body = try await Self.body(VoiceChoiceBody.self, of: request)
+        guard PhraseBook.languages.contains(body.language) else {
+            throw APIError(.unprocessableContent, code: "unknown_language", message: "language must be en or es")
+        }
+        let status: VoiceSwitcher.Status
+        do {
+            status = try await app.voices.choose(body.voice, for: body.language, actor: Self.actor(context))
+        } catch let error as VoiceSwitcher.UnknownVoice {
+            throw APIError(.unprocessableContent, code: "unknown_voice", message: error.description)
+        }
+        let language = VoiceLanguage(
+            language: body.language, active: status.active, pending: status.pending, failure: status.failure,
+            voices: await app.voices.voices(for: body.language))
+        return try Self.json(language, status: status.pending == nil ? .ok : .accepted)
     }
 }

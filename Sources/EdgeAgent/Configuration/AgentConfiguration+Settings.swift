@@ -38,6 +38,8 @@ extension AgentConfiguration {
             .url("tts.base_url", "ELEVENLABS_BASE_URL", \.textToSpeech.baseURL, schemes: ["http", "https"]),
             .optionalString("tts.voice_en", "EDGE_VOICE_EN", \.textToSpeech.voiceEnglish),
             .optionalString("tts.voice_es", "EDGE_VOICE_ES", \.textToSpeech.voiceSpanish),
+            .voiceChoices("tts.voices_en", "EDGE_VOICES_EN", language: "en"),
+            .voiceChoices("tts.voices_es", "EDGE_VOICES_ES", language: "es"),
             .integer("tts.max_characters", "EDGE_TTS_MAX_CHARACTERS", \.textToSpeech.maxCharacters, in: 50...40_000),
             Setting(
                 key: "tts.price_per_1000_characters", environment: "EDGE_TTS_PRICE_PER_1000_CHARACTERS",
@@ -205,6 +207,31 @@ extension AgentConfiguration {
 }
 
 extension Setting {
+    /// A list of `id:Name` voices for `language` (a YAML list, or comma-separated).
+    fileprivate static func voiceChoices(_ key: String, _ environment: String, language: String) -> Setting {
+        var setting = Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                var choices: [VoiceChoice] = []
+                for item in raw.split(separator: ",") where !item.trimmingCharacters(in: .whitespaces).isEmpty {
+                    guard let choice = VoiceChoice(item: String(item)) else {
+                        throw SettingError(reason: "'\(item)' is not a voice like 21m00Tcm4TlvDq8ikWAM:Rachel")
+                    }
+                    guard !choices.contains(where: { $0.id == choice.id }) else {
+                        throw SettingError(reason: "names the voice \(choice.id) twice")
+                    }
+                    choices.append(choice)
+                }
+                configuration.textToSpeech.voiceChoices[language] = choices
+            },
+            render: { configuration in
+                (configuration.textToSpeech.voiceChoices[language] ?? []).map { "\($0.id):\($0.name)" }
+                    .joined(separator: ",")
+            })
+        setting.acceptsList = true
+        return setting
+    }
+
     /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
     fileprivate static func flag(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Bool> & Sendable

@@ -44,6 +44,20 @@ public struct AgentConfiguration: Sendable {
         public var baseURL = URL(string: "https://api.elevenlabs.io")!
         public var voiceEnglish: String?
         public var voiceSpanish: String?
+        /// The voices staff may choose from, per language (`tts.voices_en`: `id:Name` items); the
+        /// configured `voice_en` / `voice_es` is always among them, and is the one used until staff
+        /// choose another.
+        public var voiceChoices: [String: [VoiceChoice]] = [:]
+
+        /// The voices of `language` staff may choose from, the configured default first.
+        public func choices(for language: String) -> [VoiceChoice] {
+            let configured = language == "es" ? voiceSpanish : voiceEnglish
+            var choices = voiceChoices[language] ?? []
+            if let configured, !choices.contains(where: { $0.id == configured }) {
+                choices.insert(VoiceChoice(id: configured, name: configured), at: 0)
+            }
+            return choices
+        }
         public var model = "eleven_flash_v2_5"
         /// The longest text sent in one request; longer text is split at sentence ends.
         public var maxCharacters = 5000
@@ -216,5 +230,24 @@ public struct AgentConfiguration: Sendable {
         components.path = basePath + "/twilio/media"
         components.query = nil
         return components.string!
+    }
+}
+
+/// A cloud voice staff may choose: the provider's id and the name shown to them.
+public struct VoiceChoice: Sendable, Hashable, Codable {
+    public let id: String
+    public let name: String
+
+    public init(id: String, name: String) {
+        self.id = id
+        self.name = name
+    }
+
+    /// `id` or `id:Name`; nil when the id is empty or not a plain word.
+    public init?(item: String) {
+        let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let id = parts.first, !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+        else { return nil }
+        self.init(id: id, name: parts.count > 1 && !parts[1].isEmpty ? parts[1] : id)
     }
 }

@@ -41,6 +41,8 @@ public struct EdgeAgentApp: Sendable {
     public let policies: ReservationPolicySource
     /// Where the calls' spans go, and the exporter's service when they are exported.
     public let tracing: TracingBackend
+    /// The cloud voice staff chose per language, shared by every speech output.
+    public let voiceSelection = VoiceSelection()
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
@@ -399,7 +401,34 @@ public struct EdgeAgentApp: Sendable {
         }
         return SpeechOutput(
             provider: provider, cache: phraseCache, localVoice: LocalVoice(logger: logger), metrics: metrics,
-            logger: logger)
+            logger: logger, selection: voiceSelection)
+    }
+
+    /// Switches voices when staff choose another: one per app, made when first asked for.
+    public var voices: VoiceSwitcher {
+        voiceSelection.switcher.withLock { slot in
+            if let slot { return slot }
+            let switcher = makeVoiceSwitcher()
+            slot = switcher
+            return switcher
+        }
+    }
+
+    private func makeVoiceSwitcher() -> VoiceSwitcher {
+        let tts = configuration.textToSpeech
+        var configured: [String: String] = [:]
+        configured["en"] = tts.voiceEnglish
+        configured["es"] = tts.voiceSpanish
+        let app = self
+        return VoiceSwitcher(
+            selection: voiceSelection, store: VoiceChoiceStore(database: database), configured: configured,
+            choices: ["en": tts.choices(for: "en"), "es": tts.choices(for: "es")],
+            warmer: { language in
+                let warmer = app.makePhraseWarmer()
+                return PhraseWarmer(
+                    speech: warmer.speech, cache: warmer.cache, texts: warmer.texts.filter { $0.language == language },
+                    concurrency: warmer.concurrency, logger: warmer.logger)
+            }, logger: logger)
     }
 
     /// A warmer for every phrase of the catalog in the configured voices.
@@ -480,6 +509,8 @@ public struct EdgeAgentApp: Sendable {
                 "listening", metadata: ["http.address": .string("\(channel.localAddress.map { "\($0)" } ?? address)")])
             notifier.ready()
         }
+        // A voice staff chose before a restart is warmed again (cache hits) and used once it is.
+        await voices.resume()
         do {
             try await makeServiceGroup(
                 server: server, notifier: notifier, gracefulShutdownSignals: [.sigterm, .sigint]

@@ -63,13 +63,22 @@ public struct PhraseWarmer: Sendable {
     }
 
     /// Fetches every missing phrase; `progress` is called after each one.
-    public func warm(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws -> Report {
+    /// - Parameter voice: a voice to warm beside the one in use (staff chose it; calls switch to it
+    ///   once it is warm): its phrases are pinned as well, and the voice in use keeps its pins.
+    public func warm(voice: String? = nil, progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws
+        -> Report
+    {
         guard let provider = speech.provider else {
             throw PhraseCacheError(
                 "no cloud voice is configured (ELEVENLABS_API_KEY and EDGE_VOICE_EN / EDGE_VOICE_ES): nothing to warm")
         }
-        let keys = texts.compactMap { speech.key(for: $0.text, language: $0.language) }
-        try await cache.index.pinExactly(Set(keys.map(\.hex)))
+        let style = VoiceStyle.standard.spoken(by: voice)
+        let keys = texts.compactMap { speech.key(for: $0.text, language: $0.language, style: style) }
+        if voice == nil {
+            try await cache.index.pinExactly(Set(keys.map(\.hex)))
+        } else {
+            try await cache.index.pin(Set(keys.map(\.hex)))
+        }
         let stored = try await cache.storedKeys()
         let missing = keys.filter { !stored.contains($0.hex) }
         var report = Report(phrases: keys.count, alreadyCached: keys.count - missing.count)
@@ -84,7 +93,9 @@ public struct PhraseWarmer: Sendable {
                 group.addTask {
                     do {
                         return .success(
-                            try await cache.fill(key) { synthesizer.synthesize(key.text, language: key.language) })
+                            try await cache.fill(key) {
+                                synthesizer.synthesize(key.text, language: key.language, style: style)
+                            })
                     } catch {
                         return .failure(error)
                     }

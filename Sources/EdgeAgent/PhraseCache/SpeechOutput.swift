@@ -55,6 +55,8 @@ public final class SpeechOutput: Sendable {
 
     let provider: Provider?
     let cache: PhraseCache?
+    /// The voice staff chose per language, when not the configured one.
+    let selection: VoiceSelection?
     let localVoice: any SpeechSynthesizer
     /// The local voice's audio of sentences that may be cached (never personal data), by language and
     /// text. espeak-ng speaks one sentence at a time for the whole process, so a hold line rendered only
@@ -68,8 +70,9 @@ public final class SpeechOutput: Sendable {
 
     public init(
         provider: Provider?, cache: PhraseCache?, localVoice: any SpeechSynthesizer, metrics: AgentMetrics,
-        logger: Logger
+        logger: Logger, selection: VoiceSelection? = nil
     ) {
+        self.selection = selection
         self.provider = provider
         self.cache = cache
         self.localVoice = localVoice
@@ -79,15 +82,24 @@ public final class SpeechOutput: Sendable {
     }
 
     /// The key `text` is cached under in `style`, when the cloud voice is configured for its language.
+    /// A style that names no voice is spoken by the language's chosen voice (``VoiceSelection``).
     public func key(for text: String, language: String, style: VoiceStyle = .standard) -> PhraseKey? {
         guard let voice = provider?.voices[language] else { return nil }
-        return PhraseKey(text: text, language: language, voice: voice.styled(style))
+        return PhraseKey(text: text, language: language, voice: voice.styled(effective(style, language: language)))
+    }
+
+    /// `style` with the language's chosen voice, when it names none.
+    func effective(_ style: VoiceStyle, language: String) -> VoiceStyle {
+        guard style.voice == nil, let voice = selection?.voice(for: language) else { return style }
+        return style.spoken(by: voice)
     }
 
     /// The cached audio of `utterance`: in its style, else in the standard style.
     private func cachedAudio(_ utterance: Utterance) -> [UInt8]? {
         guard utterance.cacheable, let cache else { return nil }
-        let styles: [VoiceStyle] = utterance.style == .standard ? [.standard] : [utterance.style, .standard]
+        let style = effective(utterance.style, language: utterance.language)
+        let plain = VoiceStyle.standard.spoken(by: style.voice)
+        let styles: [VoiceStyle] = style == plain ? [plain] : [style, plain]
         for style in styles {
             if let key = key(for: utterance.text, language: utterance.language, style: style),
                 let hit = cache.cached(key)
@@ -186,7 +198,7 @@ public final class SpeechOutput: Sendable {
     > {
         let synthesizer = provider.synthesizer
         let language = utterance.language
-        let style = utterance.style
+        let style = effective(utterance.style, language: language)
         guard utterance.cacheable, let cache, let key = key(for: text, language: language, style: style) else {
             return synthesizer.synthesize(text, language: language, style: style)
         }

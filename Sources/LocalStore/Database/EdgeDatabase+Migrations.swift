@@ -61,6 +61,17 @@ extension EdgeDatabase {
                         CHECK (source IN ('phone', 'local'))
                     """)
         }
+        migrator.registerMigration("v15 voice choices") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE voice_choices (
+                        language TEXT PRIMARY KEY NOT NULL CHECK (language IN ('en', 'es')),
+                        voice_id TEXT NOT NULL CHECK (length(voice_id) BETWEEN 1 AND 100),
+                        chosen_by TEXT NOT NULL,
+                        chosen_at INTEGER NOT NULL
+                    ) STRICT
+                    """)
+        }
         return migrator
     }
 

@@ -57,6 +57,15 @@ public struct PhraseIndex: Sendable {
 
     /// Pins exactly `keys` among the cached phrases: the catalog's current phrases stay, those of an
     /// earlier voice or catalog become evictable.
+    /// Pins `keys` as well, unpinning nothing (a voice being warmed beside the one in use).
+    public func pin(_ keys: Set<String>) async throws {
+        try await database.write { db in
+            for key in keys {
+                try db.execute(sql: "UPDATE phrase_cache SET pinned = 1 WHERE id = ? AND pinned = 0", arguments: [key])
+            }
+        }
+    }
+
     public func pinExactly(_ keys: Set<String>) async throws {
         try await database.write { db in
             for key in try String.fetchAll(db, sql: "SELECT id FROM phrase_cache WHERE pinned = 1")

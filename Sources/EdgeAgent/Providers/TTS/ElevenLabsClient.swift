@@ -52,7 +52,7 @@ public struct ElevenLabsClient: SpeechSynthesizer {
     }
 
     private func run(text: String, language: String, style: VoiceStyle, emit: ([UInt8]) -> Void) async throws {
-        guard let voice = voices[language] ?? voices["en"] else {
+        guard let voice = style.voice ?? voices[language] ?? voices["en"] else {
             throw SpeechSynthesisError(
                 status: nil, providerCode: "no_voice", message: "no voice configured for \(language) (EDGE_VOICE_EN/ES)"
             )

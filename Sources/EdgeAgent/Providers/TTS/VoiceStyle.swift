@@ -8,8 +8,11 @@ public struct VoiceStyle: Sendable, Hashable {
     public var style: Double
     /// 1 is normal; ElevenLabs takes 0.7 to 1.2.
     public var speed: Double
+    /// The provider's voice to speak with; nil is the language's configured voice.
+    public var voice: String?
 
-    public init(stability: Double, similarityBoost: Double, style: Double, speed: Double) {
+    public init(stability: Double, similarityBoost: Double, style: Double, speed: Double, voice: String? = nil) {
+        self.voice = voice
         self.stability = stability
         self.similarityBoost = similarityBoost
         self.style = style
@@ -35,17 +38,26 @@ public struct VoiceStyle: Sendable, Hashable {
         return slower
     }
 
-    /// The settings in the stable text form of a ``VoiceIdentity``.
+    /// The same settings spoken by `voice`.
+    public func spoken(by voice: String?) -> VoiceStyle {
+        var style = self
+        style.voice = voice
+        return style
+    }
+
+    /// The settings (not the voice) in the stable text form of a ``VoiceIdentity``.
     public var settingsText: String {
         "stability=\(stability),similarity_boost=\(similarityBoost),style=\(style),speaker_boost=true,speed=\(speed)"
     }
 }
 
 extension VoiceIdentity {
-    /// The identity of this voice spoken in `style`: its own cache keys, the standard style's as before.
+    /// The identity of this voice spoken in `style` (by the style's voice, when it names one): its own
+    /// cache keys; the standard style's are those of old.
     public func styled(_ style: VoiceStyle) -> VoiceIdentity {
         guard style != .standard else { return self }
         return VoiceIdentity(
-            provider: provider, voice: voice, model: model, outputFormat: outputFormat, settings: style.settingsText)
+            provider: provider, voice: style.voice ?? voice, model: model, outputFormat: outputFormat,
+            settings: style.settingsText)
     }
 }

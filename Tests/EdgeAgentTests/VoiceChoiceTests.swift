@@ -1,0 +1,133 @@
+import Foundation
+import GRDB
+import Hummingbird
+import LocalStore
+import Testing
+
+@testable import EdgeAgent
+
+/// Staff choose the agent's voice per language through the admin API: the catalog is warmed in the
+/// chosen voice (against the ElevenLabs double) while calls keep the old one, then everything
+/// speaks with the new one; the choice is audited and survives a restart.
+@Suite("Voices chosen by staff", .serialized)
+struct VoiceChoiceTests {
+    static func configure(_ configuration: inout AgentConfiguration, cloud: URL) {
+        configuration.textToSpeech.baseURL = cloud
+        configuration.textToSpeech.apiKey = Secret(ElevenLabsDouble.apiKey)
+        configuration.textToSpeech.voiceEnglish = "voice-en"
+        configuration.textToSpeech.voiceSpanish = "voice-es"
+        configuration.textToSpeech.voiceChoices["en"] = [
+            VoiceChoice(id: "rachel", name: "Rachel"), VoiceChoice(id: "domi", name: "Domi"),
+        ]
+    }
+
+    @Test("choose a voice: warmed beside the old one, then used by every sentence; audited; unknown ones refused")
+    func choose() async throws {
+        let tts = ElevenLabsDouble()
+        let router = Router()
+        tts.register(on: router)
+        try await withLoopbackServer(router) { cloud in
+            try await AdminAPITests.withAgent(configure: { Self.configure(&$0, cloud: cloud) }) { app, api, tokens in
+                let listed = try AdminAPITests.object(
+                    try await api.call(.get, "/api/v1/voices", token: tokens.staff).body)
+                let languages = try #require(listed["languages"] as? [[String: Any]])
+                let english = try #require(languages.first { $0["language"] as? String == "en" })
+                #expect(english["active"] as? String == "voice-en")
+                #expect(
+                    (english["voices"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [
+                        "voice-en", "rachel", "domi",
+                    ])
+
+                let chosen = try await api.call(
+                    .put, "/api/v1/voices", token: tokens.staff, json: #"{"language":"en","voice":"rachel"}"#)
+                #expect(chosen.status == 202)
+                let pending = try AdminAPITests.object(chosen.body)
+                #expect(pending["active"] as? String == "voice-en")
+                #expect(pending["pending"] as? String == "rachel")
+                await app.voices.settled("en")
+                #expect(await app.voices.status(of: "en") == .init(active: "rachel", pending: nil, failure: nil))
+
+                // Every English catalog phrase was fetched once in the new voice, no Spanish one.
+                let englishTexts = app.makePhraseWarmer().texts.filter { $0.language == "en" }
+                let warmed = tts.requests.withLockedValue { $0 }.filter { $0.voice == "rachel" }
+                #expect(warmed.count == englishTexts.count)
+                #expect(warmed.allSatisfy { $0.language == "en" })
+
+                // A catalog line now comes from the cache in the new voice; a new sentence asks for it.
+                let speech = app.makeSpeechOutput()
+                let before = tts.requestCount
+                for try await _ in speech.speak(Utterance(englishTexts[0].text, language: "en")) {}
+                #expect(tts.requestCount == before)
+                for try await _ in speech.speak(Utterance("A sentence never said before.", language: "en")) {}
+                #expect(tts.requests.withLockedValue { $0 }.last?.voice == "rachel")
+                // Spanish keeps its voice.
+                for try await _ in speech.speak(Utterance("Una frase nueva.", language: "es")) {}
+                #expect(tts.requests.withLockedValue { $0 }.last?.voice == "voice-es")
+
+                #expect(
+                    try await AdminAPITests.count(
+                        app, "SELECT count(*) FROM audit_log WHERE action = 'voice.choose' AND actor = 'staff:Maria'")
+                        == 1)
+
+                let unknown = try await api.call(
+                    .put, "/api/v1/voices", token: tokens.staff, json: #"{"language":"en","voice":"nobody"}"#)
+                #expect(unknown.status == 422)
+                #expect(try AdminAPITests.errorCode(unknown.body) == "unknown_voice")
+                let french = try await api.call(
+                    .put, "/api/v1/voices", token: tokens.staff, json: #"{"language":"fr","voice":"rachel"}"#)
+                #expect(french.status == 422)
+                #expect(try await AdminAPITests.count(app, "SELECT count(*) FROM voice_choices") == 1)
+
+                // The same voice again: nothing to warm.
+                let again = try await api.call(
+                    .put, "/api/v1/voices", token: tokens.staff, json: #"{"language":"en","voice":"rachel"}"#)
+                #expect(again.status == 200)
+            }
+        }
+    }
+
+    @Test("a voice that cannot be warmed is not used: calls keep the old voice and staff see why")
+    func failedWarm() async throws {
+        let tts = ElevenLabsDouble(failWith: 401)
+        let router = Router()
+        tts.register(on: router)
+        try await withLoopbackServer(router) { cloud in
+            try await AdminAPITests.withAgent(configure: { Self.configure(&$0, cloud: cloud) }) { app, api, tokens in
+                let chosen = try await api.call(
+                    .put, "/api/v1/voices", token: tokens.staff, json: #"{"language":"en","voice":"domi"}"#)
+                #expect(chosen.status == 202)
+                await app.voices.settled("en")
+                let status = await app.voices.status(of: "en")
+                #expect(status.active == "voice-en")
+                #expect(status.pending == nil)
+                #expect(status.failure?.contains("could not be fetched") == true)
+                #expect(app.voiceSelection.voice(for: "en") == nil)
+            }
+        }
+    }
+
+    @Test("a choice survives a restart: the next agent warms it again from the cache and uses it")
+    func restart() async throws {
+        let tts = ElevenLabsDouble()
+        let router = Router()
+        tts.register(on: router)
+        try await withLoopbackServer(router) { cloud in
+            let folder = TemporaryFolder()
+            var configuration = testConfiguration(folder: folder)
+            Self.configure(&configuration, cloud: cloud)
+            let first = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+            _ = try await first.voices.choose("domi", for: "en", actor: "test")
+            await first.voices.settled("en")
+            await first.shutdown()
+            let fetched = tts.requestCount
+
+            let second = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
+            #expect(second.voiceSelection.voice(for: "en") == nil)
+            await second.voices.resume()
+            await second.voices.settled("en")
+            #expect(second.voiceSelection.voice(for: "en") == "domi")
+            #expect(tts.requestCount == fetched)
+            await second.shutdown()
+        }
+    }
+}
