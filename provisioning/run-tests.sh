@@ -15,7 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 SWIFT=${SWIFT:-swift}
-REAL_TIME_CALLS='EdgeAgentTests\.(EndToEndCallTests|RecordingTests|SilenceGuaranteeTests|KeypadRecoveryTests|KeypadMenuTests|StaffPageBrowserTests|TracedCallTests|FrustratedCallerTests|LocalConversationTests)/'
+REAL_TIME_CALLS='EdgeAgentTests\.(EndToEndCallTests|RecordingTests|SilenceGuaranteeTests|KeypadRecoveryTests|KeypadMenuTests|StaffPageBrowserTests|TracedCallTests|FrustratedCallerTests|LocalConversationTests|TextConsentCallTests)/'
 CROWD_CALLS='EdgeAgentTests\.OneRequestOnceTests/'
 BENCHMARKS='EdgeAgentTests\.ListeningBenchmarkTests/'
 

@@ -79,6 +79,7 @@ struct MigrationTests {
                 "v6 recording uploads", "v7 site settings", "v8 overbooked slots",
                 "v9 daily call summaries", "v10 admin tokens", "v11 append-only audit log",
                 "v12 menu item overrides", "v13 caller frustration", "v14 local calls", "v15 voice choices",
+                "v16 text confirmations",
             ])
         #expect(appliedAgain == applied)
         #expect(count == 1)

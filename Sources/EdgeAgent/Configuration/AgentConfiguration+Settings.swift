@@ -20,6 +20,22 @@ extension AgentConfiguration {
                 }, render: { $0.twilio.accountSID }),
             .secret("twilio.auth_token", "TWILIO_AUTH_TOKEN", \.twilio.authToken),
             .url("twilio.api_base_url", "TWILIO_API_BASE_URL", \.twilio.apiBaseURL, schemes: ["http", "https"]),
+            .url(
+                "twilio.lookup_base_url", "TWILIO_LOOKUP_BASE_URL", \.twilio.lookupBaseURL, schemes: ["http", "https"]),
+            .flag("sms.enabled", "EDGE_SMS_ENABLED", \.textMessages.enabled),
+            Setting(
+                key: "sms.from", environment: "EDGE_SMS_FROM", isSecret: false,
+                apply: { configuration, raw throws(Setting.SettingError) in
+                    guard !raw.isEmpty else {
+                        configuration.textMessages.from = nil
+                        return
+                    }
+                    guard let number = PhoneNumber.e164(raw) else {
+                        throw Setting.SettingError(reason: "'\(raw)' is not a phone number like +15557654321")
+                    }
+                    configuration.textMessages.from = number
+                }, render: { $0.textMessages.from }),
+            .flag("sms.lookup", "EDGE_SMS_LOOKUP", \.textMessages.lookup),
             .secret("llm.api_key", "OPENAI_API_KEY", \.llm.apiKey),
             .url("llm.base_url", "OPENAI_BASE_URL", \.llm.baseURL, schemes: ["http", "https"]),
             .string("llm.model", "EDGE_LLM_MODEL", \.llm.model),

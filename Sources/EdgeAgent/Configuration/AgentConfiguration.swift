@@ -17,6 +17,17 @@ public struct AgentConfiguration: Sendable {
         /// Signs webhooks; without it every webhook is refused.
         public var authToken: Secret?
         public var apiBaseURL = URL(string: "https://api.twilio.com")!
+        /// Twilio Lookup, which tells a mobile from a landline before a text is sent.
+        public var lookupBaseURL = URL(string: "https://lookups.twilio.com")!
+    }
+
+    /// Text confirmations of bookings, changes and cancellations.
+    public struct TextMessages: Sendable {
+        public var enabled = true
+        /// The restaurant's Twilio number the texts come from (E.164); without it none is sent.
+        public var from: String?
+        /// Ask Twilio Lookup whether the caller's number is a mobile (else the caller consents on the keypad).
+        public var lookup = false
     }
 
     /// The OpenAI-compatible chat completions endpoints.
@@ -171,6 +182,7 @@ public struct AgentConfiguration: Sendable {
     public var phraseCache = PhraseCacheSettings()
     public var resilience = Resilience()
     public var listening = Listening()
+    public var textMessages = TextMessages()
     /// Base64 X25519 public key of the owner; nil means no recording.
     public var recordingPublicKey: String?
     public var recording = RecordingSettings()

@@ -36,10 +36,22 @@ public struct PhraseBook: Sendable {
         case escalationOffer = "escalation_offer"
         /// The same, where calls cannot be transferred: a call-back only.
         case escalationOfferMessage = "escalation_offer_message"
+        /// Text messages (not spoken): a booking, a change, a cancellation; answers to a reply.
+        case textBooked = "text_booked"
+        case textChanged = "text_changed"
+        case textCancelled = "text_cancelled"
+        case textReplyCancelled = "text_reply_cancelled"
+        case textReplyNothing = "text_reply_nothing"
+        /// Asks for the caller's consent to a text on the keypad, and thanks them.
+        case textConsent = "text_consent"
+        case textConsentGiven = "text_consent_given"
 
         /// Keys that are instructions for the model or fill-ins, never spoken as they are.
         public var isSpoken: Bool {
-            ![.systemPrompt, .callerKnown, .callerUnknown, .keypadInput].contains(self)
+            ![
+                .systemPrompt, .callerKnown, .callerUnknown, .keypadInput, .textBooked, .textChanged, .textCancelled,
+                .textReplyCancelled, .textReplyNothing,
+            ].contains(self)
         }
     }
 

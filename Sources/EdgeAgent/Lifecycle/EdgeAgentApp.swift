@@ -43,6 +43,8 @@ public struct EdgeAgentApp: Sendable {
     public let tracing: TracingBackend
     /// The cloud voice staff chose per language, shared by every speech output.
     public let voiceSelection = VoiceSelection()
+    /// Wakes the text sender when a confirmation was queued or consented to.
+    public let textSignal = TextQueueSignal()
 
     /// Opens (or creates and migrates) the database, loads the seed menu on first start, and loads the
     /// stream-token key. Fails with a ``StoreError`` or ``StartupError`` naming the problem.
@@ -141,7 +143,12 @@ public struct EdgeAgentApp: Sendable {
         }
         TwilioWebhookRoutes(
             configuration: configuration, calls: CallLog(database: database), streamTokens: streamTokens,
-            recordingImporter: twilioRecordingImporter
+            recordingImporter: twilioRecordingImporter,
+            textReplies: textMessagesReady
+                ? TextReplies(
+                    queue: TextConfirmations(database: database),
+                    book: ReservationBook(database: database, policies: policies), phrases: phrases,
+                    restaurantName: configuration.restaurant.name) : nil
         )
         .register(on: router)
         let handler = MediaStreamHandler(
@@ -174,10 +181,11 @@ public struct EdgeAgentApp: Sendable {
                 http: http, baseURL: twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger,
                 upstream: upstreams.twilio)
         }()
+        let texts = textConfirmationWriter
         let tools = ToolRunner(
             tools: [
-                CheckAvailabilityTool(book: book), CreateReservationTool(book: book),
-                UpdateReservationTool(book: book), CancelReservationTool(book: book),
+                CheckAvailabilityTool(book: book), CreateReservationTool(book: book, texts: texts),
+                UpdateReservationTool(book: book, texts: texts), CancelReservationTool(book: book, texts: texts),
                 GetMenuTool(catalog: MenuCatalog(database: database)),
                 GetOpeningHoursTool(policies: policies, clock: clock),
                 TakeMessageTool(board: StaffMessageBoard(database: database)),
@@ -197,7 +205,8 @@ public struct EdgeAgentApp: Sendable {
             restaurantName: configuration.restaurant.name, streamTokens: streamTokens, metrics: metrics,
             logger: logger, events: callEventSink, tracer: tracing.tracer,
             listening: configuration.listening.listenerSettings,
-            canTransfer: control != nil && configuration.restaurant.staffPhone != nil)
+            canTransfer: control != nil && configuration.restaurant.staffPhone != nil,
+            texts: texts.map { ($0, TextConfirmations(database: database), textSignal) })
     }
 
     /// Call recording, when the owner's public key is configured and recording is on.
@@ -404,6 +413,33 @@ public struct EdgeAgentApp: Sendable {
             logger: logger, selection: voiceSelection)
     }
 
+    /// Whether text confirmations can be sent: `sms.enabled`, Twilio's account and `sms.from`.
+    public var textMessagesReady: Bool {
+        configuration.textMessages.enabled && configuration.textMessages.from != nil
+            && configuration.twilio.accountSID != nil && configuration.twilio.authToken != nil
+    }
+
+    /// Writes the texts, when they can be sent.
+    var textConfirmationWriter: TextConfirmationWriter? {
+        guard textMessagesReady else { return nil }
+        return TextConfirmationWriter(
+            phrases: phrases, restaurantName: configuration.restaurant.name,
+            lookupConfigured: configuration.textMessages.lookup)
+    }
+
+    /// Sends the queued texts through Twilio, when they can be sent.
+    public func makeTextConfirmationSender(idle: Duration = .seconds(30)) -> TextConfirmationSender? {
+        guard textMessagesReady, let sid = configuration.twilio.accountSID, let token = configuration.twilio.authToken,
+            let from = configuration.textMessages.from
+        else { return nil }
+        let client = TwilioRESTClient(
+            http: http, baseURL: configuration.twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger)
+        return TextConfirmationSender(
+            queue: TextConfirmations(database: database),
+            transport: TwilioTextTransport(client: client, lookupBaseURL: configuration.twilio.lookupBaseURL),
+            from: from, lookup: configuration.textMessages.lookup, wake: textSignal.wakes, idle: idle, logger: logger)
+    }
+
     /// Switches voices when staff choose another: one per app, made when first asked for.
     public var voices: VoiceSwitcher {
         voiceSelection.switcher.withLock { slot in
@@ -484,8 +520,11 @@ public struct EdgeAgentApp: Sendable {
                     successTerminationBehavior: .ignore),
                 .init(
                     service: SyncService(worker: makeSyncWorker(), logger: logger), successTerminationBehavior: .ignore),
-                .init(service: server),
-            ],
+            ] + (makeTextConfirmationSender().map { [.init(service: $0, successTerminationBehavior: .ignore)] } ?? [])
+                + [
+
+                    .init(service: server)
+                ],
             gracefulShutdownSignals: gracefulShutdownSignals,
             cancellationSignals: [],
             logger: logger)

@@ -41,6 +41,9 @@ public struct CallServices: Sendable {
     /// Whether `transfer_to_staff` can put a caller through (a staff number and Twilio are set up):
     /// an upset caller is offered a person only then, a call-back otherwise.
     public var canTransfer: Bool
+    /// Text confirmations: how they are written, their queue and the sender's wake-up; nil when
+    /// texts are not set up.
+    public let texts: (writer: TextConfirmationWriter, queue: TextConfirmations, signal: TextQueueSignal)?
 
     public init(
         calls: CallLog, customers: CustomerDirectory, engine: ConversationEngine, recognizer: any SpeechRecognizer,
@@ -49,8 +52,10 @@ public struct CallServices: Sendable {
         keypadRetryAfter: Duration = .seconds(20), recordings: CallRecordings? = nil, restaurantName: String,
         streamTokens: StreamTokens, metrics: AgentMetrics, logger: Logger,
         events: AsyncStream<CallEvent>.Continuation, tracer: any Tracer = NoOpTracer(),
-        listening: CallerListener.Settings = CallerListener.Settings(), canTransfer: Bool = false
+        listening: CallerListener.Settings = CallerListener.Settings(), canTransfer: Bool = false,
+        texts: (writer: TextConfirmationWriter, queue: TextConfirmations, signal: TextQueueSignal)? = nil
     ) {
+        self.texts = texts
         self.listening = listening
         self.canTransfer = canTransfer
         self.calls = calls

@@ -142,6 +142,10 @@ public actor CallSession {
     var requestedStyle = VoiceStyle.standard
     /// How much (dB) the agent's voice is raised because the caller could not hear it.
     var outboundGainDecibels = 0.0
+    /// A tool of the turn under way may have queued a text confirmation.
+    var textQueuedThisTurn = false
+    /// The caller was asked to press 1 for a text confirmation.
+    var awaitingTextConsent = false
     /// Answered turns traced so far (the next one's `turn.index` is one more).
     var tracedTurnCount = 0
     /// The `call.turn` span context of each traced turn, for a tool that finishes after its turn was
@@ -302,6 +306,7 @@ public actor CallSession {
     /// Keypad digits are input too: they gather until `#` or a pause, then go to the agent as a turn.
     func pressed(_ digit: String) async {
         if isAgentBusy { await callerInterrupts() }
+        if await answerTextConsent(digit) { return }
         if mode == .keypad || digit == "*" {
             await pressedOnKeypad(digit)
             return
@@ -633,6 +638,7 @@ public actor CallSession {
             if !Task.isCancelled { await enterKeypad(reason: "the language model failed", turnID: turnID) }
         }
         guard !Task.isCancelled else { return }
+        await askForTextConsent(turnID: turnID)
         if watchdogTurnID == turnID { watchdog?.cancel() }
         if turnTask == openTurns[turnID]?.task { turnTask = nil }
         await finishGenerating(turnID)
@@ -700,7 +706,12 @@ public actor CallSession {
             }
         }
         // What the tool did counts for the call's outcome even if the turn was interrupted after it.
-        if execution.status == .ok { outcomes.append(execution.tool) } else { mood.toolFailed() }
+        if execution.status == .ok {
+            outcomes.append(execution.tool)
+            toolMayHaveQueuedText(execution.tool)
+        } else {
+            mood.toolFailed()
+        }
         traceToolRun(execution)
         queue(.toolExecution(execution))
     }
@@ -877,6 +888,7 @@ public actor CallSession {
         records.finish()
         await recordWriter?.value
         await finishRecording()
+        await dropUnconsentedTexts()
         do {
             try await services.calls.recordConversation(callID: call.id, language: language, outcome: outcome)
             try await services.customers.rememberAfterCall(phone: call.fromNumber, language: language)

@@ -19,11 +19,14 @@ public struct TwilioWebhookRoutes: Sendable {
     /// Imports Twilio's recordings; nil when `recording.twilio` is off (callbacks are then acknowledged
     /// and ignored).
     let recordingImporter: TwilioRecordingImporter?
+    /// Replies to text confirmations (STOP, START, C); nil when texts are not set up.
+    let textReplies: TextReplies?
 
     public init(
         configuration: AgentConfiguration, calls: CallLog, streamTokens: StreamTokens,
-        recordingImporter: TwilioRecordingImporter? = nil
+        recordingImporter: TwilioRecordingImporter? = nil, textReplies: TextReplies? = nil
     ) {
+        self.textReplies = textReplies
         self.configuration = configuration
         self.calls = calls
         self.streamTokens = streamTokens
@@ -40,6 +43,23 @@ public struct TwilioWebhookRoutes: Sendable {
         router.post("/twilio/recording") { request, context in
             try await recording(request: request, context: context)
         }
+        router.post("/twilio/sms") { request, context in
+            try await sms(request: request, context: context)
+        }
+    }
+
+    /// A text to the restaurant's number: a reply to a confirmation (see ``TextReplies``). Answers
+    /// TwiML, with a `<Message>` when there is something to say back.
+    func sms(request: Request, context: some RequestContext) async throws -> Response {
+        let form = try await verifiedForm(request: request, context: context)
+        guard let from = form["From"], let body = form["Body"] else {
+            throw APIError.badRequest("From and Body are required")
+        }
+        let reply = try await textReplies?.handle(from: from, body: body)
+        let twiml = reply.map { "<Response><Message>\(TwiML.escape($0))</Message></Response>" } ?? "<Response/>"
+        return Response(
+            status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: twiml)))
     }
 
     /// A call comes in: record it once per CallSid and connect its Media Stream.

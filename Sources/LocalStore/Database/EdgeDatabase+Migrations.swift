@@ -72,6 +72,32 @@ extension EdgeDatabase {
                     ) STRICT
                     """)
         }
+        migrator.registerMigration("v16 text confirmations") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE text_confirmations (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        reservation_id TEXT NOT NULL,
+                        call_id TEXT,
+                        kind TEXT NOT NULL CHECK (kind IN ('booked', 'changed', 'cancelled')),
+                        to_phone TEXT NOT NULL CHECK (to_phone GLOB '+[1-9]*'),
+                        language TEXT NOT NULL CHECK (language IN ('en', 'es')),
+                        body TEXT NOT NULL,
+                        status TEXT NOT NULL CHECK (status IN ('awaiting_consent', 'pending', 'sent', 'skipped')),
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at INTEGER NOT NULL,
+                        last_error TEXT,
+                        provider_id TEXT,
+                        created_at INTEGER NOT NULL,
+                        sent_at INTEGER
+                    ) STRICT;
+                    CREATE INDEX text_confirmations_due ON text_confirmations (status, next_attempt_at);
+                    CREATE TABLE text_opt_outs (
+                        phone TEXT PRIMARY KEY NOT NULL,
+                        opted_out_at INTEGER NOT NULL
+                    ) STRICT;
+                    """)
+        }
         return migrator
     }
 

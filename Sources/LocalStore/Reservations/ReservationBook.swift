@@ -91,19 +91,26 @@ public struct ReservationBook: Sendable {
     }
 
     /// Books a table, or throws ``ReservationError`` (``ReservationError/Code/unavailable`` with alternatives).
-    public func create(_ request: Request, actor: String) async throws -> Reservation {
-        try await book(request, actor: actor, once: false).reservation
+    /// - Parameter confirmation: a text message to queue in the same transaction.
+    public func create(_ request: Request, actor: String, confirmation: TextConfirmation? = nil) async throws
+        -> Reservation
+    {
+        try await book(request, actor: actor, once: false, confirmation: confirmation).reservation
     }
 
     /// Books a table once: a request this call has already booked (same name, party, day and time), or
     /// one for a slot the same phone booked within ``repeatWindowMilliseconds`` (unless it asks for an
     /// ``Request/additionalTable``), is answered with that booking and stores nothing. Decided inside
     /// the write transaction, so two requests at the same moment still make one row.
-    public func bookOnce(_ request: Request, actor: String) async throws -> Booking {
-        try await book(request, actor: actor, once: true)
+    public func bookOnce(_ request: Request, actor: String, confirmation: TextConfirmation? = nil) async throws
+        -> Booking
+    {
+        try await book(request, actor: actor, once: true, confirmation: confirmation)
     }
 
-    private func book(_ request: Request, actor: String, once: Bool) async throws -> Booking {
+    private func book(_ request: Request, actor: String, once: Bool, confirmation: TextConfirmation?) async throws
+        -> Booking
+    {
         let name = request.name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !name.isEmpty, name.count <= 100 else {
             throw ReservationError(.invalidName, "the reservation needs the guest's name (at most 100 characters)")
@@ -144,6 +151,9 @@ public struct ReservationBook: Sendable {
                 entityID: reservation.id,
                 details: ["party_size": "\(request.partySize)", "source": request.source.rawValue],
                 at: nowMilliseconds, in: db)
+            if let confirmation {
+                try TextConfirmations.enqueue(confirmation, of: reservation, at: nowMilliseconds, in: db)
+            }
             return Booking(reservation: reservation, alreadyBooked: false)
         }
     }
@@ -173,7 +183,9 @@ public struct ReservationBook: Sendable {
     }
 
     /// Moves or resizes a reservation, re-checking availability without counting its own seats.
-    public func update(id: String, _ changes: Changes, actor: String) async throws -> Reservation {
+    public func update(id: String, _ changes: Changes, actor: String, confirmation: TextConfirmation? = nil)
+        async throws -> Reservation
+    {
         let now = database.clock.now()
         let nowMilliseconds = now.unixMilliseconds
         return try await database.write { db in
@@ -205,12 +217,15 @@ public struct ReservationBook: Sendable {
             try AuditLog.record(
                 actor: actor, action: "reservation.update", entity: SyncTable.reservations.rawValue,
                 entityID: reservation.id, details: ["version": "\(reservation.version)"], at: nowMilliseconds, in: db)
+            if let confirmation {
+                try TextConfirmations.enqueue(confirmation, of: reservation, at: nowMilliseconds, in: db)
+            }
             return reservation
         }
     }
 
     /// Cancels a reservation, freeing its seats.
-    public func cancel(id: String, actor: String) async throws -> Reservation {
+    public func cancel(id: String, actor: String, confirmation: TextConfirmation? = nil) async throws -> Reservation {
         let nowMilliseconds = database.clock.nowMilliseconds()
         return try await database.write { db in
             var reservation = try existing(id: id, in: db)
@@ -225,6 +240,9 @@ public struct ReservationBook: Sendable {
             try AuditLog.record(
                 actor: actor, action: "reservation.cancel", entity: SyncTable.reservations.rawValue,
                 entityID: reservation.id, at: nowMilliseconds, in: db)
+            if let confirmation {
+                try TextConfirmations.enqueue(confirmation, of: reservation, at: nowMilliseconds, in: db)
+            }
             return reservation
         }
     }

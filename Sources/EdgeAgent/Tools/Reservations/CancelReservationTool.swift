@@ -5,7 +5,11 @@ import Sync
 public struct CancelReservationTool: AgentTool {
     let book: ReservationBook
 
-    public init(book: ReservationBook) {
+    /// Texts the caller a confirmation; nil when texts are not set up.
+    let texts: TextConfirmationWriter?
+
+    public init(book: ReservationBook, texts: TextConfirmationWriter? = nil) {
+        self.texts = texts
         self.book = book
     }
 
@@ -40,7 +44,9 @@ public struct CancelReservationTool: AgentTool {
             }
             return ReservationParameters.describe(reservation, timeZone: timeZone).adding(["already_cancelled": true])
         }
-        let cancelled = try await book.cancel(id: reservation.id, actor: "agent")
+        let cancelled = try await book.cancel(
+            id: reservation.id, actor: "agent",
+            confirmation: texts?.confirmation(.cancelled, context: context, timeZone: timeZone))
         return ReservationParameters.describe(cancelled, timeZone: timeZone)
     }
 }

@@ -5,10 +5,13 @@ public import Sync
 public struct CreateReservationTool: AgentTool {
     let book: ReservationBook
     let source: Reservation.Source
+    /// Texts the caller a confirmation; nil when texts are not set up.
+    let texts: TextConfirmationWriter?
 
-    public init(book: ReservationBook, source: Reservation.Source = .phoneAgent) {
+    public init(book: ReservationBook, source: Reservation.Source = .phoneAgent, texts: TextConfirmationWriter? = nil) {
         self.book = book
         self.source = source
+        self.texts = texts
     }
 
     public let name = "create_reservation"
@@ -34,7 +37,8 @@ public struct CreateReservationTool: AgentTool {
                 date: try ReservationParameters.date(arguments)!, time: try ReservationParameters.time(arguments)!,
                 notes: arguments.string("notes"), source: source, callID: context.callID,
                 additionalTable: arguments.values["additional_table"] == .bool(true)),
-            actor: "agent")
+            actor: "agent",
+            confirmation: texts?.confirmation(.booked, context: context, timeZone: book.availability.policy.timeZone))
         let result = ReservationParameters.describe(booking.reservation, timeZone: book.availability.policy.timeZone)
         return booking.alreadyBooked ? result.adding(["already_booked": true]) : result
     }

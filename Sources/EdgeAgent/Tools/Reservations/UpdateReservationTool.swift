@@ -4,7 +4,11 @@ public import LocalStore
 public struct UpdateReservationTool: AgentTool {
     let book: ReservationBook
 
-    public init(book: ReservationBook) {
+    /// Texts the caller a confirmation; nil when texts are not set up.
+    let texts: TextConfirmationWriter?
+
+    public init(book: ReservationBook, texts: TextConfirmationWriter? = nil) {
+        self.texts = texts
         self.book = book
     }
 
@@ -37,7 +41,9 @@ public struct UpdateReservationTool: AgentTool {
             // Asked again (a repeated request): the booking already reads this way; nothing is written.
             return ReservationParameters.describe(reservation, timeZone: timeZone).adding(["already_updated": true])
         }
-        let updated = try await book.update(id: reservation.id, changes, actor: "agent")
+        let updated = try await book.update(
+            id: reservation.id, changes, actor: "agent",
+            confirmation: texts?.confirmation(.changed, context: context, timeZone: timeZone))
         return ReservationParameters.describe(updated, timeZone: timeZone)
     }
 }

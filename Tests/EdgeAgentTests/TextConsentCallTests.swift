@@ -1,0 +1,85 @@
+import CloudAccountDoubles
+import Foundation
+import GRDB
+import Hummingbird
+import LocalStore
+import Testing
+
+@testable import EdgeAgent
+
+/// A booking by voice with a text confirmation: with no Lookup configured the caller is asked to
+/// press 1, and only then is the text queued as due; a caller who does not press gets none.
+@Suite("Text confirmation in a call", .serialized)
+struct TextConsentCallTests {
+    static let accountSID = "AC" + String(repeating: "0", count: 31) + "7"
+
+    static func run(press: Bool) async throws {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.tool(
+                "create_reservation", #"{"name":"Ada Lovelace","party_size":4,"date":"\#(tomorrow)","time":"19:30"}"#),
+            ScriptedLLM.text("You're booked, Ada: four people tomorrow at seven thirty."),
+        ])
+        let transcription = TranscriptionDouble(["A table for four tomorrow at seven thirty, for Ada Lovelace."])
+        let twilio = TwilioMessagingDouble(accountSID: accountSID, authToken: testAuthToken)
+        let router = Router()
+        twilio.register(on: router)
+        try await withLoopbackServer(router) { twilioURL in
+            var rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
+            rig.adjust = { configuration in
+                configuration.twilio.accountSID = accountSID
+                configuration.twilio.apiBaseURL = twilioURL
+                configuration.textMessages.from = "+15557654321"
+            }
+            try await rig.run { app, simulator in
+                let consent = app.phrases.text(.textConsent, language: "en")
+                let thanks = app.phrases.text(.textConsentGiven, language: "en")
+                var steps: [CallScript.Step] = [
+                    .waitForAgent(timeout: .seconds(5)),
+                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(10)),
+                ]
+                if press { steps += [.press("1"), .waitForAgent(timeout: .seconds(5))] }
+                let report = try await simulator.call(
+                    callSid: "CA0000000000000000000000000000a5b\(press ? 1 : 2)", from: CallTestRig.caller,
+                    to: "+15557654321", script: CallScript(steps + [.hangUp]))
+                await app.waitForEnd(of: report.callID)
+                #expect(report.timeouts == 0)
+                let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+                let said = turns.filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
+                #expect(said.contains(consent))
+                #expect(said.contains(thanks) == press)
+
+                let rows = try await app.database.read { db in
+                    try Row.fetchAll(db, sql: "SELECT status, body, to_phone FROM text_confirmations").map {
+                        [
+                            "status": $0["status"] as String, "body": $0["body"] as String,
+                            "to_phone": $0["to_phone"] as String,
+                        ]
+                    }
+                }
+                #expect(rows.count == 1)
+                #expect(rows.first?["status"] == (press ? "pending" : "skipped"))
+                #expect(rows.first?["to_phone"] == CallTestRig.caller)
+                let sender = try #require(app.makeTextConfirmationSender())
+                #expect(await sender.sendDue() == (press ? 1 : 0))
+                let messages = twilio.messages.withLockedValue { $0 }
+                #expect(messages.count == (press ? 1 : 0))
+                if press {
+                    #expect(messages.first?["To"] == CallTestRig.caller)
+                    #expect(messages.first?["Body"] == rows.first?["body"])
+                    #expect(messages.first?["Body"]?.hasPrefix("Trattoria Roma: your table for 4 on ") == true)
+                }
+            }
+        }
+    }
+
+    @Test("the caller presses 1: the text is sent, with the booking's details")
+    func consented() async throws {
+        try await Self.run(press: true)
+    }
+
+    @Test("the caller does not press: no text is sent")
+    func notConsented() async throws {
+        try await Self.run(press: false)
+    }
+}
