@@ -1,7 +1,9 @@
 import Foundation
 import GRDB
+import HTTPTypes
 import Hummingbird
 import LocalStore
+import NIOCore
 import Testing
 
 @testable import EdgeAgent
@@ -128,6 +130,44 @@ struct VoiceChoiceTests {
             #expect(second.voiceSelection.voice(for: "en") == "domi")
             #expect(tts.requestCount == fetched)
             await second.shutdown()
+        }
+    }
+
+    @Test("the staff page: a picker per language with the voice in use selected; a form with its token chooses")
+    func staffPage() async throws {
+        let tts = ElevenLabsDouble()
+        let router = Router()
+        tts.register(on: router)
+        try await withLoopbackServer(router) { cloud in
+            try await AdminAPITests.withAgent(configure: { Self.configure(&$0, cloud: cloud) }) { app, api, tokens in
+                let login = try await api.call(.post, "/api/v1/session", json: #"{"token":"\#(tokens.staff)"}"#)
+                let cookie = try #require(login.headers[.setCookie]).dropFirst(AdminAccess.cookieName.count + 1)
+                    .prefix { $0 != ";" }
+                let csrf = try #require(try AdminAPITests.object(login.body)["csrf_token"] as? String)
+                let headers: HTTPFields = [
+                    .cookie: "\(AdminAccess.cookieName)=\(cookie)", .contentType: "application/x-www-form-urlencoded",
+                ]
+                let page = String(buffer: try await api.client.execute(uri: "/", method: .get, headers: headers).body)
+                #expect(page.contains(#"<select id="voice-en" name="voice">"#))
+                #expect(page.contains(#"<option value="voice-en" selected>voice-en</option>"#))
+                #expect(page.contains(#"<option value="rachel">Rachel</option>"#))
+                // Spanish has one voice only: nothing to choose.
+                #expect(!page.contains(#"id="voice-es""#))
+
+                let forged = try await api.client.execute(
+                    uri: "/voices/en", method: .post, headers: headers, body: ByteBuffer(string: "voice=rachel"))
+                #expect(forged.status == .forbidden)
+                #expect(try await AdminAPITests.count(app, "SELECT count(*) FROM voice_choices") == 0)
+
+                let chosen = try await api.client.execute(
+                    uri: "/voices/en", method: .post, headers: headers,
+                    body: ByteBuffer(string: "csrf_token=\(csrf)&voice=rachel"))
+                #expect(chosen.status == .seeOther)
+                await app.voices.settled("en")
+                let after = String(buffer: try await api.client.execute(uri: "/", method: .get, headers: headers).body)
+                #expect(after.contains(#"<option value="rachel" selected>Rachel</option>"#))
+                #expect(after.contains("in use: Rachel"))
+            }
         }
     }
 }

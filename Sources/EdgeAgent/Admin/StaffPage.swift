@@ -15,6 +15,7 @@ public struct StaffPage: Sendable {
     let templates: MustacheLibrary
     let restaurant: String
     let timeZone: @Sendable () -> TimeZone
+    let voices: VoiceSwitcher
 
     /// Loads the templates shipped in the resource bundle.
     public init(app: EdgeAgentApp, access: AdminAccess) throws {
@@ -31,6 +32,7 @@ public struct StaffPage: Sendable {
         self.restaurant = app.configuration.restaurant.name.isEmpty ? "edge-agent" : app.configuration.restaurant.name
         let policies = app.policies
         self.timeZone = { policies.current.timeZone }
+        self.voices = app.voices
     }
 
     public func register(on router: Router<AgentRequestContext>) {
@@ -62,7 +64,43 @@ public struct StaffPage: Sendable {
                 else { throw APIError(.notFound, code: "not_found", message: "no menu item \(id)") }
             }
         }
+        router.post("/voices/:language") { request, context in
+            try await change(request, context: context) { form, context in
+                let language = try context.parameters.require("language")
+                guard PhraseBook.languages.contains(language), let voice = form["voice"], !voice.isEmpty else {
+                    throw APIError.badRequest("choose a voice for en or es")
+                }
+                do {
+                    _ = try await voices.choose(voice, for: language, actor: AdminAPIRoutes.actor(context))
+                } catch let error as VoiceSwitcher.UnknownVoice {
+                    throw APIError(.unprocessableContent, code: "unknown_voice", message: error.description)
+                }
+            }
+        }
         router.get("/calls/:id") { request, context in try await callPage(request, context: context) }
+    }
+
+    /// Each language's voices for the picker: the one chosen (being warmed, or in use) selected.
+    func voiceChoices(texts: [String: String], csrf: String) async -> [[String: Any]] {
+        var languages: [[String: Any]] = []
+        for language in PhraseBook.languages {
+            let choices = await voices.voices(for: language)
+            guard choices.count > 1 else { continue }
+            let status = await voices.status(of: language)
+            let selected = status.pending ?? status.active
+            var state = texts["voiceInUse"]! + " " + (choices.first { $0.id == status.active }?.name ?? "-")
+            if let pending = status.pending {
+                state += "; " + texts["voiceWarming"]! + " " + (choices.first { $0.id == pending }?.name ?? pending)
+            }
+            if status.failure != nil { state += "; " + texts["voiceFailed"]! }
+            languages.append([
+                "language": language, "label": texts["voiceLanguage." + language]!, "csrf": csrf, "state": state,
+                "choices": choices.map {
+                    ["id": $0.id, "name": $0.name, "selected": $0.id == selected] as [String: Any]
+                },
+            ])
+        }
+        return languages
     }
 
     // MARK: - Language
@@ -150,7 +188,9 @@ public struct StaffPage: Sendable {
                 "label": ByteCountFormatter.string(fromByteCount: free, countStyle: .file),
             ])
         }
+        let voicePicker = await voiceChoices(texts: texts, csrf: session.csrfToken)
         let values: [String: Any] = [
+            "voices": voicePicker, "hasVoices": !voicePicker.isEmpty,
             "title": texts["book"]!, "who": session.identity.name, "csrf": session.csrfToken, "date": book.date,
             "nextFree": book.nextFree, "health": strip,
             "reservations": book.reservations.map {
@@ -343,6 +383,9 @@ enum StaffPageText {
             "source.headquarters": "headquarters", "source.offline_voice": "phone (offline)",
             "status.confirmed": "confirmed", "status.cancelled": "cancelled", "status.seated": "seated",
             "status.completed": "completed", "status.no_show": "no-show",
+            "voice": "Voice", "voiceInUse": "in use:", "voiceWarming": "getting ready:",
+            "voiceFailed": "the last choice could not be prepared", "useVoice": "Use this voice",
+            "voiceLanguage.en": "English voice", "voiceLanguage.es": "Spanish voice",
         ],
         "es": [
             "lang": "es", "login": "Entrar", "token": "Token", "or": "o", "name": "Nombre", "pin": "PIN",
@@ -361,6 +404,9 @@ enum StaffPageText {
             "source.headquarters": "central", "source.offline_voice": "teléfono (sin conexión)",
             "status.confirmed": "confirmada", "status.cancelled": "cancelada", "status.seated": "sentados",
             "status.completed": "terminada", "status.no_show": "no vino",
+            "voice": "Voz", "voiceInUse": "en uso:", "voiceWarming": "preparándose:",
+            "voiceFailed": "la última elección no se pudo preparar", "useVoice": "Usar esta voz",
+            "voiceLanguage.en": "Voz en inglés", "voiceLanguage.es": "Voz en español",
         ],
     ]
 }
