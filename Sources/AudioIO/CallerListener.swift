@@ -95,6 +95,9 @@ public final class CallerListener {
         detector = VoiceActivityDetector(settings: settings.detector)
     }
 
+    /// Whether a sound heard over the agent is waiting to be counted as an interruption or not.
+    public var isHoldingOnset: Bool { heldOnset != nil }
+
     /// The silence that would end the current utterance now.
     public var currentEndSilence: Duration { detector.currentEndSilence }
 

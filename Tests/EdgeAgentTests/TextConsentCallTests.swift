@@ -82,4 +82,46 @@ struct TextConsentCallTests {
     func notConsented() async throws {
         try await Self.run(press: false)
     }
+
+    @Test("a booking on the keypad asks too: the caller presses 1 and the text is queued as due")
+    func keypad() async throws {
+        let twilio = TwilioMessagingDouble(accountSID: Self.accountSID, authToken: testAuthToken)
+        let router = Router()
+        twilio.register(on: router)
+        try await withLoopbackServer(router) { twilioURL in
+            var rig = CallTestRig(
+                llm: OpenAIChatDouble([]), transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
+            rig.adjust = { configuration in
+                configuration.twilio.accountSID = Self.accountSID
+                configuration.twilio.apiBaseURL = twilioURL
+                configuration.textMessages.from = "+15557654321"
+            }
+            try await rig.run { app, simulator in
+                let report = try await simulator.call(
+                    callSid: "CA0000000000000000000000000000a5b3", from: CallTestRig.caller, to: "+15557654321",
+                    script: CallScript(
+                        [.waitForAgent(timeout: .seconds(5)), .press("*"), .waitForAgent(timeout: .seconds(15))]
+                            + "14#2#1930#".map { .press(String($0)) }
+                            + [
+                                .waitForAgentQuiet(timeout: .seconds(20), quiet: .seconds(1)),
+                                .press("1"), .waitForAgentQuiet(timeout: .seconds(20), quiet: .seconds(1)),
+                                .press("1"), .waitForAgent(timeout: .seconds(10)), .hangUp,
+                            ]))
+                await app.waitForEnd(of: report.callID)
+                let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+                let said = turns.filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
+                #expect(said.contains(app.phrases.text(.keypadBooked, language: "en")))
+                #expect(said.contains(app.phrases.text(.textConsent, language: "en")))
+                #expect(said.contains(app.phrases.text(.textConsentGiven, language: "en")))
+                let statuses = try await app.database.read { db in
+                    try String.fetchAll(db, sql: "SELECT status FROM text_confirmations")
+                }
+                #expect(statuses == ["pending"])
+                let sources = try await app.database.read { db in
+                    try String.fetchAll(db, sql: "SELECT source FROM reservations")
+                }
+                #expect(sources == ["keypad"])
+            }
+        }
+    }
 }

@@ -226,7 +226,12 @@ extension CallSession {
                 ReservationBook.Request(
                     name: customer?.name ?? "Keypad booking", phone: call.fromNumber, partySize: partySize, date: date,
                     time: time, notes: "booked on the keypad", source: .keypad, callID: call.id),
-                actor: "keypad"
+                actor: "keypad",
+                confirmation: services.texts?.writer.confirmation(
+                    .booked,
+                    context: ToolContext(
+                        callID: call.id, callerPhone: call.fromNumber, callSid: call.callSid, language: language),
+                    timeZone: services.policy.timeZone)
             ).reservation
             outcomes.append("create_reservation")
             history.append(
@@ -234,6 +239,8 @@ extension CallSession {
                     "(While speech was unavailable the caller booked on the keypad: \(partySize) people on \(date) "
                         + "at \(time), reservation \(reservation.id).)"))
             await speak(line(.keypadBooked), turnID: turnID)
+            toolMayHaveQueuedText("create_reservation")
+            await askForTextConsent(turnID: turnID)
         } catch {
             logger.error("keypad booking failed", metadata: ["error": "\(error)"])
             await speak(line(.apology), turnID: turnID)

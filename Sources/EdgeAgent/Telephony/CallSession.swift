@@ -142,6 +142,14 @@ public actor CallSession {
     var requestedStyle = VoiceStyle.standard
     /// How much (dB) the agent's voice is raised because the caller could not hear it.
     var outboundGainDecibels = 0.0
+    /// Marks Twilio gave back while the listener was deciding whether a sound was the caller.
+    var heldMarks: [String] = []
+    /// When the last frame of the agent's audio left for Twilio.
+    var lastFrameSentAt: ContinuousClock.Instant?
+    /// How long after its last frame was sent the agent's audio is taken to have played at Twilio:
+    /// one frame (the pacer sends in real time, so Twilio holds little more; a few tens of
+    /// milliseconds heard past an interruption are not worth a `clear` of nothing).
+    static let playoutMargin = Duration.milliseconds(20)
     /// A tool of the turn under way may have queued a text confirmation.
     var textQueuedThisTurn = false
     /// The caller was asked to press 1 for a text confirmation.
@@ -270,7 +278,13 @@ public actor CallSession {
         case .dtmf(let digit):
             await pressed(digit)
         case .mark(let name):
-            await markPlayed(name)
+            // While a sound over the agent may yet be the caller interrupting, what plays is not yet
+            // known to be heard: its marks wait for the listener's decision.
+            if listener.isHoldingOnset {
+                heldMarks.append(name)
+            } else {
+                await markPlayed(name)
+            }
         case .stop:
             await end(reason: "stream stopped")
         case .connected, .start, .unknown:
@@ -284,10 +298,12 @@ public actor CallSession {
                 await hearMessage(frame.bytes)
                 continue
             }
-            let (audio, event) = listener.listen(frame.bytes, agentSpeaking: isAgentBusy)
-            recentFrames.append(audio)
+            // The detector hears the line cleaned of the agent's echo; the recognizer hears it as it
+            // came (cloud recognizers do their own cleaning, and do it better than a filter in front).
+            let event = listener.listen(frame.bytes, agentSpeaking: isAgentBusy).event
+            recentFrames.append(frame.bytes)
             if recentFrames.count > Self.preRollFrames { recentFrames.removeFirst() }
-            if let recognition { await recognition.send(audio) }
+            if let recognition { await recognition.send(frame.bytes) }
             switch event {
             case .started(let framesAgo):
                 await callerStartedSpeaking(leadIn: framesAgo + Self.leadInFrames)
@@ -299,6 +315,13 @@ public actor CallSession {
                 services.metrics.ignoredSounds.increment()
             case nil:
                 break
+            }
+            if !heldMarks.isEmpty && !listener.isHoldingOnset {
+                // An interruption already took the pieces as unheard; a sound that was not one lets
+                // them count as heard.
+                let marks = heldMarks
+                heldMarks.removeAll()
+                for mark in marks { await markPlayed(mark) }
             }
         }
     }
@@ -438,7 +461,12 @@ public actor CallSession {
     /// - otherwise interrupted: cancelled (a tool already running finishes), its tool calls and
     ///   results stay in the history, and a note tells the model what the caller did not hear.
     func callerInterrupts() async {
-        let audioAtTwilio = !pending.isEmpty && framesSinceClear > 0
+        // The pacer sends in real time, so Twilio holds audio only if a frame left just now (what the
+        // pacer still queues is dropped here, never sent): an interruption counted after 300 ms of
+        // speech often comes in a pause, or after the answer played out while the caller talked
+        // (that audio is still not heard: its marks were held).
+        let stillPlaying = lastFrameSentAt.map { $0.duration(to: .now) < Self.playoutMargin } == true
+        let audioAtTwilio = !pending.isEmpty && framesSinceClear > 0 && stillPlaying
         await pacer.clear()
         if audioAtTwilio {
             await send(.clear)
@@ -779,6 +807,7 @@ public actor CallSession {
 
     func frameSent(_ bytes: [UInt8], lateness: Duration) {
         listener.agentPlayed(bytes)
+        lastFrameSentAt = .now
         recording?.agent(bytes, at: .now)
         // The first frame of the oldest turn still waiting for one.
         if let turn = openTurns.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
