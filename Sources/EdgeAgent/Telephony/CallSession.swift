@@ -146,10 +146,11 @@ public actor CallSession {
     var heldMarks: [String] = []
     /// When the last frame of the agent's audio left for Twilio.
     var lastFrameSentAt: ContinuousClock.Instant?
-    /// How long after its last frame was sent the agent's audio is taken to have played at Twilio:
-    /// one frame (the pacer sends in real time, so Twilio holds little more; a few tens of
-    /// milliseconds heard past an interruption are not worth a `clear` of nothing).
-    static let playoutMargin = Duration.milliseconds(20)
+    /// How long after its last frame was sent the agent's audio, with nothing more queued, is taken to
+    /// have played at Twilio: half a frame, so that a `clear` never arrives after the frame played
+    /// out (the time is taken after the send, a little after Twilio has the frame); at worst the
+    /// caller hears the rest of that one frame.
+    static let playoutMargin = Duration.milliseconds(10)
     /// A tool of the turn under way may have queued a text confirmation.
     var textQueuedThisTurn = false
     /// The caller was asked to press 1 for a text confirmation.
@@ -461,11 +462,14 @@ public actor CallSession {
     /// - otherwise interrupted: cancelled (a tool already running finishes), its tool calls and
     ///   results stay in the history, and a note tells the model what the caller did not hear.
     func callerInterrupts() async {
-        // The pacer sends in real time, so Twilio holds audio only if a frame left just now (what the
-        // pacer still queues is dropped here, never sent): an interruption counted after 300 ms of
-        // speech often comes in a pause, or after the answer played out while the caller talked
-        // (that audio is still not heard: its marks were held).
-        let stillPlaying = lastFrameSentAt.map { $0.duration(to: .now) < Self.playoutMargin } == true
+        // The pacer sends in real time, so Twilio holds audio while the pacer is in the middle of an
+        // answer (frames queued) or if a frame left just now: an interruption counted after 300 ms
+        // of speech often comes in a pause between pieces, or after the answer played out while the
+        // caller talked (that audio is still not heard: its marks were held), and then there is
+        // nothing at Twilio to clear.
+        let stillPlaying =
+            await pacer.queuedFrames > 0
+            || lastFrameSentAt.map { $0.duration(to: .now) < Self.playoutMargin } == true
         let audioAtTwilio = !pending.isEmpty && framesSinceClear > 0 && stillPlaying
         await pacer.clear()
         if audioAtTwilio {
