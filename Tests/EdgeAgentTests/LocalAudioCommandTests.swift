@@ -47,8 +47,19 @@ struct LocalAudioCommandTests {
             ["ALSA_CONFIG_PATH": folder.file("asound.conf"), "EDGE_DATA_DIR": folder.file("data")]
         }
 
-        func run(_ arguments: [String]) throws -> CommandLineTests.Outcome {
-            try CommandLineTests().run(arguments, environment: environment, in: folder)
+        /// Runs `edge-agent` and waits for it on a thread of its own, never blocking the cooperative
+        /// pool (two threads on this machine, which every other test of the pass shares).
+        func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws
+            -> CommandLineTests.Outcome
+        {
+            let environment = self.environment.merging(extra) { $1 }
+            let folder = self.folder
+            return try await withCheckedThrowingContinuation { continuation in
+                DispatchQueue.global().async {
+                    continuation.resume(
+                        with: Result { try CommandLineTests().run(arguments, environment: environment, in: folder) })
+                }
+            }
         }
 
         var played: [Int16] {
@@ -63,9 +74,9 @@ struct LocalAudioCommandTests {
         + (0..<24000).map { Int16(3276 * sin(2 * Double.pi * 440 * Double($0) / 8000)) }
 
     @Test("devices: the configured speaker and microphone, with their descriptions, and ALSA's null")
-    func devices() throws {
+    func devices() async throws {
         let rig = try Rig(heard: [])
-        let outcome = try rig.run(["audio", "devices"])
+        let outcome = try await rig.run(["audio", "devices"])
         #expect(outcome.status == 0)
         let lines = outcome.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.contains("test_speaker\tplayback+capture\tThe test's speaker (a file)"))
@@ -74,9 +85,9 @@ struct LocalAudioCommandTests {
     }
 
     @Test("test: the greeting is played through the speaker, the microphone's levels are printed, exit 0")
-    func speakerAndMicrophone() throws {
+    func speakerAndMicrophone() async throws {
         let rig = try Rig(heard: Self.toneAfterSilence)
-        let outcome = try rig.run([
+        let outcome = try await rig.run([
             "audio", "test", "--playback", "test_speaker", "--capture", "test_microphone", "--seconds", "3",
         ])
         #expect(outcome.status == 0, "\(outcome.standardError)")
@@ -94,9 +105,9 @@ struct LocalAudioCommandTests {
     }
 
     @Test("test: a microphone that hears nothing says so and exits 1")
-    func silentMicrophone() throws {
+    func silentMicrophone() async throws {
         let rig = try Rig(heard: [Int16](repeating: 0, count: 8000))
-        let outcome = try rig.run([
+        let outcome = try await rig.run([
             "audio", "test", "--playback", "test_speaker", "--capture", "null", "--seconds", "1",
         ])
         #expect(outcome.status == 1)
@@ -104,9 +115,9 @@ struct LocalAudioCommandTests {
     }
 
     @Test("test: a device that does not exist fails in one line that says what to do")
-    func unknownDevice() throws {
+    func unknownDevice() async throws {
         let rig = try Rig(heard: [])
-        let outcome = try rig.run(["audio", "test", "--playback", "no_such_card", "--seconds", "1"])
+        let outcome = try await rig.run(["audio", "test", "--playback", "no_such_card", "--seconds", "1"])
         #expect(outcome.status == 1)
         let lines = outcome.standardError.split(separator: "\n").filter { $0.hasPrefix("edge-agent:") }
         #expect(lines.count == 1)
@@ -115,9 +126,9 @@ struct LocalAudioCommandTests {
     }
 
     @Test("bad options exit 2", arguments: [["--seconds", "0"], ["--language", "fr"]])
-    func badOptions(arguments: [String]) throws {
+    func badOptions(arguments: [String]) async throws {
         let rig = try Rig(heard: [])
-        #expect(try rig.run(["audio", "test"] + arguments).status == 2)
+        #expect(try await rig.run(["audio", "test"] + arguments).status == 2)
     }
 }
 
@@ -160,17 +171,9 @@ struct LocalConversationTests {
             for day in ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"] {
                 environment["EDGE_OPENING_HOURS_\(day)"] = "12:00-23:00"
             }
-            let arguments = ["talk", "--playback", "test_speaker", "--capture", "test_microphone", "--minutes", "1"]
-            let finalEnvironment = environment
-            // The process runs for seconds: wait for it off the cooperative pool.
-            return try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(
-                        with: Result {
-                            try CommandLineTests().run(arguments, environment: finalEnvironment, in: rig.folder)
-                        })
-                }
-            }
+            return try await rig.run(
+                ["talk", "--playback", "test_speaker", "--capture", "test_microphone", "--minutes", "1"],
+                environment: environment)
         }
         #expect(outcome.status == 0, "\(outcome.standardError)")
         #expect(outcome.standardOutput.contains("agent: Thank you for calling Trattoria Roma."))
