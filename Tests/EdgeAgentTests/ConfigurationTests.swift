@@ -229,6 +229,71 @@ struct ConfigurationTests {
         #expect(huge?.contains("from 0 to 10000000") == true)
     }
 
+    @Test("voices with their own settings: YAML mappings or text items, shown back, wrong ones named with their line")
+    func voiceSettings() throws {
+        let folder = TemporaryFolder()
+        let file = try write(
+            """
+            tts:
+              voices_en:
+                - id: rachel
+                  name: Rachel
+                  settings: {stability: 0.6, similarity_boost: 0.75, style: 0.1, speed: 0.95}
+                - domi:Domi
+                - id: bella
+            """, to: folder)
+        let loaded = try loader.load(filePath: file, environment: [:])
+        let english = try #require(loaded.configuration.textToSpeech.voiceChoices["en"])
+        #expect(english.map(\.id) == ["rachel", "domi", "bella"])
+        #expect(english.map(\.name) == ["Rachel", "Domi", "bella"])
+        #expect(
+            english[0].settings == VoiceStyle(stability: 0.6, similarityBoost: 0.75, style: 0.1, speed: 0.95))
+        #expect(english[1].settings == .standard)
+        #expect(loaded.configuration.textToSpeech.voiceSettings["rachel"]?.speed == 0.95)
+        #expect(
+            loaded.effectiveDescription.contains(
+                "rachel:Rachel;stability=0.6;similarity_boost=0.75;style=0.1;speed=0.95,domi:Domi,bella:bella"))
+
+        let environment = try loader.load(
+            filePath: nil, environment: ["EDGE_VOICES_ES": "lucia:Lucía;speed=0.9, pablo:Pablo"])
+        let spanish = try #require(environment.configuration.textToSpeech.voiceChoices["es"])
+        #expect(spanish.map(\.settings.speed) == [0.9, 1])
+        #expect(spanish[0].name == "Lucía")
+
+        let outOfRange = try write(
+            "tts:\n  voices_en:\n    - domi\n    - id: rachel\n      settings:\n        speed: 2\n", to: folder,
+            name: "range.yaml")
+        let rangeError = error { _ = try loader.load(filePath: outOfRange, environment: [:]) }
+        #expect(rangeError?.contains("tts.voices_en") == true, "\(rangeError ?? "")")
+        #expect(rangeError?.contains("speed '2' is not a number from 0.7 to 1.2") == true, "\(rangeError ?? "")")
+        #expect(rangeError?.contains("line 4") == true, "\(rangeError ?? "")")
+
+        let unknownSetting = error {
+            _ = try loader.load(filePath: nil, environment: ["EDGE_VOICES_EN": "rachel:Rachel;pitch=3"])
+        }
+        #expect(unknownSetting?.contains("'pitch' is not a voice setting") == true, "\(unknownSetting ?? "")")
+        let unknownField = try write(
+            "tts:\n  voices_en:\n    - id: rachel\n      colour: red\n", to: folder, name: "field.yaml")
+        #expect(
+            error { _ = try loader.load(filePath: unknownField, environment: [:]) }?.contains(
+                "a voice has no 'colour'") == true)
+        let noIdentifier = try write("tts:\n  voices_en:\n    - name: Rachel\n", to: folder, name: "id.yaml")
+        #expect(
+            error { _ = try loader.load(filePath: noIdentifier, environment: [:]) }?.contains("a voice needs an id")
+                == true)
+        let badName = try write(
+            "tts:\n  voices_en:\n    - {id: rachel, name: 'Rachel, the calm one'}\n", to: folder, name: "name.yaml")
+        #expect(
+            error { _ = try loader.load(filePath: badName, environment: [:]) }?.contains(
+                "must not contain a comma") == true)
+        // Mappings are refused where a list of plain values is expected.
+        let mappingElsewhere = try write(
+            "reservations:\n  closed_dates:\n    - {date: 2026-12-25}\n", to: folder, name: "closed.yaml")
+        #expect(
+            error { _ = try loader.load(filePath: mappingElsewhere, environment: [:]) }?.contains(
+                "must be a list of plain values") == true)
+    }
+
     @Test("the Media Stream URL follows the public URL")
     func mediaStreamURL() {
         var configuration = AgentConfiguration()

@@ -88,6 +88,66 @@ struct VoiceChoiceTests {
         }
     }
 
+    @Test(
+        "each voice speaks with its own settings: warmed in them, a call's calmer and slower delivery starts from them")
+    func ownSettings() async throws {
+        let tts = ElevenLabsDouble()
+        let router = Router()
+        tts.register(on: router)
+        try await withLoopbackServer(router) { cloud in
+            let configure: @Sendable (inout AgentConfiguration) -> Void = { configuration in
+                Self.configure(&configuration, cloud: cloud)
+                configuration.textToSpeech.voiceChoices["en"] = [
+                    VoiceChoice(
+                        id: "voice-en", name: "House",
+                        settings: VoiceStyle(stability: 0.3, similarityBoost: 0.8, style: 0, speed: 1.1)),
+                    VoiceChoice(
+                        id: "rachel", name: "Rachel",
+                        settings: VoiceStyle(stability: 0.6, similarityBoost: 0.75, style: 0.1, speed: 0.95)),
+                ]
+            }
+            try await AdminAPITests.withAgent(configure: configure) { app, api, tokens in
+                let listed = try AdminAPITests.object(
+                    try await api.call(.get, "/api/v1/voices", token: tokens.staff).body)
+                let languages = try #require(listed["languages"] as? [[String: Any]])
+                let english = try #require(languages.first { $0["language"] as? String == "en" })
+                let rachel = try #require(
+                    (english["voices"] as? [[String: Any]])?.first { $0["id"] as? String == "rachel" })
+                #expect(
+                    rachel["settings"] as? [String: Double] == [
+                        "stability": 0.6, "similarity_boost": 0.75, "style": 0.1, "speed": 0.95,
+                    ])
+
+                // The configured voice speaks in its own settings, cached under keys of its own.
+                let speech = app.makeSpeechOutput()
+                for try await _ in speech.speak(Utterance("Welcome to the house.", language: "en")) {}
+                #expect(tts.voiceSettings.withLockedValue { $0 }.last?.stability == 0.3)
+                #expect(tts.voiceSettings.withLockedValue { $0 }.last?.speed == 1.1)
+                let houseKey = try #require(speech.key(for: "Welcome to the house.", language: "en"))
+                let standardKey = try #require(
+                    speech.key(for: "Welcome to the house.", language: "en", style: .standard))
+                #expect(houseKey.hex != standardKey.hex)
+                #expect(app.phraseCache.cached(houseKey) != nil)
+
+                _ = try await app.voices.choose("rachel", for: "en", actor: "test")
+                await app.voices.settled("en")
+                let warmed = tts.requests.withLockedValue { $0 }.enumerated().filter { $0.element.voice == "rachel" }
+                let settings = tts.voiceSettings.withLockedValue { $0 }
+                #expect(!warmed.isEmpty)
+                #expect(warmed.allSatisfy { settings[$0.offset].stability == 0.6 && settings[$0.offset].speed == 0.95 })
+
+                // A caller who asked twice for slower and is strained: from Rachel's own 0.95.
+                var utterance = Utterance("A sentence for a hurried caller.", language: "en")
+                utterance.delivery = VoiceStyle.Delivery(calmer: true, slowerSteps: 2)
+                for try await _ in speech.speak(utterance) {}
+                #expect(tts.requests.withLockedValue { $0 }.last?.voice == "rachel")
+                let asked = try #require(tts.voiceSettings.withLockedValue { $0 }.last)
+                #expect(asked.stability == 0.8)
+                #expect(asked.speed == 0.75)
+            }
+        }
+    }
+
     @Test("a voice that cannot be warmed is not used: calls keep the old voice and staff see why")
     func failedWarm() async throws {
         let tts = ElevenLabsDouble(failWith: 401)

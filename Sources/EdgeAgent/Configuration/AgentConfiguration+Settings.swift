@@ -223,15 +223,19 @@ extension AgentConfiguration {
 }
 
 extension Setting {
-    /// A list of `id:Name` voices for `language` (a YAML list, or comma-separated).
+    /// A list of voices for `language`: `id:Name` items, with the voice's settings after semicolons
+    /// (`id:Name;stability=0.6;speed=0.95`), comma-separated; in the file a YAML list whose items are
+    /// such text or mappings `{id, name, settings: {stability, similarity_boost, style, speed}}`.
     fileprivate static func voiceChoices(_ key: String, _ environment: String, language: String) -> Setting {
         var setting = Setting(
             key: key, environment: environment, isSecret: false,
             apply: { configuration, raw throws(SettingError) in
                 var choices: [VoiceChoice] = []
                 for item in raw.split(separator: ",") where !item.trimmingCharacters(in: .whitespaces).isEmpty {
-                    guard let choice = VoiceChoice(item: String(item)) else {
-                        throw SettingError(reason: "'\(item)' is not a voice like 21m00Tcm4TlvDq8ikWAM:Rachel")
+                    let choice: VoiceChoice
+                    switch VoiceChoice.parse(item: String(item)) {
+                    case .success(let parsed): choice = parsed
+                    case .failure(let error): throw SettingError(reason: error.reason)
                     }
                     guard !choices.contains(where: { $0.id == choice.id }) else {
                         throw SettingError(reason: "names the voice \(choice.id) twice")
@@ -241,9 +245,25 @@ extension Setting {
                 configuration.textToSpeech.voiceChoices[language] = choices
             },
             render: { configuration in
-                (configuration.textToSpeech.voiceChoices[language] ?? []).map { "\($0.id):\($0.name)" }
-                    .joined(separator: ",")
+                (configuration.textToSpeech.voiceChoices[language] ?? []).map(\.item).joined(separator: ",")
             })
+        setting.listItem = { fields throws(SettingError) in
+            let known: Set<String> = ["id", "name"]
+            let settings = fields.filter { $0.key.hasPrefix("settings.") }
+            if let unknown = fields.keys.sorted().first(where: { !known.contains($0) && !$0.hasPrefix("settings.") }) {
+                throw SettingError(reason: "a voice has no '\(unknown)' (id, name, settings)")
+            }
+            guard let id = fields["id"] else { throw SettingError(reason: "a voice needs an id") }
+            let name = fields["name"] ?? id
+            guard !name.contains(where: { ",;:".contains($0) }) else {
+                throw SettingError(reason: "the name of voice \(id) must not contain a comma, semicolon or colon")
+            }
+            let pairs = settings.keys.sorted().map { "\($0.dropFirst("settings.".count))=\(settings[$0] ?? "")" }
+            let item = ([id + ":" + name] + pairs).joined(separator: ";")
+            // Checked here too, so an error names the item's own line rather than the list's.
+            if case .failure(let error) = VoiceChoice.parse(item: item) { throw SettingError(reason: error.reason) }
+            return item
+        }
         setting.acceptsList = true
         return setting
     }

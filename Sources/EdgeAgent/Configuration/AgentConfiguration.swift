@@ -55,7 +55,8 @@ public struct AgentConfiguration: Sendable {
         public var baseURL = URL(string: "https://api.elevenlabs.io")!
         public var voiceEnglish: String?
         public var voiceSpanish: String?
-        /// The voices staff may choose from, per language (`tts.voices_en`: `id:Name` items); the
+        /// The voices staff may choose from, per language (`tts.voices_en`: `id:Name` items with optional
+        /// settings); the
         /// configured `voice_en` / `voice_es` is always among them, and is the one used until staff
         /// choose another.
         public var voiceChoices: [String: [VoiceChoice]] = [:]
@@ -68,6 +69,12 @@ public struct AgentConfiguration: Sendable {
                 choices.insert(VoiceChoice(id: configured, name: configured), at: 0)
             }
             return choices
+        }
+        /// Each configured voice's own settings, by voice id.
+        public var voiceSettings: [String: VoiceStyle] {
+            var settings: [String: VoiceStyle] = [:]
+            for choice in voiceChoices.values.joined() { settings[choice.id] = choice.settings }
+            return settings
         }
         public var model = "eleven_flash_v2_5"
         /// The longest text sent in one request; longer text is split at sentence ends.
@@ -245,21 +252,70 @@ public struct AgentConfiguration: Sendable {
     }
 }
 
-/// A cloud voice staff may choose: the provider's id and the name shown to them.
-public struct VoiceChoice: Sendable, Hashable, Codable {
+/// A cloud voice staff may choose: the provider's id, the name staff see, and the voice's own
+/// settings (ElevenLabs' `voice_settings`; the standard ones when not configured).
+public struct VoiceChoice: Sendable, Hashable, Encodable {
     public let id: String
     public let name: String
+    /// What the voice is asked for by default; a call adjusts it (calmer, slower) from here.
+    public let settings: VoiceStyle
 
-    public init(id: String, name: String) {
+    public init(id: String, name: String, settings: VoiceStyle = .standard) {
         self.id = id
         self.name = name
+        self.settings = settings.spoken(by: nil)
     }
 
-    /// `id` or `id:Name`; nil when the id is empty or not a plain word.
-    public init?(item: String) {
-        let parts = item.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-        guard let id = parts.first, !id.isEmpty, id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
-        else { return nil }
-        self.init(id: id, name: parts.count > 1 && !parts[1].isEmpty ? parts[1] : id)
+    /// `id`, `id:Name` or `id:Name;stability=0.6;speed=0.95`; the reason when it is not one.
+    public static func parse(item: String) -> Result<VoiceChoice, VoiceSettingsError> {
+        var parts = item.split(separator: ";", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        let voice = parts.removeFirst().split(separator: ":", maxSplits: 1).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        guard let id = voice.first, !id.isEmpty,
+            id.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" || $0 == "-" })
+        else {
+            return .failure(VoiceSettingsError(reason: "'\(item)' is not a voice like 21m00Tcm4TlvDq8ikWAM:Rachel"))
+        }
+        var pairs: [(name: String, value: String)] = []
+        for part in parts {
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard pair.count == 2 else {
+                return .failure(VoiceSettingsError(reason: "'\(part)' of voice \(id) is not a setting like speed=0.95"))
+            }
+            pairs.append((pair[0], pair[1]))
+        }
+        return VoiceStyle.parse(pairs).map { settings in
+            VoiceChoice(id: id, name: voice.count > 1 && !voice[1].isEmpty ? voice[1] : id, settings: settings)
+        }
+    }
+
+    /// The item form ``parse(item:)`` reads back.
+    public var item: String {
+        ([id + ":" + name] + settings.changedSettings.map { "\($0.name)=\($0.value)" }).joined(separator: ";")
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case id, name, settings
+    }
+
+    private enum SettingsKeys: String, CodingKey {
+        case stability
+        case similarityBoost = "similarity_boost"
+        case style
+        case speed
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(id, forKey: .id)
+        try container.encode(name, forKey: .name)
+        var nested = container.nestedContainer(keyedBy: SettingsKeys.self, forKey: .settings)
+        try nested.encode(settings.stability, forKey: .stability)
+        try nested.encode(settings.similarityBoost, forKey: .similarityBoost)
+        try nested.encode(settings.style, forKey: .style)
+        try nested.encode(settings.speed, forKey: .speed)
     }
 }

@@ -130,15 +130,29 @@ public struct ConfigurationLoader: Sendable {
             if isNull && AgentConfiguration.settings.contains(where: { $0.key.hasPrefix(prefix + ".") }) { return }
             entries.append(FileEntry(key: prefix, value: isNull ? "" : scalar.string, line: line))
         case .sequence(let sequence):
-            guard AgentConfiguration.settings.first(where: { $0.key == prefix })?.acceptsList ?? true else {
+            let setting = AgentConfiguration.settings.first { $0.key == prefix }
+            guard setting?.acceptsList ?? true else {
                 throw ConfigurationError("\(path) line \(line): '\(prefix)' takes one value, not a list")
             }
             var items: [String] = []
             for item in sequence {
-                guard case .scalar(let scalar) = item else {
-                    throw ConfigurationError("\(path) line \(line): '\(prefix)' must be a list of plain values")
+                // A mapping's own mark can sit before its first key; that key's line is the item's.
+                let itemLine = item.mapping?.first?.key.mark?.line ?? item.mark?.line ?? line
+                switch item {
+                case .scalar(let scalar):
+                    items.append(scalar.string)
+                case .mapping where setting?.listItem != nil:
+                    var fields: [FileEntry] = []
+                    try flatten(item, prefix: "", path: path, into: &fields)
+                    let values = Dictionary(fields.map { ($0.key, $0.value) }) { first, _ in first }
+                    do {
+                        try items.append(setting?.listItem?(values) ?? "")
+                    } catch {
+                        throw ConfigurationError("\(prefix) (\(path) line \(itemLine)): \(error.reason)")
+                    }
+                default:
+                    throw ConfigurationError("\(path) line \(itemLine): '\(prefix)' must be a list of plain values")
                 }
-                items.append(scalar.string)
             }
             entries.append(FileEntry(key: prefix, value: items.joined(separator: ","), line: line))
         case .alias:

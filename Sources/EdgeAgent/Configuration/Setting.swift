@@ -12,6 +12,9 @@ struct Setting: Sendable {
     let isSecret: Bool
     /// Whether the file may give a YAML list (joined with commas).
     var acceptsList = false
+    /// How an item of such a list given as a mapping becomes one item of text: it is handed the
+    /// mapping's scalars by dotted key (`settings.speed`); nil when items must be plain values.
+    var listItem: (@Sendable ([String: String]) throws(SettingError) -> String)?
     /// Parses `raw` into the configuration; throws a message (without the value when secret).
     let apply: @Sendable (inout AgentConfiguration, String) throws(SettingError) -> Void
     /// The effective value for `--check-config`; nil when unset.

@@ -406,7 +406,7 @@ public struct EdgeAgentApp: Sendable {
                 http: http, baseURL: tts.baseURL, apiKey: tts.apiKey, voices: voices, model: tts.model, logger: logger)
             provider = SpeechOutput.Provider(
                 synthesizer: GuardedSynthesizer(client, upstream: upstreams.elevenLabs), voices: client.identities,
-                maxCharacters: tts.maxCharacters)
+                maxCharacters: tts.maxCharacters, settings: tts.voiceSettings)
         }
         return SpeechOutput(
             provider: provider, cache: phraseCache, localVoice: LocalVoice(logger: logger), metrics: metrics,

@@ -72,8 +72,10 @@ public struct PhraseWarmer: Sendable {
             throw PhraseCacheError(
                 "no cloud voice is configured (ELEVENLABS_API_KEY and EDGE_VOICE_EN / EDGE_VOICE_ES): nothing to warm")
         }
-        let style = VoiceStyle.standard.spoken(by: voice)
-        let keys = texts.compactMap { speech.key(for: $0.text, language: $0.language, style: style) }
+        let keys = texts.compactMap {
+            speech.key(
+                for: $0.text, language: $0.language, style: speech.style(.usual, language: $0.language, voice: voice))
+        }
         if voice == nil {
             try await cache.index.pinExactly(Set(keys.map(\.hex)))
         } else {
@@ -94,7 +96,9 @@ public struct PhraseWarmer: Sendable {
                     do {
                         return .success(
                             try await cache.fill(key) {
-                                synthesizer.synthesize(key.text, language: key.language, style: style)
+                                synthesizer.synthesize(
+                                    key.text, language: key.language,
+                                    style: speech.style(.usual, language: key.language, voice: voice))
                             })
                     } catch {
                         return .failure(error)

@@ -18,10 +18,10 @@ public struct Utterance: Sendable, Equatable {
     /// Said because the caller is waiting (a hold line): from the cache or the local voice, never
     /// waiting for the cloud.
     public var urgent = false
-    /// How the call wants it said (calmer for an upset caller, slower when asked). A sentence cached
-    /// only in the standard style is still played from the cache: the caller does not wait for the
-    /// cloud to say a cached line a little more calmly.
-    public var style = VoiceStyle.standard
+    /// How the call wants it said (calmer for an upset caller, slower when asked), from the voice's
+    /// own settings. A sentence cached only in the voice's usual delivery is still played from the
+    /// cache: the caller does not wait for the cloud to say a cached line a little more calmly.
+    public var delivery = VoiceStyle.Delivery.usual
 
     public init(
         _ text: String, language: String, cacheable: Bool = true, pinned: Bool = false, fragments: [String]? = nil
@@ -45,11 +45,18 @@ public final class SpeechOutput: Sendable {
         public let voices: [String: VoiceIdentity]
         /// The longest text the provider takes in one request; longer text is split at sentence ends.
         public let maxCharacters: Int
+        /// Each voice's own settings, by voice id, when configured (`tts.voices_en`); the standard ones
+        /// otherwise.
+        public let settings: [String: VoiceStyle]
 
-        public init(synthesizer: any SpeechSynthesizer, voices: [String: VoiceIdentity], maxCharacters: Int) {
+        public init(
+            synthesizer: any SpeechSynthesizer, voices: [String: VoiceIdentity], maxCharacters: Int,
+            settings: [String: VoiceStyle] = [:]
+        ) {
             self.synthesizer = synthesizer
             self.voices = voices
             self.maxCharacters = max(maxCharacters, 20)
+            self.settings = settings
         }
     }
 
@@ -82,26 +89,35 @@ public final class SpeechOutput: Sendable {
     }
 
     /// The key `text` is cached under in `style`, when the cloud voice is configured for its language.
-    /// A style that names no voice is spoken by the language's chosen voice (``VoiceSelection``).
-    public func key(for text: String, language: String, style: VoiceStyle = .standard) -> PhraseKey? {
+    public func key(for text: String, language: String, style: VoiceStyle) -> PhraseKey? {
         guard let voice = provider?.voices[language] else { return nil }
-        return PhraseKey(text: text, language: language, voice: voice.styled(effective(style, language: language)))
+        return PhraseKey(text: text, language: language, voice: voice.styled(style))
     }
 
-    /// `style` with the language's chosen voice, when it names none.
-    func effective(_ style: VoiceStyle, language: String) -> VoiceStyle {
-        guard style.voice == nil, let voice = selection?.voice(for: language) else { return style }
-        return style.spoken(by: voice)
+    /// The key `text` is cached under when spoken as `delivery` by the language's voice now in use.
+    public func key(for text: String, language: String, delivery: VoiceStyle.Delivery = .usual) -> PhraseKey? {
+        key(for: text, language: language, style: style(delivery, language: language))
     }
 
-    /// The cached audio of `utterance`: in its style, else in the standard style.
+    /// What the provider is asked for: `voice` (nil: the language's configured one) with its own
+    /// settings, delivered as asked. The configured voice is named by no style, so its keys stay those
+    /// it had before voices could be chosen.
+    public func style(
+        _ delivery: VoiceStyle.Delivery, language: String, voice: String? = nil
+    ) -> VoiceStyle {
+        let chosen = voice ?? selection?.voice(for: language)
+        let id = chosen ?? provider?.voices[language]?.voice
+        let settings = id.flatMap { provider?.settings[$0] } ?? .standard
+        return settings.delivered(delivery).spoken(by: chosen)
+    }
+
+    /// The cached audio of `utterance`: as delivered, else in the voice's usual delivery.
     private func cachedAudio(_ utterance: Utterance) -> [UInt8]? {
         guard utterance.cacheable, let cache else { return nil }
-        let style = effective(utterance.style, language: utterance.language)
-        let plain = VoiceStyle.standard.spoken(by: style.voice)
-        let styles: [VoiceStyle] = style == plain ? [plain] : [style, plain]
-        for style in styles {
-            if let key = key(for: utterance.text, language: utterance.language, style: style),
+        let deliveries: [VoiceStyle.Delivery] =
+            utterance.delivery == .usual ? [.usual] : [utterance.delivery, .usual]
+        for delivery in deliveries {
+            if let key = key(for: utterance.text, language: utterance.language, delivery: delivery),
                 let hit = cache.cached(key)
             {
                 return hit.audio
@@ -198,7 +214,7 @@ public final class SpeechOutput: Sendable {
     > {
         let synthesizer = provider.synthesizer
         let language = utterance.language
-        let style = effective(utterance.style, language: language)
+        let style = style(utterance.delivery, language: language)
         guard utterance.cacheable, let cache, let key = key(for: text, language: language, style: style) else {
             return synthesizer.synthesize(text, language: language, style: style)
         }

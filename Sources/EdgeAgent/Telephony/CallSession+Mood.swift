@@ -5,9 +5,9 @@ import Foundation
 /// to the model when they are strained, once upset an offer of a person or a call-back, and a
 /// slower or louder voice for the rest of the call when they ask for one.
 extension CallSession {
-    /// The style the agent speaks in now: the caller's own requests, calmer while they are strained.
-    var voiceStyle: VoiceStyle {
-        mood.level >= .strained ? requestedStyle.calmer : requestedStyle
+    /// How the agent speaks now: slower as often as the caller asked, calmer while they are strained.
+    var delivery: VoiceStyle.Delivery {
+        VoiceStyle.Delivery(calmer: mood.level >= .strained, slowerSteps: slowerRequested)
     }
 
     /// Reads a caller turn's words and how they were said.
@@ -75,7 +75,7 @@ extension CallSession {
     func followVoiceRequests(in text: String) {
         let words = CallerMood.normalised(text)
         if CallerMood.contains(words, any: Self.slowerRequests) {
-            requestedStyle = requestedStyle.slower
+            slowerRequested = min(slowerRequested + 1, Self.maximumSlowerSteps)
             logger.info("the caller asked for a slower voice")
         }
         if CallerMood.contains(words, any: Self.louderRequests) {

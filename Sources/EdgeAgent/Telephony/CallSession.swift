@@ -138,8 +138,11 @@ public actor CallSession {
     var interruptedSinceLastReading = false
     /// Offers of a person or a call-back made, and requests for a person heard (at most one per call).
     var escalations = 0
-    /// The voice the caller asked for (slower); ``voiceStyle`` makes it calmer while they are strained.
-    var requestedStyle = VoiceStyle.standard
+    /// How many times the caller asked for a slower voice; ``delivery`` makes it calmer as well while
+    /// they are strained.
+    var slowerRequested = 0
+    /// Speed goes down to ElevenLabs' 0.7 at most in three steps from the usual 1.
+    static let maximumSlowerSteps = 3
     /// How much (dB) the agent's voice is raised because the caller could not hear it.
     var outboundGainDecibels = 0.0
     /// Marks Twilio gave back while the listener was deciding whether a sound was the caller.
@@ -714,14 +717,14 @@ public actor CallSession {
         var utterance = Utterance(
             text, language: language, cacheable: values.isEmpty || personalData.allowsCaching(text),
             pinned: values.isEmpty)
-        utterance.style = voiceStyle
+        utterance.delivery = delivery
         return utterance
     }
 
     /// Text of this call in its language, cached unless it may hold personal data.
     func utterance(_ text: String) -> Utterance {
         var utterance = Utterance(text, language: language, cacheable: personalData.allowsCaching(text))
-        utterance.style = voiceStyle
+        utterance.delivery = delivery
         return utterance
     }
 

@@ -45,10 +45,75 @@ public struct VoiceStyle: Sendable, Hashable {
         return style
     }
 
+    /// How a call wants a voice delivered, whatever the voice's own settings: calmer while the caller
+    /// is strained, a step slower for each time they asked.
+    public struct Delivery: Sendable, Hashable {
+        public var calmer = false
+        public var slowerSteps = 0
+
+        /// The voice as configured.
+        public static let usual = Delivery()
+
+        public init(calmer: Bool = false, slowerSteps: Int = 0) {
+            self.calmer = calmer
+            self.slowerSteps = slowerSteps
+        }
+    }
+
+    /// These settings delivered as `delivery` asks.
+    public func delivered(_ delivery: Delivery) -> VoiceStyle {
+        var style = self
+        for _ in 0..<max(0, delivery.slowerSteps) { style = style.slower }
+        return delivery.calmer ? style.calmer : style
+    }
+
+    /// The ranges a configured voice's settings must lie in (ElevenLabs' own).
+    typealias Range = (
+        name: String, range: ClosedRange<Double>, path: any WritableKeyPath<VoiceStyle, Double> & Sendable
+    )
+    static let ranges: [Range] = [
+        ("stability", 0...1, \.stability), ("similarity_boost", 0...1, \.similarityBoost), ("style", 0...1, \.style),
+        ("speed", 0.7...1.2, \.speed),
+    ]
+
+    /// Settings from `name=value` pairs (`stability=0.6`, `speed=0.95`) over the standard ones; the
+    /// reason when a name is unknown or a value out of its range.
+    public static func parse(_ pairs: [(name: String, value: String)]) -> Result<VoiceStyle, VoiceSettingsError> {
+        var settings = VoiceStyle.standard
+        for pair in pairs {
+            guard let known = ranges.first(where: { $0.name == pair.name }) else {
+                let names = ranges.map(\.name).joined(separator: ", ")
+                return .failure(VoiceSettingsError(reason: "'\(pair.name)' is not a voice setting (\(names))"))
+            }
+            guard let value = Double(pair.value), known.range.contains(value) else {
+                return .failure(
+                    VoiceSettingsError(
+                        reason:
+                            "\(pair.name) '\(pair.value)' is not a number from \(known.range.lowerBound) to \(known.range.upperBound)"
+                    ))
+            }
+            settings[keyPath: known.path] = value
+        }
+        return .success(settings)
+    }
+
+    /// The settings that differ from the standard ones, as `name=value` pairs in a fixed order.
+    public var changedSettings: [(name: String, value: Double)] {
+        Self.ranges.compactMap { item in
+            self[keyPath: item.path] == VoiceStyle.standard[keyPath: item.path]
+                ? nil : (item.name, self[keyPath: item.path])
+        }
+    }
+
     /// The settings (not the voice) in the stable text form of a ``VoiceIdentity``.
     public var settingsText: String {
         "stability=\(stability),similarity_boost=\(similarityBoost),style=\(style),speaker_boost=true,speed=\(speed)"
     }
+}
+
+/// Why a voice's configured settings were refused.
+public struct VoiceSettingsError: Error, Sendable {
+    public let reason: String
 }
 
 extension VoiceIdentity {
