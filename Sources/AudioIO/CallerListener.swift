@@ -23,6 +23,14 @@ public final class CallerListener {
         public var echoTraining = Duration.seconds(3)
         /// See ``echoTraining``.
         public var untrainedEchoMarginDecibels = 12.0
+        /// While the agent speaks, the speech that makes an interruption (the last ``bargeInSpeech``
+        /// of it) must be, on average, no more than this far (dB) below the caller's own voice: their
+        /// utterances so far, else ``expectedCallerDecibels``. Someone talking into the phone, not the
+        /// room behind them, whose loudest moments come close but whose average does not. `nil`
+        /// takes speech of any level.
+        public var bargeInBelowCallerDecibels: Double? = 5
+        /// The level (dBFS) a caller is taken to speak at before their first utterance: a normal line.
+        public var expectedCallerDecibels = -28.0
 
         public init() {}
 
@@ -33,6 +41,7 @@ public final class CallerListener {
             settings.cleaning = nil
             settings.bargeInSpeech = .zero
             settings.detector = .original
+            settings.bargeInBelowCallerDecibels = nil
             return settings
         }
     }
@@ -62,10 +71,12 @@ public final class CallerListener {
     /// Power and speech frames of the utterance under way, for its level.
     private var utterancePower = 0.0
     private var utteranceFrames = 0
-    /// Levels (dBFS) of the caller's utterances so far.
+    /// Levels (dBFS) of the caller's utterances with words in them so far.
     private var utteranceLevels: [Double] = []
-    /// How much louder (dB) the caller's last utterance was than their earlier ones (nil for the
-    /// first): a raised voice.
+    /// The level of the last utterance that ended, until the call says it had words.
+    private var lastUtteranceLevel: Double?
+    /// How much louder (dB) the caller's last utterance with words was than their earlier ones (nil
+    /// for the first): a raised voice.
     public private(set) var lastUtteranceLouderThanUsual: Double?
     /// Frames of the agent's voice played so far (the echo canceller's training).
     private var agentFramesHeard = 0
@@ -73,6 +84,8 @@ public final class CallerListener {
     private var agentLevels: [Double] = []
     /// Frames of the held onset that can be the caller's own voice (see ``countCallerFrame()``).
     private var callerFrames = 0
+    /// The powers of the last of those frames, as many as make ``Settings/bargeInSpeech``.
+    private var callerFramePowers: [Double] = []
     /// The first of those frames: where the caller's own voice began (the onset may have been echo
     /// or the room).
     private var firstCallerFrame: Int?
@@ -136,6 +149,7 @@ public final class CallerListener {
             if agentSpeaking && settings.bargeInSpeech > .zero {
                 heldOnset = onset
                 // The onset's own frames count, unless they may be the untrained canceller's echo.
+                callerFramePowers = []
                 callerFrames = echoUntrained ? 0 : detector.speechFramesInUtterance - 1
                 firstCallerFrame = echoUntrained ? nil : onset
                 countCallerFrame()
@@ -153,7 +167,9 @@ public final class CallerListener {
             guard let onset = heldOnset, detector.isSpeaking else { return (audio, nil) }
             countCallerFrame()
             let speech = Duration.milliseconds(callerFrames * TelephoneAudio.frameMilliseconds)
-            guard !agentSpeaking || speech >= settings.bargeInSpeech else { return (audio, nil) }
+            guard !agentSpeaking || (speech >= settings.bargeInSpeech && heldSpeechIsCallersLevel) else {
+                return (audio, nil)
+            }
             heldOnset = nil
             started = true
             return (audio, .started(framesAgo: frameIndex - (firstCallerFrame ?? onset)))
@@ -172,12 +188,41 @@ public final class CallerListener {
         }
         callerFrames += 1
         if firstCallerFrame == nil { firstCallerFrame = frameIndex }
+        callerFramePowers.append(pow(10, detector.lastLevel / 10))
+        if callerFramePowers.count > framesForBargeIn { callerFramePowers.removeFirst() }
+    }
+
+    /// Frames of speech that make ``Settings/bargeInSpeech``.
+    private var framesForBargeIn: Int {
+        max(1, Int(settings.bargeInSpeech / .milliseconds(TelephoneAudio.frameMilliseconds)))
+    }
+
+    /// Whether the last ``Settings/bargeInSpeech`` of the held onset's caller frames are, on average,
+    /// within ``Settings/bargeInBelowCallerDecibels`` of the caller's usual level.
+    private var heldSpeechIsCallersLevel: Bool {
+        guard let margin = settings.bargeInBelowCallerDecibels, !callerFramePowers.isEmpty else { return true }
+        let level = 10 * log10(callerFramePowers.reduce(0, +) / Double(callerFramePowers.count))
+        return level >= callerLevel - margin
+    }
+
+    /// The caller's usual level (dBFS): the mean of their utterances' levels so far.
+    private var callerLevel: Double {
+        utteranceLevels.isEmpty
+            ? settings.expectedCallerDecibels : utteranceLevels.reduce(0, +) / Double(utteranceLevels.count)
     }
 
     private func measureUtterance() {
         defer { (utterancePower, utteranceFrames) = (0, 0) }
         guard utteranceFrames > 0 else { return }
-        let level = 10 * log10(utterancePower / Double(utteranceFrames))
+        lastUtteranceLevel = 10 * log10(utterancePower / Double(utteranceFrames))
+    }
+
+    /// The recognizer heard words in the last utterance: its level is the caller's own voice (the
+    /// room's voices can make an utterance too, with no words in it). Sets
+    /// ``lastUtteranceLouderThanUsual`` and the level an interruption is measured against.
+    public func lastUtteranceWasWords() {
+        guard let level = lastUtteranceLevel else { return }
+        lastUtteranceLevel = nil
         lastUtteranceLouderThanUsual =
             utteranceLevels.isEmpty ? nil : level - utteranceLevels.reduce(0, +) / Double(utteranceLevels.count)
         utteranceLevels.append(level)

@@ -101,7 +101,7 @@ extension Audio {
         @Option(name: .long, help: "Parts to add to the shipped path: denoise, gain (comma-separated).")
         var with: String = ""
 
-        @Option(name: .long, help: "Parts to leave out of the shipped path: echo, gate (comma-separated).")
+        @Option(name: .long, help: "Parts to leave out of the shipped path: echo, gate, level (comma-separated).")
         var without: String = ""
 
         func run() async throws {
@@ -118,7 +118,8 @@ extension Audio {
                 switch part {
                 case "echo": after.cleaning?.echoCancellation = false
                 case "gate": after.bargeInSpeech = .zero
-                default: throw fail("--without takes echo and gate, not \(part)", code: 2)
+                case "level": after.bargeInBelowCallerDecibels = nil
+                default: throw fail("--without takes echo, gate and level, not \(part)", code: 2)
                 }
             }
             do {

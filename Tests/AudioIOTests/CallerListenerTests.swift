@@ -104,6 +104,51 @@ struct CallerListenerTests {
         #expect(abs(start.frame - framesAgo - speechStartFrame) <= 3)
     }
 
+    @Test(
+        "voices across the room over the agent are no interruption, the caller's own voice is; a quiet caller once heard"
+    )
+    func roomVoicesAndCaller() throws {
+        let agent = try Self.samples("es-booking", gain: 2) + Self.samples("en-booking", gain: 2)
+        // The fixtures speak at about -20 dBFS: a voice 20 dB down is someone at the next table. It
+        // comes 3.5 s into the agent's sentence, once the canceller has learnt the echo.
+        let room = [Int16](repeating: 0, count: 28_000) + (try Self.samples("en-name", gain: 0.1))
+        let roomEvents = Self.play(agent: agent, caller: room)
+        #expect(!roomEvents.contains { if case .started = $0.event { true } else { false } }, "\(roomEvents)")
+        let caller = [Int16](repeating: 0, count: 28_000) + (try Self.samples("en-name"))
+        #expect(
+            Self.play(agent: agent, caller: caller).filter { if case .started = $0.event { true } else { false } }.count
+                == 1)
+        // Without the rule the same room voice cuts the agent off.
+        var anyLevel = CallerListener.Settings()
+        anyLevel.bargeInBelowCallerDecibels = nil
+        #expect(
+            Self.play(agent: agent, caller: room, settings: anyLevel).contains {
+                if case .started = $0.event { true } else { false }
+            })
+
+        // A caller on a quiet line (the same voice 20 dB down) whose words were heard once is
+        // measured against their own level from then on, and interrupts like anyone else.
+        let listener = CallerListener()
+        let quiet = try Self.samples("en-name", gain: 0.1)
+        var frames = (0..<25).map { _ in [Int16](repeating: 0, count: 160) }
+        frames += stride(from: 0, to: quiet.count - 160, by: 160).map { Array(quiet[$0..<$0 + 160]) }
+        frames += (0..<40).map { _ in [Int16](repeating: 0, count: 160) }
+        var turn: [CallerListener.Event] = []
+        for frame in frames {
+            if let event = listener.listen(MuLaw.encode(frame), agentSpeaking: false).event { turn.append(event) }
+        }
+        #expect(turn.count == 2, "\(turn)")
+        #expect(turn.last == .ended)
+        listener.lastUtteranceWasWords()
+        let later = (0..<175).map { _ in [Int16](repeating: 0, count: 160) } + frames.dropFirst(25)
+        var interruptions = 0
+        for (index, frame) in later.enumerated() where (index + 1) * 160 <= agent.count {
+            listener.agentPlayed(MuLaw.encode(Array(agent[(index * 160)..<(index * 160 + 160)])))
+            if case .started = listener.listen(MuLaw.encode(frame), agentSpeaking: true).event { interruptions += 1 }
+        }
+        #expect(interruptions == 1)
+    }
+
     @Test("a frame of the wrong size passes through the cleaner unchanged")
     func oddFrame() throws {
         let cleaner = try CallerAudioCleaner()

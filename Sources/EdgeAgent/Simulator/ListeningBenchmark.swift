@@ -175,6 +175,8 @@ public struct ListeningBenchmark: Sendable {
             score.utterances += 1
             // Onsets dropped as noise (a clatter) are not utterances: only the starts that ended.
             let utterances = events.utterances
+            // The recognizer hears words in what the caller said (never in the room alone).
+            if !utterances.isEmpty { listener.lastUtteranceWasWords() }
             let starts = utterances.map(\.start)
             let ends = utterances.map(\.end)
             let speechStart = 50 + caller.speechStart / TelephoneAudio.samplesPerFrame
@@ -192,6 +194,7 @@ public struct ListeningBenchmark: Sendable {
                 agent: agent.samples, agentStart: 25, caller: caller, callerStart: 75, noise: condition,
                 noiseOffset: offset, corpus: corpus)
             let overlapEvents = overlap.play(listener)
+            if !overlapEvents.utterances.isEmpty { listener.lastUtteranceWasWords() }
             offset += overlapEvents.count
             score.bargeIns += 1
             let callerStart = 75 + caller.speechStart / TelephoneAudio.samplesPerFrame

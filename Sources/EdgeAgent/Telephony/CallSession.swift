@@ -626,6 +626,7 @@ public actor CallSession {
             logger.info("caller language", metadata: ["call.language": .string(detected)])
             language = detected
         }
+        if spoken && !transcript.text.isEmpty { listener.lastUtteranceWasWords() }
         let reading = spoken && !transcript.text.isEmpty ? readMood(transcript.text) : nil
         if carried && !transcript.text.isEmpty {
             await persistCallerTurn(
