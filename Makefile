@@ -24,6 +24,7 @@ bench: test-deps
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50 --record
 	$(SWIFT) run -c release --skip-build edge-agent cache bench
 	$(SWIFT) run -c release --skip-build edge-agent audio bench
+	$(SWIFT) run -c release --skip-build edge-agent audio recognition-bench
 	$(SWIFT) run -c release --skip-build edge-agent recordings bench
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark calls 50 100000

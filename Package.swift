@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "EdgeAgent", targets: ["EdgeAgent"]),
         .library(name: "LocalStore", targets: ["LocalStore"]),
         .library(name: "AudioIO", targets: ["AudioIO"]),
+        .library(name: "LocalSpeech", targets: ["LocalSpeech"]),
         .library(name: "Sync", targets: ["Sync"]),
         .library(name: "CallRecording", targets: ["CallRecording"]),
         .library(name: "Resilience", targets: ["Resilience"]),
@@ -58,6 +59,9 @@ let package = Package(
         .systemLibrary(name: "CALSA", pkgConfig: "alsa", providers: [.apt(["libasound2-dev"])]),
         .systemLibrary(
             name: "CEspeak", pkgConfig: "espeak-ng", providers: [.apt(["libespeak-ng-dev"])]),
+        .systemLibrary(
+            name: "CPocketSphinx", pkgConfig: "pocketsphinx",
+            providers: [.apt(["libpocketsphinx-dev", "libsphinxbase-dev", "pocketsphinx-en-us"])]),
 
         // MARK: Libraries
         .target(
@@ -67,6 +71,12 @@ let package = Package(
         ),
         .target(
             name: "Sync",
+            swiftSettings: swiftSettings
+        ),
+        // Speech recognition on the box (PocketSphinx), for the steps of a booking when the cloud is down.
+        .target(
+            name: "LocalSpeech",
+            dependencies: ["AudioIO", "CPocketSphinx"],
             swiftSettings: swiftSettings
         ),
         // Twilio's webhook wire: form bodies and X-Twilio-Signature, shared by the box and headquarters.
@@ -142,6 +152,7 @@ let package = Package(
             name: "EdgeAgent",
             dependencies: [
                 "AudioIO",
+                "LocalSpeech",
                 "CallRecording",
                 "CEspeak",
                 "LocalStore",
@@ -181,6 +192,7 @@ let package = Package(
             dependencies: [
                 "EdgeAgent",
                 "AudioIO",
+                "LocalSpeech",
                 "CallRecording",
                 "LocalStore",
                 "Sync",
@@ -265,6 +277,9 @@ let package = Package(
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "LocalSpeechTests", dependencies: ["LocalSpeech", "AudioIO", "EdgeAgent"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "CallRecordingTests", dependencies: ["CallRecording", "AudioIO"], swiftSettings: swiftSettings),
         .testTarget(

@@ -169,6 +169,7 @@ Architecture: $arch
 Maintainer: edge-agent maintainers <maintainers@edge-agent.example.com>
 Installed-Size: $installed_size
 Depends: $depends, passwd
+Recommends: pocketsphinx-en-us
 Section: net
 Priority: optional
 Homepage: https://edge-agent.example.com

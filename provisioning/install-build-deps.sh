@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(pkg-config libsqlite3-dev libsodium-dev libopus-dev libopusenc-dev libspeexdsp-dev libasound2-dev
-    libespeak-ng-dev espeak-ng)
+    libespeak-ng-dev espeak-ng libpocketsphinx-dev libsphinxbase-dev pocketsphinx-en-us)
 testing=false
 if [[ "${1:-}" == "--deb" || "${1:-}" == "--test" ]]; then
     # dpkg-shlibdeps finds the package's Depends:, patchelf points the program at its bundled runtime.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every test of the package, already built (`swift build --build-tests`), in three passes, and
+# Runs every test of the package, already built (`swift build --build-tests`), in five passes, and
 # fails when any pass fails (every pass runs, so one failure does not hide another):
 #   1. everything but the real-time calls, in parallel: each is quick and waits for events, not time;
 #   2. the real-time calls, with the silence guarantee: callers speak and listen at Twilio's pace and
@@ -7,7 +7,9 @@
 #      three hundred other tests;
 #   3. the carried-out-once calls, twenty callers at once among them, which would crowd pass 2;
 #   4. the listening benchmark on its corpus: a few seconds of both cores, which would crowd the
-#      others, and its corpus is espeak-ng's whose voice state other tests' speech must not touch.
+#      others, and its corpus is espeak-ng's whose voice state other tests' speech must not touch;
+#   5. the local recognizer on espeak-ng speech in several voices, for the same reason (alone, since
+#      two corpora spoken at once would mix their voices).
 # A new suite that places calls through `CallTestRig` belongs in REAL_TIME_CALLS below (or in
 # CROWD_CALLS when it places many at once); left out, it runs in pass 1 and may wait too long there.
 # Arguments are passed to every `swift test`.
@@ -18,6 +20,7 @@ SWIFT=${SWIFT:-swift}
 REAL_TIME_CALLS='EdgeAgentTests\.(EndToEndCallTests|RecordingTests|SilenceGuaranteeTests|KeypadRecoveryTests|KeypadMenuTests|StaffPageBrowserTests|TracedCallTests|FrustratedCallerTests|LocalConversationTests|TextConsentCallTests)/'
 CROWD_CALLS='EdgeAgentTests\.OneRequestOnceTests/'
 BENCHMARKS='EdgeAgentTests\.ListeningBenchmarkTests/'
+RECOGNITION='LocalSpeechTests\.LocalRecognizerTests/'
 
 failed=()
 pass() {
@@ -33,10 +36,12 @@ pass() {
     fi
 }
 
-pass "everything but real-time calls" --skip "$REAL_TIME_CALLS" --skip "$CROWD_CALLS" --skip "$BENCHMARKS" "$@"
+pass "everything but real-time calls" --skip "$REAL_TIME_CALLS" --skip "$CROWD_CALLS" --skip "$BENCHMARKS" \
+    --skip "$RECOGNITION" "$@"
 pass "real-time calls" --filter "$REAL_TIME_CALLS" "$@"
 pass "many calls at once" --filter "$CROWD_CALLS" "$@"
 pass "listening benchmark" --filter "$BENCHMARKS" "$@"
+pass "local recognition" --filter "$RECOGNITION" "$@"
 
 if [[ ${#failed[@]} -gt 0 ]]; then
     echo "== tests failed in: ${failed[*]}" >&2

@@ -3,6 +3,7 @@ import AudioIO
 import Dispatch
 import EdgeAgent
 import Foundation
+import LocalSpeech
 import LocalStore
 import Sync
 
@@ -10,7 +11,7 @@ import Sync
 struct Audio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The box's own audio: its sound devices, a speaker and microphone check, and how the agent hears.",
-        subcommands: [List.self, Test.self, Bench.self])
+        subcommands: [List.self, Test.self, Bench.self, RecognitionBench.self])
 
     /// The devices of `test` and `talk`.
     struct Devices: ParsableArguments {
@@ -125,6 +126,32 @@ extension Audio {
             do {
                 let corpus = try await NoisyLineCorpus.make(sentencesPerLanguage: sentences, seed: seed)
                 print(ListeningBenchmark(corpus: corpus, after: after).run())
+            } catch {
+                throw fail("\(error)", code: 1)
+            }
+        }
+    }
+}
+
+extension Audio {
+    /// `edge-agent audio recognition-bench`.
+    struct RecognitionBench: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "recognition-bench",
+            abstract: "Measure the box's own speech recognizer on the answers of an offline booking.",
+            discussion:
+                "Speaks every step's answers with espeak-ng in several English voices, as telephone audio, clean "
+                + "and with restaurant noise 10 dB below, and decodes them with PocketSphinx.")
+
+        @Option(name: .long, help: "The confidence below which an answer is asked again (0 to 1).")
+        var minimumConfidence = LocalRecognizer.minimumConfidence
+
+        func run() async throws {
+            do {
+                let recognizer = try LocalRecognizer()
+                let noise = try await NoisyLineCorpus.make(sentencesPerLanguage: 1, seed: 7)
+                let benchmark = RecognitionBenchmark(recognizer: recognizer, minimumConfidence: minimumConfidence)
+                print(try await benchmark.run(noise: noise))
             } catch {
                 throw fail("\(error)", code: 1)
             }

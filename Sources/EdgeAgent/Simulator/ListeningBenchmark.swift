@@ -79,27 +79,21 @@ public struct ListeningBenchmark: Sendable {
                     + "end-of-turn delay ms | barge-ins heard | barge-in delay ms |",
                 "|---|---|---|---|---|---|",
             ]
-            for row in rows {
-                let (before, after) = (row.before, row.after)
-                lines.append(
-                    "| \(row.condition) | "
-                        + String(format: "%.1f → %.1f", before.falseBargeInsPerMinute, after.falseBargeInsPerMinute)
-                        + " | \(before.utterancesEndedCorrectly)/\(before.utterances) → "
-                        + "\(after.utterancesEndedCorrectly)/\(after.utterances)"
-                        + " | \(milliseconds(before.meanEndDelay)) → \(milliseconds(after.meanEndDelay))"
-                        + " | \(before.bargeInsHeard)/\(before.bargeIns) → \(after.bargeInsHeard)/\(after.bargeIns)"
-                        + " | \(milliseconds(before.meanBargeInDelay)) → \(milliseconds(after.meanBargeInDelay)) |")
+            func row(_ label: String, _ before: Score, _ after: Score) -> String {
+                "| \(label) | "
+                    + String(format: "%.1f → %.1f", before.falseBargeInsPerMinute, after.falseBargeInsPerMinute)
+                    + " | \(before.utterancesEndedCorrectly)/\(before.utterances) → "
+                    + "\(after.utterancesEndedCorrectly)/\(after.utterances)"
+                    + " | \(milliseconds(before.meanEndDelay)) → \(milliseconds(after.meanEndDelay))"
+                    + " | \(before.bargeInsHeard)/\(before.bargeIns) → \(after.bargeInsHeard)/\(after.bargeIns)"
+                    + " | \(milliseconds(before.meanBargeInDelay)) → \(milliseconds(after.meanBargeInDelay)) |"
+            }
+            for entry in rows {
+                lines.append(row("\(entry.condition)", entry.before, entry.after))
             }
             for snr in [20.0, 10, 5] where rows.contains(where: { $0.condition.snr == snr }) {
-                let (before, after) = (total(snr: snr, after: false), total(snr: snr, after: true))
                 lines.append(
-                    "| all noises \(Int(snr)) dB | "
-                        + String(format: "%.1f → %.1f", before.falseBargeInsPerMinute, after.falseBargeInsPerMinute)
-                        + " | \(before.utterancesEndedCorrectly)/\(before.utterances) → "
-                        + "\(after.utterancesEndedCorrectly)/\(after.utterances)"
-                        + " | \(milliseconds(before.meanEndDelay)) → \(milliseconds(after.meanEndDelay))"
-                        + " | \(before.bargeInsHeard)/\(before.bargeIns) → \(after.bargeInsHeard)/\(after.bargeIns)"
-                        + " | \(milliseconds(before.meanBargeInDelay)) → \(milliseconds(after.meanBargeInDelay)) |")
+                    row("all noises \(Int(snr)) dB", total(snr: snr, after: false), total(snr: snr, after: true)))
             }
             let calls = 50.0
             let share = cleaningPerFrame.seconds * calls * 50 * 100
