@@ -61,6 +61,26 @@ struct HQConfigurationTests {
                 == "EDGE_HQ_PUBLIC_URL must be https://host[:port][/path], without a query")
     }
 
+    @Test("recordings are kept 90 days by default, or as set; a bad number of days is refused by name")
+    func recordingRetention() throws {
+        #expect(try HQConfiguration.load(environment: Self.base).recordingRetentionDays == 90)
+        let set = try HQConfiguration.load(
+            environment: Self.base.merging(["EDGE_HQ_RECORDING_RETENTION_DAYS": "30"]) { $1 })
+        #expect(set.recordingRetentionDays == 30)
+        for bad in ["0", "ninety", "4000"] {
+            #expect(throws: HQConfigurationError.self) {
+                try HQConfiguration.load(
+                    environment: Self.base.merging(["EDGE_HQ_RECORDING_RETENTION_DAYS": bad]) { $1 })
+            }
+            do {
+                _ = try HQConfiguration.load(
+                    environment: Self.base.merging(["EDGE_HQ_RECORDING_RETENTION_DAYS": bad]) { $1 })
+            } catch {
+                #expect(error.description.contains("EDGE_HQ_RECORDING_RETENTION_DAYS must be a number of days"))
+            }
+        }
+    }
+
     @Test("an incomplete or malformed S3 setting names the variables, never the secret")
     func s3Errors() {
         func error(_ extra: [String: String]) -> String {

@@ -28,6 +28,8 @@ public struct HQConfiguration: Sendable {
     public var maximumBatchRows = 5000
     /// Connections to PostgreSQL from this process.
     public var maximumConnections = 20
+    /// How long recordings are kept at headquarters, in days (`EDGE_HQ_RECORDING_RETENTION_DAYS`).
+    public var recordingRetentionDays = 90
     /// Where verified recording files are kept.
     public var recordingStorage = RecordingStorage.folder("./edge-hq-recordings")
     /// The 32-byte key (`EDGE_HQ_SECRETS_KEY`, base64) that seals the secrets boxes register at rest
@@ -73,8 +75,8 @@ public struct HQConfiguration: Sendable {
     }
 
     /// Reads `EDGE_HQ_DATABASE_URL`, `EDGE_HQ_HTTP_HOST`, `EDGE_HQ_HTTP_PORT`, `EDGE_HQ_TLS_CERT`,
-    /// `EDGE_HQ_TLS_KEY`, `EDGE_HQ_ALLOW_HTTP`, the recording store's, `EDGE_HQ_SECRETS_KEY` and
-    /// `EDGE_HQ_PUBLIC_URL`; a missing or bad value names the variable.
+    /// `EDGE_HQ_TLS_KEY`, `EDGE_HQ_ALLOW_HTTP`, the recording store's, `EDGE_HQ_RECORDING_RETENTION_DAYS`,
+    /// `EDGE_HQ_SECRETS_KEY` and `EDGE_HQ_PUBLIC_URL`; a missing or bad value names the variable.
     public static func load(environment: [String: String]) throws(HQConfigurationError) -> HQConfiguration {
         guard let url = environment["EDGE_HQ_DATABASE_URL"], !url.isEmpty else {
             throw HQConfigurationError(
@@ -97,6 +99,13 @@ public struct HQConfiguration: Sendable {
             configuration.allowHTTP = flag == "1" || flag == "true"
         }
         configuration.recordingStorage = try recordingStorage(environment: environment)
+        if let text = environment["EDGE_HQ_RECORDING_RETENTION_DAYS"], !text.isEmpty {
+            guard let days = Int(text), (1...3650).contains(days) else {
+                throw HQConfigurationError(
+                    "EDGE_HQ_RECORDING_RETENTION_DAYS must be a number of days from 1 to 3650, not \(text)")
+            }
+            configuration.recordingRetentionDays = days
+        }
         if let text = environment["EDGE_HQ_SECRETS_KEY"], !text.isEmpty {
             guard let key = Data(base64Encoded: text), key.count == 32 else {
                 throw HQConfigurationError(

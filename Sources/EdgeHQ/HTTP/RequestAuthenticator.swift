@@ -88,11 +88,4 @@ public struct RequestAuthenticator: Sendable {
             "UPDATE devices SET last_seen_at = now() WHERE id = \(deviceID)", logger: logger)
         return device
     }
-
-    /// Forgets nonces older than the freshness window (they can no longer pass the timestamp check).
-    public func purgeNonces() async throws {
-        let seconds = Double(SignedRequest.freshness) / 1000 * 2
-        try await database.client.query(
-            "DELETE FROM request_nonces WHERE seen_at < now() - make_interval(secs => \(seconds))", logger: logger)
-    }
 }

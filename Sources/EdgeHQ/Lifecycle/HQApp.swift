@@ -24,6 +24,8 @@ public struct HQApp: Sendable {
     public let fallbackCalls: FallbackCalls
     /// Brings those calls' voicemails in from Twilio.
     public let voicemails: VoicemailImporter
+    /// Retention of headquarters' own tables and recordings, every minute.
+    public let housekeeping: HQHousekeeping
     public let logger: Logger
     let now: @Sendable () -> Int64
 
@@ -45,6 +47,9 @@ public struct HQApp: Sendable {
         voicemails = VoicemailImporter(
             database: database, accounts: twilioAccounts, calls: fallbackCalls, store: store, http: HTTPClient.shared,
             logger: logger, now: now)
+        var retention = HQHousekeeping.Settings()
+        retention.recordingRetentionDays = configuration.recordingRetentionDays
+        housekeeping = HQHousekeeping(database: database, settings: retention, now: now, logger: logger)
     }
 
     static func makeStore(_ storage: HQConfiguration.RecordingStorage) -> any RecordingStore {
@@ -139,20 +144,20 @@ public struct HQApp: Sendable {
     }
 }
 
-/// Every minute: forgets replay nonces past the freshness window, deletes the stored files of
-/// recordings erased since (those the store did not take at the time), and imports the voicemails
-/// Twilio did not give at the first try.
+/// Every minute: headquarters' housekeeping (``HQHousekeeping``: old nonces, batch answers and
+/// abandoned uploads, recordings past their retention; one replica at a time), deletes the stored
+/// files of recordings erased or expired since (those the store did not take at the time), and
+/// imports the voicemails Twilio did not give at the first try.
 struct NoncePurgeService: Service {
     let app: HQApp
 
     func run() async throws {
-        let authenticator = RequestAuthenticator(directory: app.directory, database: app.database, logger: app.logger)
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await authenticator.purgeNonces()
+                    _ = try await app.housekeeping.run()
                 } catch {
-                    app.logger.warning("cannot purge old nonces", metadata: ["error": "\(error)"])
+                    app.logger.warning("housekeeping did not finish", metadata: ["error": "\(error)"])
                 }
                 do {
                     try await app.recordings.deleteErased()
