@@ -94,51 +94,46 @@ public final class LocalRecognizer: Sendable {
 /// One decoder and the thread it runs on.
 ///
 /// `@unchecked Sendable`: the decoder (C state that is not thread-safe) is created in `init` and then
-/// touched only inside `decode`, which is only ever called on `queue`, a serial queue; `queue` itself
-/// is Sendable and the other stored properties are immutable.
+/// touched only inside `decode`, which is only ever called on `queue`, a serial queue, and in `deinit`;
+/// `queue` itself is Sendable and the other stored properties are immutable.
 private final class Worker: @unchecked Sendable {
     let queue: DispatchQueue
     private let decoder: OpaquePointer
-    private let sampleRate: Int
+    /// The configuration's argument strings: sphinxbase keeps pointers to them (as the keys of its
+    /// option table) for the decoder's life, so they are freed only after it.
+    private let arguments: [UnsafeMutablePointer<CChar>?]
 
     init(model: LocalRecognizer.Model, label: String) throws(LocalRecognizer.Failure) {
-        var settings = [
-            "-hmm": model.acousticModel, "-dict": model.dictionary, "-samprate": "16000", "-bestpath": "yes",
-            "-logfn": "/dev/null",
+        let settings = [
+            "-hmm", model.acousticModel, "-dict", model.dictionary, "-samprate", "16000", "-bestpath", "yes",
+            "-logfn", "/dev/null",
         ]
-        if let extra = ProcessInfo.processInfo.environment["EDGE_LOCAL_SPEECH_ARGS"] {
-            let parts = extra.split(separator: " ").map(String.init)
-            for index in stride(from: 0, to: parts.count - 1, by: 2) { settings[parts[index]] = parts[index + 1] }
+        var arguments = settings.map { strdup($0) }
+        let opened = arguments.withUnsafeMutableBufferPointer {
+            cpocketsphinx_open(Int32(settings.count), $0.baseAddress)
         }
-        sampleRate = Int(settings["-samprate"] ?? "") ?? 16000
-        let arguments = settings.sorted { $0.key < $1.key }.flatMap { [$0.key, $0.value] }
-        let opened = Self.withCStrings(arguments) { cpocketsphinx_open(Int32(arguments.count), $0) }
         guard let decoder = opened else {
+            arguments.forEach { free($0) }
             throw LocalRecognizer.Failure(description: "PocketSphinx refused the model at \(model.acousticModel)")
         }
         self.decoder = decoder
+        self.arguments = arguments
         queue = DispatchQueue(label: label, qos: .userInitiated)
+        // Every property is set: a throw below runs `deinit`, which frees the decoder.
         for step in SpokenStep.allCases where ps_set_jsgf_string(decoder, step.rawValue, step.englishGrammar) < 0 {
-            ps_free(decoder)
             throw LocalRecognizer.Failure(description: "PocketSphinx refused the \(step.rawValue) grammar")
         }
     }
 
-    deinit { ps_free(decoder) }
-
-    /// `strings` as a C `char **` for the duration of `body`.
-    static func withCStrings<T>(_ strings: [String], _ body: (UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>) -> T)
-        -> T
-    {
-        var pointers = strings.map { strdup($0) }
-        defer { pointers.forEach { free($0) } }
-        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress!) }
+    deinit {
+        ps_free(decoder)
+        arguments.forEach { free($0) }
     }
 
     func decode(_ audio: [UInt8], step: SpokenStep) -> LocalRecognizer.Result {
         let clock = ContinuousClock()
         let start = clock.now
-        let samples = (try? Resampler.resample(MuLaw.decode(audio), from: 8000, to: sampleRate)) ?? []
+        let samples = (try? Resampler.resample(MuLaw.decode(audio), from: 8000, to: 16000)) ?? []
         ps_set_search(decoder, step.rawValue)
         ps_start_utt(decoder)
         samples.withUnsafeBufferPointer { buffer in
@@ -148,32 +143,35 @@ private final class Worker: @unchecked Sendable {
         var score: Int32 = 0
         let text = ps_get_hyp(decoder, &score).map { String(cString: $0) } ?? ""
         let answer = SpokenAnswer(text, step: step)
-        let confidence = answer.map { self.confidence(of: $0, score: score, step: step) } ?? 0
+        let confidence = answer.map { self.confidence(of: $0, step: step) } ?? 0
         return LocalRecognizer.Result(
             text: text, answer: answer, confidence: confidence, audioSeconds: Double(audio.count) / 8000,
             decodeTime: clock.now - start)
     }
 
-    /// The margin between the best answer and the best different one among the decoder's ten best
-    /// hypotheses, as 0 to 1.
-    private func confidence(of answer: SpokenAnswer, score: Int32, step: SpokenStep) -> Double {
+    /// The margin between the best hypothesis with `answer`'s meaning and the best with another, among
+    /// the decoder's ten best (scores of the same search), as 0 to 1.
+    private func confidence(of answer: SpokenAnswer, step: SpokenStep) -> Double {
+        var best: Int32?
         var rival: Int32?
         var nbest = ps_nbest(decoder)
         var seen = 0
         while let current = nbest, seen < 10 {
             seen += 1
-            var hypothesisScore: Int32 = 0
-            if let text = ps_nbest_hyp(current, &hypothesisScore) {
-                let other = SpokenAnswer(String(cString: text), step: step)
-                if let other, other != answer {
-                    rival = max(rival ?? hypothesisScore, hypothesisScore)
+            var score: Int32 = 0
+            if let text = ps_nbest_hyp(current, &score), let meaning = SpokenAnswer(String(cString: text), step: step) {
+                if meaning == answer {
+                    best = max(best ?? score, score)
+                } else {
+                    rival = max(rival ?? score, score)
                 }
             }
             nbest = ps_nbest_next(current)
         }
         if let nbest { ps_nbest_free(nbest) }
         guard let rival else { return 1 }
-        let margin = Double(max(0, score - rival))
+        guard let best else { return 0 }
+        let margin = Double(max(0, best - rival))
         return 1 - exp(-margin / LocalRecognizer.confidenceScale)
     }
 }

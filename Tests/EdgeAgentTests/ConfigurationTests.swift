@@ -286,6 +286,20 @@ struct ConfigurationTests {
         #expect(
             error { _ = try loader.load(filePath: badName, environment: [:]) }?.contains(
                 "must not contain a comma") == true)
+        let clash = error {
+            _ = try loader.load(
+                filePath: nil,
+                environment: ["EDGE_VOICES_EN": "rachel:Rachel;speed=0.9", "EDGE_VOICES_ES": "rachel:Raquel;speed=1.1"])
+        }
+        #expect(clash?.contains("give the voice rachel different settings") == true, "\(clash ?? "")")
+        #expect(
+            error {
+                _ = try loader.load(
+                    filePath: nil,
+                    environment: [
+                        "EDGE_VOICES_EN": "rachel:Rachel;speed=0.9", "EDGE_VOICES_ES": "rachel:Raquel;speed=0.9",
+                    ])
+            } == nil)
         // Mappings are refused where a list of plain values is expected.
         let mappingElsewhere = try write(
             "reservations:\n  closed_dates:\n    - {date: 2026-12-25}\n", to: folder, name: "closed.yaml")

@@ -133,8 +133,13 @@ struct VoiceChoiceTests {
                 await app.voices.settled("en")
                 let warmed = tts.requests.withLockedValue { $0 }.enumerated().filter { $0.element.voice == "rachel" }
                 let settings = tts.voiceSettings.withLockedValue { $0 }
-                #expect(!warmed.isEmpty)
+                let englishTexts = app.makePhraseWarmer().texts.filter { $0.language == "en" }
+                #expect(warmed.count == englishTexts.count)
                 #expect(warmed.allSatisfy { settings[$0.offset].stability == 0.6 && settings[$0.offset].speed == 0.95 })
+                // A catalog line now comes from the cache, in Rachel's settings, with no request.
+                let requests = tts.requestCount
+                for try await _ in speech.speak(Utterance(englishTexts[0].text, language: "en")) {}
+                #expect(tts.requestCount == requests)
 
                 // A caller who asked twice for slower and is strained: from Rachel's own 0.95.
                 var utterance = Utterance("A sentence for a hurried caller.", language: "en")

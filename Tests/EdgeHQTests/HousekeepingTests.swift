@@ -44,13 +44,15 @@ struct HousekeepingTests {
                     atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
                 try Data([1, 2, 3]).write(to: URL(fileURLWithPath: file))
             }
-            // An upload opened 8 days ago and never finished, with a staged part; one opened today.
-            for (id, age) in [("abandoned", 8.0), ("fresh", 0.0)] {
+            // Uploads never finished, each with a staged part: one opened 8 days ago and idle since, one
+            // opened 8 days ago whose last part came yesterday (slow, still arriving), one opened today.
+            for (id, age, idle) in [("abandoned", 8.0, 8.0), ("slow", 8.0, 1.0), ("fresh", 0.0, 0.0)] {
                 let opened = Double(Self.start) / 1000 - age * 86_400
+                let lastPart = Double(Self.start) / 1000 - idle * 86_400
                 try await sql.query(
                     """
-                    INSERT INTO recording_uploads (site_id, recording_id, size_bytes, sha256, opened_at)
-                    VALUES ('s1', \(id), 10, \(hash), to_timestamp(\(opened)))
+                    INSERT INTO recording_uploads (site_id, recording_id, size_bytes, sha256, opened_at, last_part_at)
+                    VALUES ('s1', \(id), 10, \(hash), to_timestamp(\(opened)), to_timestamp(\(lastPart)))
                     """)
                 try await sql.query(
                     """
@@ -81,9 +83,12 @@ struct HousekeepingTests {
             #expect(report.abandonedUploads == 1)
             #expect(
                 try await Self.strings(sql, "SELECT recording_id FROM recording_uploads ORDER BY 1") == [
-                    "fresh", "new", "old",
+                    "fresh", "new", "old", "slow",
                 ])
-            #expect(try await Self.strings(sql, "SELECT recording_id FROM recording_upload_parts") == ["fresh"])
+            #expect(
+                try await Self.strings(sql, "SELECT recording_id FROM recording_upload_parts ORDER BY 1") == [
+                    "fresh", "slow",
+                ])
             #expect(try await Self.strings(sql, "SELECT nonce FROM request_nonces") == ["recent"])
             #expect(try await Self.strings(sql, "SELECT idempotency_key FROM upload_batches") == ["recent"])
 

@@ -205,6 +205,17 @@ extension AgentConfiguration {
     /// Checks that settings fit together once all of them are read.
     func validated() throws(ConfigurationError) -> AgentConfiguration {
         let policy = reservations
+        // A voice's settings are its own, whichever language lists it.
+        let english = Dictionary(
+            (textToSpeech.voiceChoices["en"] ?? []).map { ($0.id, $0.settings) },
+            uniquingKeysWith: { first, _ in first })
+        for choice in textToSpeech.voiceChoices["es"] ?? [] {
+            if let settings = english[choice.id], settings != choice.settings {
+                throw ConfigurationError(
+                    "tts.voices_en and tts.voices_es give the voice \(choice.id) different settings; give it the same in both"
+                )
+            }
+        }
         guard 1440 % policy.slotMinutes == 0 else {
             throw ConfigurationError(
                 "reservations.slot_minutes (\(policy.slotMinutes)) must divide a day evenly, like 15, 20 or 30")

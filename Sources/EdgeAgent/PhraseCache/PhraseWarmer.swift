@@ -72,10 +72,16 @@ public struct PhraseWarmer: Sendable {
             throw PhraseCacheError(
                 "no cloud voice is configured (ELEVENLABS_API_KEY and EDGE_VOICE_EN / EDGE_VOICE_ES): nothing to warm")
         }
-        let keys = texts.compactMap {
-            speech.key(
-                for: $0.text, language: $0.language, style: speech.style(.usual, language: $0.language, voice: voice))
+        // Each phrase's style is worked out once, so that a voice switch while the warm runs cannot put
+        // one voice's audio under another's key.
+        var styles: [String: VoiceStyle] = [:]
+        let keys = texts.compactMap { text -> PhraseKey? in
+            let style = speech.style(.usual, language: text.language, voice: voice)
+            guard let key = speech.key(for: text.text, language: text.language, style: style) else { return nil }
+            styles[key.hex] = style
+            return key
         }
+        let stylesByKey = styles
         if voice == nil {
             try await cache.index.pinExactly(Set(keys.map(\.hex)))
         } else {
@@ -97,8 +103,7 @@ public struct PhraseWarmer: Sendable {
                         return .success(
                             try await cache.fill(key) {
                                 synthesizer.synthesize(
-                                    key.text, language: key.language,
-                                    style: speech.style(.usual, language: key.language, voice: voice))
+                                    key.text, language: key.language, style: stylesByKey[key.hex] ?? .standard)
                             })
                     } catch {
                         return .failure(error)

@@ -10,8 +10,8 @@ import Sync
 /// - replay nonces older than twice the signature's freshness window;
 /// - the answers kept for upload batches' idempotency keys after ``Settings/batchAnswerDays``, longer
 ///   than a box stays offline and retries the same batch;
-/// - recording uploads opened and never finished after ``Settings/abandonedUploadDays``, with their
-///   staged parts.
+/// - recording uploads that have not advanced for ``Settings/abandonedUploadDays`` and never
+///   finished, with their staged parts (one still arriving, however slowly, stays).
 ///
 /// Every cutoff comes from the app's clock, so a test moves time instead of waiting for it.
 public struct HQHousekeeping: Sendable {
@@ -60,28 +60,25 @@ public struct HQHousekeeping: Sendable {
         self.logger = logger
     }
 
-    /// One round, unless another replica is in the middle of one.
+    /// One round, in one transaction, unless another replica is in the middle of one. The lock is the
+    /// transaction's: it goes with the commit or the rollback, even when the connection is lost.
     public func run() async throws -> Report {
-        try await database.client.withConnection { connection in
+        try await database.transaction { connection in
             var locked = false
             for try await value in try await connection.query(
-                "SELECT pg_try_advisory_lock(\(Self.lockKey))", logger: logger
+                "SELECT pg_try_advisory_xact_lock(\(Self.lockKey))", logger: logger
             ).decode(Bool.self) {
                 locked = value
             }
-            guard locked else { return Report() }
-            do {
-                let report = try await prune(on: connection)
-                try await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                return report
-            } catch {
-                _ = try? await connection.query("SELECT pg_advisory_unlock(\(Self.lockKey))", logger: logger)
-                throw error
+            guard locked else {
+                logger.debug("housekeeping skipped: another replica is doing it")
+                return Report()
             }
+            return try await prune(on: connection)
         }
     }
 
-    private func prune(on connection: PostgresConnection) async throws -> Report {
+    private func prune(on connection: HQConnection) async throws -> Report {
         let nowMilliseconds = now()
         let day: Int64 = 86_400_000
         var report = Report(ran: true)
@@ -123,7 +120,7 @@ public struct HQHousekeeping: Sendable {
             WITH pruned AS (
                 DELETE FROM recording_uploads
                 WHERE stored_at IS NULL AND erased_at IS NULL AND deleted_at IS NULL
-                    AND opened_at < to_timestamp(\(uploadCutoff))
+                    AND coalesce(last_part_at, opened_at) < to_timestamp(\(uploadCutoff))
                 RETURNING 1
             )
             SELECT count(*)::int FROM pruned
@@ -140,7 +137,7 @@ public struct HQHousekeeping: Sendable {
         return report
     }
 
-    private func count(_ connection: PostgresConnection, _ query: PostgresQuery) async throws -> Int {
+    private func count(_ connection: HQConnection, _ query: PostgresQuery) async throws -> Int {
         var result = 0
         for try await value in try await connection.query(query, logger: logger).decode(Int.self) { result = value }
         return result

@@ -32,6 +32,7 @@ public enum HQMigrations {
         Migration(version: 3, name: "recording uploads", statements: v3),
         Migration(version: 4, name: "overbooking flags", statements: v4),
         Migration(version: 5, name: "Twilio fallback and voicemails", statements: v5),
+        Migration(version: 6, name: "recording uploads' last part", statements: v6),
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -691,4 +692,10 @@ public enum HQMigrations {
         """#,
     ]
 
+    private static let v6: [String] = [
+        #"""
+            -- When an upload last advanced: one idle for days is abandoned, one still arriving is not.
+            ALTER TABLE recording_uploads ADD COLUMN last_part_at timestamptz
+        """#
+    ]
 }

@@ -156,7 +156,7 @@ public struct RecordingUploads: Sendable {
             let received = offset + part.readableBytes
             try await connection.query(
                 """
-                UPDATE recording_uploads SET received_bytes = \(received)
+                UPDATE recording_uploads SET received_bytes = \(received), last_part_at = now()
                 WHERE site_id = \(site) AND recording_id = \(id)
                 """, logger: logger)
             return RecordingUploadStatus(receivedBytes: received, sizeBytes: upload.sizeBytes, stored: false)
