@@ -89,7 +89,8 @@ struct Migrate: AsyncParsableCommand {
 
 struct Sites: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create and list sites.", subcommands: [Add.self, List.self])
+        abstract: "Create and list sites; set how long a site's recordings are kept.",
+        subcommands: [Add.self, List.self, Retention.self])
 
     struct Add: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -102,6 +103,32 @@ struct Sites: AsyncParsableCommand {
             let site = try await withHQ { app in try await app.directory.addSite(name: name) }
             print("site \(site.name) created")
             print(site.id)
+        }
+    }
+
+    struct Retention: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract:
+                "Keep a site's recordings at headquarters for DAYS (1 to 3650), or 'default' for EDGE_HQ_RECORDING_RETENTION_DAYS."
+        )
+
+        @Argument(help: "The site's id (edge-hq sites list).")
+        var site: String
+
+        @Argument(help: "Days, or 'default'.")
+        var days: String
+
+        func run() async throws {
+            let value: Int?
+            if days == "default" {
+                value = nil
+            } else if let number = Int(days) {
+                value = number
+            } else {
+                throw ValidationError("DAYS is a number of days from 1 to 3650, or 'default'")
+            }
+            try await withHQ { app in try await app.directory.setRecordingRetention(site: site, days: value) }
+            print("recordings of site \(site) are kept \(value.map { "\($0) days" } ?? "the default time")")
         }
     }
 

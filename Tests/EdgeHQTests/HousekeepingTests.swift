@@ -109,6 +109,46 @@ struct HousekeepingTests {
         }
     }
 
+    @Test("a site's own retention: its recordings go sooner; other sites keep the default; bad settings refused")
+    func perSiteRetention() async throws {
+        let now: @Sendable () -> Int64 = { Self.start }
+        try await HQHarness.with(now: now) { hq in
+            let sql = hq.database.client
+            let hash = String(repeating: "b", count: 64)
+            let short = try await hq.directory.addSite(name: "Bistro").id
+            let usual = try await hq.directory.addSite(name: "Taberna").id
+            try await hq.directory.setRecordingRetention(site: short, days: 7)
+            for site in [short, usual] {
+                let row = #"{"id":"r10","started_at":\#(Self.start - 10 * Self.day)}"#
+                try await sql.query(
+                    """
+                    INSERT INTO recordings (site_id, id, version, changed_at, origin, row)
+                    VALUES (\(site), 'r10', 1, 0, 'box', \(row)::jsonb)
+                    """)
+                try await sql.query(
+                    """
+                    INSERT INTO recording_uploads (site_id, recording_id, size_bytes, sha256, received_bytes, stored_at)
+                    VALUES (\(site), 'r10', 3, \(hash), 3, now())
+                    """)
+            }
+            #expect(try await hq.app.housekeeping.run().recordingsExpired == 1)
+            #expect(
+                try await Self.strings(sql, "SELECT site_id FROM recording_uploads WHERE erased_at IS NOT NULL") == [
+                    short
+                ])
+            // Back to the default (90 days): nothing more expires.
+            try await hq.directory.setRecordingRetention(site: short, days: nil)
+            #expect(try await hq.app.housekeeping.run().recordingsExpired == 0)
+
+            await #expect(throws: SiteDirectory.DirectoryError.self) {
+                try await hq.directory.setRecordingRetention(site: "nowhere", days: 30)
+            }
+            await #expect(throws: SiteDirectory.DirectoryError.self) {
+                try await hq.directory.setRecordingRetention(site: usual, days: 0)
+            }
+        }
+    }
+
     @Test("a second replica skips the round while another holds the lock")
     func oneReplicaAtATime() async throws {
         try await HQHarness.with { hq in

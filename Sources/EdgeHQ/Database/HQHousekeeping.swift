@@ -5,8 +5,8 @@ import Sync
 
 /// Headquarters' own retention, run by one replica at a time (a PostgreSQL advisory lock; a replica
 /// that does not get it skips the round):
-/// - recordings older than ``Settings/recordingRetentionDays`` (by the call's start, as the box keeps
-///   them) are marked for deletion like an erased one, so their stored file goes in the same pass;
+/// - recordings older than their site's retention (`sites.recording_retention_days`, else
+///   ``Settings/recordingRetentionDays``; by the call's start, as the box keeps them) are marked for deletion like an erased one, so their stored file goes in the same pass;
 /// - replay nonces older than twice the signature's freshness window;
 /// - the answers kept for upload batches' idempotency keys after ``Settings/batchAnswerDays``, longer
 ///   than a box stays offline and retries the same batch;
@@ -82,16 +82,17 @@ public struct HQHousekeeping: Sendable {
         let nowMilliseconds = now()
         let day: Int64 = 86_400_000
         var report = Report(ran: true)
-        let recordingCutoff = nowMilliseconds - Int64(settings.recordingRetentionDays) * day
+        let defaultDays = settings.recordingRetentionDays
         let nowSeconds = Double(nowMilliseconds) / 1000
         report.recordingsExpired = try await count(
             connection,
             """
             WITH expired AS (
                 UPDATE recording_uploads AS u SET erased_at = to_timestamp(\(nowSeconds)), received_bytes = 0
-                FROM recordings AS r
-                WHERE r.site_id = u.site_id AND r.id = u.recording_id AND u.erased_at IS NULL
-                    AND (r.row ->> 'started_at')::bigint < \(recordingCutoff)
+                FROM recordings AS r, sites AS s
+                WHERE r.site_id = u.site_id AND r.id = u.recording_id AND s.id = u.site_id AND u.erased_at IS NULL
+                    AND (r.row ->> 'started_at')::bigint
+                        < \(nowMilliseconds) - coalesce(s.recording_retention_days, \(defaultDays))::bigint * \(day)
                 RETURNING u.site_id, u.recording_id
             ), parts AS (
                 DELETE FROM recording_upload_parts AS p USING expired AS e

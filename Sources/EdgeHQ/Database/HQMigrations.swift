@@ -32,7 +32,7 @@ public enum HQMigrations {
         Migration(version: 3, name: "recording uploads", statements: v3),
         Migration(version: 4, name: "overbooking flags", statements: v4),
         Migration(version: 5, name: "Twilio fallback and voicemails", statements: v5),
-        Migration(version: 6, name: "recording uploads' last part", statements: v6),
+        Migration(version: 6, name: "recording uploads' last part, recording retention per site", statements: v6),
     ]
 
     /// Applies what is pending; returns the names applied.
@@ -696,6 +696,11 @@ public enum HQMigrations {
         #"""
             -- When an upload last advanced: one idle for days is abandoned, one still arriving is not.
             ALTER TABLE recording_uploads ADD COLUMN last_part_at timestamptz
-        """#
+        """#,
+        #"""
+            -- Days a site's recordings are kept here; NULL is EDGE_HQ_RECORDING_RETENTION_DAYS.
+            ALTER TABLE sites ADD COLUMN recording_retention_days integer
+                CHECK (recording_retention_days BETWEEN 1 AND 3650)
+        """#,
     ]
 }

@@ -40,6 +40,7 @@ public struct SiteDirectory: Sendable {
             case invalidToken = "invalid_token"
             case invalidPublicKey = "invalid_public_key"
             case keyInUse = "key_in_use"
+            case invalidRetention = "invalid_retention"
         }
 
         public let code: Code
@@ -178,6 +179,21 @@ public struct SiteDirectory: Sendable {
     }
 
     /// Revokes a device: every later request it signs is refused.
+    /// Keeps `site`'s recordings at headquarters for `days` (1 to 3650); nil goes back to
+    /// `EDGE_HQ_RECORDING_RETENTION_DAYS`.
+    public func setRecordingRetention(site: String, days: Int?) async throws {
+        if let days, !(1...3650).contains(days) {
+            throw DirectoryError(code: .invalidRetention, description: "a retention is 1 to 3650 days, not \(days)")
+        }
+        let rows = try await database.client.query(
+            "UPDATE sites SET recording_retention_days = \(days) WHERE id = \(site) RETURNING id", logger: logger)
+        var found = false
+        for try await _ in rows.decode(String.self) { found = true }
+        guard found else {
+            throw DirectoryError(code: .unknownSite, description: "no site \(site); see `edge-hq sites list`")
+        }
+    }
+
     public func revoke(deviceID: String) async throws {
         let rows = try await database.client.query(
             "UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(deviceID) RETURNING id",
