@@ -23,18 +23,9 @@ extension AgentConfiguration {
             .url(
                 "twilio.lookup_base_url", "TWILIO_LOOKUP_BASE_URL", \.twilio.lookupBaseURL, schemes: ["http", "https"]),
             .flag("sms.enabled", "EDGE_SMS_ENABLED", \.textMessages.enabled),
-            Setting(
-                key: "sms.from", environment: "EDGE_SMS_FROM", isSecret: false,
-                apply: { configuration, raw throws(Setting.SettingError) in
-                    guard !raw.isEmpty else {
-                        configuration.textMessages.from = nil
-                        return
-                    }
-                    guard let number = PhoneNumber.e164(raw) else {
-                        throw Setting.SettingError(reason: "'\(raw)' is not a phone number like +15557654321")
-                    }
-                    configuration.textMessages.from = number
-                }, render: { $0.textMessages.from }),
+            .optionalPhone("sms.from", "EDGE_SMS_FROM", \.textMessages.from) {
+                "'\($0)' is not a phone number like +15557654321"
+            },
             .flag("sms.lookup", "EDGE_SMS_LOOKUP", \.textMessages.lookup),
             .secret("llm.api_key", "OPENAI_API_KEY", \.llm.apiKey),
             .url("llm.base_url", "OPENAI_BASE_URL", \.llm.baseURL, schemes: ["http", "https"]),
@@ -131,18 +122,9 @@ extension AgentConfiguration {
                     }
                 }, render: { $0.adminAllowedNetworks.description }),
             .string("restaurant.name", "EDGE_RESTAURANT_NAME", \.restaurant.name),
-            Setting(
-                key: "restaurant.staff_phone", environment: "EDGE_STAFF_PHONE", isSecret: false,
-                apply: { configuration, raw throws(Setting.SettingError) in
-                    guard !raw.isEmpty else {
-                        configuration.restaurant.staffPhone = nil
-                        return
-                    }
-                    guard let phone = PhoneNumber.e164(raw) else {
-                        throw Setting.SettingError(reason: "is not a phone number in international form (+15551234567)")
-                    }
-                    configuration.restaurant.staffPhone = phone
-                }, render: { $0.restaurant.staffPhone }),
+            .optionalPhone("restaurant.staff_phone", "EDGE_STAFF_PHONE", \.restaurant.staffPhone) { _ in
+                "is not a phone number in international form (+15551234567)"
+            },
             Setting(
                 key: "restaurant.time_zone", environment: "EDGE_TIME_ZONE", isSecret: false,
                 apply: { configuration, raw throws(Setting.SettingError) in

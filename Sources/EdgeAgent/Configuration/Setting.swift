@@ -60,6 +60,23 @@ extension Setting {
             }, render: { $0[keyPath: path]?.description })
     }
 
+    /// A phone number in E.164 form, or none when empty; `reason` says why a value was refused.
+    static func optionalPhone(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String?> & Sendable,
+        reason: @escaping @Sendable (String) -> String
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: false,
+            apply: { configuration, raw throws(SettingError) in
+                guard !raw.isEmpty else {
+                    configuration[keyPath: path] = nil
+                    return
+                }
+                guard let number = PhoneNumber.e164(raw) else { throw SettingError(reason: reason(raw)) }
+                configuration[keyPath: path] = number
+            }, render: { $0[keyPath: path] })
+    }
+
     static func integer(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Int> & Sendable,
         in range: ClosedRange<Int>
