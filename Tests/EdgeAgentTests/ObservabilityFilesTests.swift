@@ -274,22 +274,31 @@ struct ObservabilityFilesTests {
                 .compactMap { $0.split(whereSeparator: { $0 == "{" || $0 == " " }).first.map(String.init) })
     }
 
-    /// The port from the agent's `listening` log line, waited for up to 20 s.
+    /// The port from the agent's `listening` log line, waited for up to 90 s.
+    ///
+    /// The log is read once more after the deadline passes: in a busy test run this task may not be
+    /// scheduled again for many seconds, and a line written meanwhile still counts (CI once failed with
+    /// the line in the log it printed).
     static func listeningPort(log: String, process: Process) async throws -> Int {
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
+        let deadline = ContinuousClock.now + .seconds(90)
+        while true {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            if let line = text.split(separator: "\n").first(where: { $0.contains("\"http.address\"") }),
-                let match = line.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression),
-                let port = Int(line[match].split(separator: ":")[1])
-            {
-                return port
+            if let port = Self.listeningPort(in: text) { return port }
+            guard process.isRunning, ContinuousClock.now < deadline else {
+                let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+                if let port = Self.listeningPort(in: text) { return port }
+                throw ObservabilityTestError("edge-agent serve did not start listening: \(text)")
             }
-            guard process.isRunning else { break }
             try await Task.sleep(for: .milliseconds(50))
         }
-        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        throw ObservabilityTestError("edge-agent serve did not start listening: \(text)")
+    }
+
+    /// The port in the first `http.address` log line of `text`, if there is one.
+    static func listeningPort(in text: String) -> Int? {
+        guard let line = text.split(separator: "\n").first(where: { $0.contains("\"http.address\"") }),
+            let match = line.range(of: #"127\.0\.0\.1:[0-9]+"#, options: .regularExpression)
+        else { return nil }
+        return Int(line[match].split(separator: ":")[1])
     }
 }
 
