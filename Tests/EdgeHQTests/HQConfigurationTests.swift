@@ -81,6 +81,21 @@ struct HQConfigurationTests {
         }
     }
 
+    @Test("requests are answered within 30 s by default, or as set; a bad limit is refused by name")
+    func requestTimeout() throws {
+        #expect(try HQConfiguration.load(environment: Self.base).requestTimeout == .seconds(30))
+        let set = try HQConfiguration.load(
+            environment: Self.base.merging(["EDGE_HQ_REQUEST_TIMEOUT_SECONDS": "12"]) { $1 })
+        #expect(set.requestTimeout == .seconds(12))
+        for bad in ["0", "soon", "601", "-5"] {
+            let error = #expect(throws: HQConfigurationError.self) {
+                try HQConfiguration.load(
+                    environment: Self.base.merging(["EDGE_HQ_REQUEST_TIMEOUT_SECONDS": bad]) { $1 })
+            }
+            #expect(error?.description.contains("EDGE_HQ_REQUEST_TIMEOUT_SECONDS must be a number of seconds") == true)
+        }
+    }
+
     @Test("an incomplete or malformed S3 setting names the variables, never the secret")
     func s3Errors() {
         func error(_ extra: [String: String]) -> String {

@@ -68,6 +68,7 @@ struct HQHarness: Sendable {
     static func with<Result: Sendable>(
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
         recordingStorage: HQConfiguration.RecordingStorage? = nil,
+        configure: (inout HQConfiguration) -> Void = { _ in },
         _ body: (HQHarness) async throws -> Result
     ) async throws -> Result {
         try await HQTestDatabase.withFreshDatabase { location in
@@ -77,6 +78,7 @@ struct HQHarness: Sendable {
             configuration.maximumConnections = 8
             if let recordingStorage { configuration.recordingStorage = recordingStorage }
             configuration.secretsKey = HQHarness.secretsKey
+            configure(&configuration)
             var logger = Logger(label: "edge-hq-test")
             logger.logLevel = .warning
             let app = HQApp(configuration: configuration, logger: logger, now: now)

@@ -28,6 +28,9 @@ public struct HQConfiguration: Sendable {
     public var maximumBatchRows = 5000
     /// Connections to PostgreSQL from this process.
     public var maximumConnections = 20
+    /// The longest a request may take before it is answered 503 and its handler cancelled
+    /// (`EDGE_HQ_REQUEST_TIMEOUT_SECONDS`): the box gives up after 30 s.
+    public var requestTimeout: Duration = .seconds(30)
     /// How long recordings are kept at headquarters, in days (`EDGE_HQ_RECORDING_RETENTION_DAYS`).
     public var recordingRetentionDays = 90
     /// Where verified recording files are kept.
@@ -76,7 +79,7 @@ public struct HQConfiguration: Sendable {
 
     /// Reads `EDGE_HQ_DATABASE_URL`, `EDGE_HQ_HTTP_HOST`, `EDGE_HQ_HTTP_PORT`, `EDGE_HQ_TLS_CERT`,
     /// `EDGE_HQ_TLS_KEY`, `EDGE_HQ_ALLOW_HTTP`, the recording store's, `EDGE_HQ_RECORDING_RETENTION_DAYS`,
-    /// `EDGE_HQ_SECRETS_KEY` and `EDGE_HQ_PUBLIC_URL`; a missing or bad value names the variable.
+    /// `EDGE_HQ_REQUEST_TIMEOUT_SECONDS`, `EDGE_HQ_SECRETS_KEY` and `EDGE_HQ_PUBLIC_URL`; a missing or bad value names the variable.
     public static func load(environment: [String: String]) throws(HQConfigurationError) -> HQConfiguration {
         guard let url = environment["EDGE_HQ_DATABASE_URL"], !url.isEmpty else {
             throw HQConfigurationError(
@@ -105,6 +108,13 @@ public struct HQConfiguration: Sendable {
                     "EDGE_HQ_RECORDING_RETENTION_DAYS must be a number of days from 1 to 3650, not \(text)")
             }
             configuration.recordingRetentionDays = days
+        }
+        if let text = environment["EDGE_HQ_REQUEST_TIMEOUT_SECONDS"], !text.isEmpty {
+            guard let seconds = Int(text), (1...600).contains(seconds) else {
+                throw HQConfigurationError(
+                    "EDGE_HQ_REQUEST_TIMEOUT_SECONDS must be a number of seconds from 1 to 600, not \(text)")
+            }
+            configuration.requestTimeout = .seconds(seconds)
         }
         if let text = environment["EDGE_HQ_SECRETS_KEY"], !text.isEmpty {
             guard let key = Data(base64Encoded: text), key.count == 32 else {

@@ -22,6 +22,9 @@ public struct HQConnection: Sendable {
     /// The statement was not run, or its outcome is unknown, because the connection is gone.
     public struct ConnectionLost: Error, CustomStringConvertible, Sendable {
         public let description: String
+        /// Whether the statement may have reached PostgreSQL; when not, running it again on another
+        /// connection is safe.
+        public var mayHaveRun = true
     }
 
     init(_ underlying: PostgresConnection, deadline: Duration, logger: Logger) {
@@ -36,38 +39,24 @@ public struct HQConnection: Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> PostgresRowSequence {
         guard !underlying.isClosed else {
-            throw ConnectionLost(description: "the connection to PostgreSQL was closed (by the server or the network)")
+            throw ConnectionLost(
+                description: "the connection to PostgreSQL was closed (by the server or the network)", mayHaveRun: false
+            )
         }
         let connection = underlying
         let logger = logger ?? self.logger
         let deadline = self.deadline
-        let outcome = Once<PostgresRowSequence>()
-        return try await withTaskCancellationHandler {
-            try await withCheckedThrowingContinuation { continuation in
-                outcome.set(continuation)
-                let statement = Task {
-                    do {
-                        outcome.resume(with: .success(try await connection.query(query, logger: logger)))
-                    } catch {
-                        outcome.resume(with: .failure(error))
-                    }
-                }
-                let timer = Task {
-                    try await Task.sleep(for: deadline)
-                    let lost = ConnectionLost(
-                        description:
-                            "PostgreSQL did not answer a statement within \(deadline); the connection is closed")
-                    if outcome.resume(with: .failure(lost)) {
-                        logger.error("a PostgreSQL statement did not finish in time; its connection is closed")
-                        connection.close().whenComplete { _ in }
-                    }
-                    statement.cancel()
-                }
-                outcome.onFinish { timer.cancel() }
-            }
-        } onCancel: {
-            outcome.resume(with: .failure(CancellationError()))
-        }
+        return try await raceDeadline(
+            deadline,
+            late: {
+                ConnectionLost(
+                    description: "PostgreSQL did not answer a statement within \(deadline); the connection is closed")
+            },
+            whenLate: {
+                logger.error("a PostgreSQL statement did not finish in time; its connection is closed")
+                connection.close().whenComplete { _ in }
+            },
+            operation: { try await connection.query(query, logger: logger) })
     }
 
     /// Runs `body` between BEGIN and COMMIT on this connection, with ROLLBACK when it throws (where
@@ -88,59 +77,5 @@ public struct HQConnection: Sendable {
                 description: "\(lost.description) during COMMIT: the transaction may or may not be committed")
         }
         return value
-    }
-}
-
-/// A continuation resumed once, whichever of the statement, the timer and cancellation comes first.
-private final class Once<Value: Sendable>: Sendable {
-    private struct State {
-        var continuation: CheckedContinuation<Value, any Error>?
-        /// A resume that came before the continuation was set (cancellation before the start).
-        var early: Result<Value, any Error>?
-        var finished = false
-        var onFinish: (@Sendable () -> Void)?
-    }
-    private let state = Mutex(State())
-
-    func set(_ continuation: CheckedContinuation<Value, any Error>) {
-        let early: Result<Value, any Error>? = state.withLock { state in
-            if let early = state.early {
-                state.finished = true
-                return early
-            }
-            state.continuation = continuation
-            return nil
-        }
-        if let early { continuation.resume(with: early) }
-    }
-
-    func onFinish(_ action: @escaping @Sendable () -> Void) {
-        let now = state.withLock { state in
-            if state.finished { return true }
-            state.onFinish = action
-            return false
-        }
-        if now { action() }
-    }
-
-    /// Resumes with `result` unless resumed already; whether this call did.
-    @discardableResult
-    func resume(with result: Result<Value, any Error>) -> Bool {
-        let (continuation, action, first): (CheckedContinuation<Value, any Error>?, (@Sendable () -> Void)?, Bool) =
-            state.withLock { state in
-                guard !state.finished else { return (nil, nil, false) }
-                guard let continuation = state.continuation else {
-                    guard state.early == nil else { return (nil, nil, false) }
-                    state.early = result
-                    return (nil, nil, true)
-                }
-                state.finished = true
-                state.continuation = nil
-                defer { state.onFinish = nil }
-                return (continuation, state.onFinish, true)
-            }
-        continuation?.resume(with: result)
-        action?()
-        return first
     }
 }

@@ -33,6 +33,21 @@ public struct HQDatabase: Sendable {
         await client.run()
     }
 
+    /// Runs one statement on a connection of the pool and reads its rows to the end; the statement
+    /// gives up after ``statementTimeout`` and a little more, like every statement of ``HQConnection``.
+    /// Use this rather than `client.query`: PostgresNIO 1.33.2's pool query waits forever, and keeps
+    /// its connection leased, when its statement is written to a connection the server has just
+    /// closed (so a replica whose connections PostgreSQL dropped would run out of them while looking
+    /// alive). A statement that cannot have reached PostgreSQL is sent once more on another connection.
+    @discardableResult
+    public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> HQRows {
+        do {
+            return try await connection { try await HQRows($0.query(query, logger: logger).collect()) }
+        } catch let lost as HQConnection.ConnectionLost where !lost.mayHaveRun {
+            return try await connection { try await HQRows($0.query(query, logger: logger).collect()) }
+        }
+    }
+
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. Every
     /// statement of it finishes (see ``HQConnection``), so a connection the server closes mid-way is
     /// an error here, never a wait.
@@ -62,4 +77,20 @@ public struct HQDatabase: Sendable {
             return try await body()
         }
     }
+}
+
+/// The rows of one statement, read to the end while its connection was leased; decoded like
+/// PostgresNIO's row sequence (`for try await (a, b) in rows.decode((A, B).self)`).
+public struct HQRows: AsyncSequence, Sendable {
+    public typealias Element = PostgresRow
+    public let rows: [PostgresRow]
+
+    init(_ rows: [PostgresRow]) { self.rows = rows }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: IndexingIterator<[PostgresRow]>
+        public mutating func next() async -> PostgresRow? { base.next() }
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: rows.makeIterator()) }
 }

@@ -25,7 +25,7 @@ public struct OverbookedSlots: Sendable {
     /// The moments overbooked now, soonest first; of one site, or of all.
     public func open(site: String? = nil) async throws -> [Slot] {
         var slots: [Slot] = []
-        for try await (siteID, moment, held, seats, ids) in try await database.client.query(
+        for try await (siteID, moment, held, seats, ids) in try await database.query(
             """
             SELECT site_id, moment, seats_held, seats, reservation_ids FROM overbooked_slots
             WHERE resolved_at IS NULL AND (\(site)::text IS NULL OR site_id = \(site))

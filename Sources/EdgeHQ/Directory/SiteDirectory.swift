@@ -53,7 +53,7 @@ public struct SiteDirectory: Sendable {
         guard !name.isEmpty else { throw DirectoryError(code: .unknownSite, description: "a site needs a name") }
         let id = UUID().uuidString.lowercased()
         do {
-            let rows = try await database.client.query(
+            let rows = try await database.query(
                 "INSERT INTO sites (id, name) VALUES (\(id), \(name)) RETURNING created_at", logger: logger)
             for try await createdAt in rows.decode(Date.self) {
                 return Site(id: id, name: name, createdAt: createdAt)
@@ -66,7 +66,7 @@ public struct SiteDirectory: Sendable {
 
     public func sites() async throws -> [Site] {
         var sites: [Site] = []
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT id, name, created_at FROM sites ORDER BY name", logger: logger)
         for try await (id, name, createdAt) in rows.decode((String, String, Date).self) {
             sites.append(Site(id: id, name: name, createdAt: createdAt))
@@ -76,7 +76,7 @@ public struct SiteDirectory: Sendable {
 
     /// The site with this id, or with this name.
     public func site(_ idOrName: String) async throws -> Site? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "SELECT id, name, created_at FROM sites WHERE id = \(idOrName) OR name = \(idOrName) LIMIT 1",
             logger: logger)
         for try await (id, name, createdAt) in rows.decode((String, String, Date).self) {
@@ -95,7 +95,7 @@ public struct SiteDirectory: Sendable {
         let token = "et_" + Self.base64URL(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) })
         let hash = Self.sha256(token)
         let expiresAt = Date().addingTimeInterval(Double(validFor.components.seconds))
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO enrolment_tokens (token_sha256, site_id, expires_at)
             VALUES (\(hash), \(site.id), \(expiresAt))
@@ -153,7 +153,7 @@ public struct SiteDirectory: Sendable {
     }
 
     public func device(id: String) async throws -> Device? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT id, site_id, name, public_key, enrolled_at, revoked_at, last_seen_at FROM devices
             WHERE id = \(id)
@@ -167,7 +167,7 @@ public struct SiteDirectory: Sendable {
     /// Every device, by site then enrolment.
     public func devices() async throws -> [Device] {
         var devices: [Device] = []
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT d.id, d.site_id, d.name, d.public_key, d.enrolled_at, d.revoked_at, d.last_seen_at
             FROM devices d JOIN sites s ON s.id = d.site_id ORDER BY s.name, d.enrolled_at
@@ -185,7 +185,7 @@ public struct SiteDirectory: Sendable {
         if let days, !(1...3650).contains(days) {
             throw DirectoryError(code: .invalidRetention, description: "a retention is 1 to 3650 days, not \(days)")
         }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "UPDATE sites SET recording_retention_days = \(days) WHERE id = \(site) RETURNING id", logger: logger)
         var found = false
         for try await _ in rows.decode(String.self) { found = true }
@@ -195,7 +195,7 @@ public struct SiteDirectory: Sendable {
     }
 
     public func revoke(deviceID: String) async throws {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             "UPDATE devices SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(deviceID) RETURNING id",
             logger: logger)
         var found = false

@@ -73,7 +73,7 @@ public struct RequestAuthenticator: Sendable {
         }
         // The nonce is recorded last, so a forged request cannot burn a real one.
         var fresh = false
-        for try await _ in try await database.client.query(
+        for try await _ in try await database.query(
             """
             INSERT INTO request_nonces (device_id, nonce) VALUES (\(deviceID), \(nonce))
             ON CONFLICT DO NOTHING RETURNING nonce
@@ -84,7 +84,7 @@ public struct RequestAuthenticator: Sendable {
         guard fresh else {
             throw HQError.unauthorized("replayed_request", "this request was seen before")
         }
-        try await database.client.query(
+        try await database.query(
             "UPDATE devices SET last_seen_at = now() WHERE id = \(deviceID)", logger: logger)
         return device
     }

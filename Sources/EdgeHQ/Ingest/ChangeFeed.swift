@@ -20,7 +20,7 @@ public struct ChangeFeed: Sendable {
         var changes: [SyncChange] = []
         var last = cursor
         let decoder = JSONDecoder()
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT table_name, id, version, changed_at, row::text, seq FROM (
                 SELECT 'menu_items' AS table_name, id, version, changed_at, row, seq FROM menu_items

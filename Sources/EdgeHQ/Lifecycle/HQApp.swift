@@ -26,6 +26,8 @@ public struct HQApp: Sendable {
     public let voicemails: VoicemailImporter
     /// Retention of headquarters' own tables and recordings, every minute.
     public let housekeeping: HQHousekeeping
+    /// Request handlers running now; see ``DeadlineResponder``.
+    public let requestsInFlight: RequestsInFlight
     public let logger: Logger
     let now: @Sendable () -> Int64
 
@@ -50,6 +52,8 @@ public struct HQApp: Sendable {
         var retention = HQHousekeeping.Settings()
         retention.recordingRetentionDays = configuration.recordingRetentionDays
         housekeeping = HQHousekeeping(database: database, settings: retention, now: now, logger: logger)
+        let gauge = metrics.requestsInFlight
+        requestsInFlight = RequestsInFlight(gauge: { gauge.record($0) })
     }
 
     static func makeStore(_ storage: HQConfiguration.RecordingStorage) -> any RecordingStore {
@@ -92,6 +96,12 @@ public struct HQApp: Sendable {
         return router
     }
 
+    /// Every route, each request answered within ``HQConfiguration/requestTimeout``.
+    public func makeResponder() -> some HTTPResponder<BasicRequestContext> {
+        DeadlineResponder(
+            base: makeRouter().buildResponder(), limit: configuration.requestTimeout, inFlight: requestsInFlight)
+    }
+
     /// The server: HTTPS with the configured certificate, or plain HTTP only when allowed.
     public func makeApplication(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -118,7 +128,7 @@ public struct HQApp: Sendable {
                 "set EDGE_HQ_TLS_CERT and EDGE_HQ_TLS_KEY (PEM), or EDGE_HQ_ALLOW_HTTP=1 for plain HTTP in tests")
         }
         return Application(
-            router: makeRouter(), server: server,
+            responder: makeResponder(), server: server,
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "edge-hq"),
             onServerRunning: onServerRunning, logger: logger)

@@ -29,6 +29,11 @@ public struct HQMetrics: Sendable {
         CoreMetrics.Counter(label: "edge_hq_recording_bytes_total", factory: factory)
     }
 
+    /// `edge_hq_requests_in_flight`: request handlers running (see ``RequestsInFlight``).
+    public var requestsInFlight: CoreMetrics.Gauge {
+        CoreMetrics.Gauge(label: "edge_hq_requests_in_flight", factory: factory)
+    }
+
     public func exposition() -> String {
         registry.emitToString()
     }

@@ -237,11 +237,11 @@ public struct RecordingUploads: Sendable {
 
     /// The staged parts of an upload, one query per part (on the pool, outside any transaction).
     func parts(site: String, id: String) -> RecordingParts {
-        let client = database.client
+        let database = self.database
         let logger = self.logger
         return RecordingParts { offset in
             var part: (ByteBuffer, Int)?
-            for try await (start, data) in try await client.query(
+            for try await (start, data) in try await database.query(
                 """
                 SELECT offset_bytes, data FROM recording_upload_parts
                 WHERE site_id = \(site) AND recording_id = \(id) AND offset_bytes >= \(offset)
@@ -257,7 +257,7 @@ public struct RecordingUploads: Sendable {
     /// The status of an upload, or nil when none was opened (for tests and technicians).
     public func status(site: String, id: String) async throws -> RecordingUploadStatus? {
         var status: RecordingUploadStatus?
-        for try await (size, received, stored) in try await database.client.query(
+        for try await (size, received, stored) in try await database.query(
             """
             SELECT size_bytes, received_bytes, stored_at IS NOT NULL FROM recording_uploads
             WHERE site_id = \(site) AND recording_id = \(id)
@@ -273,7 +273,7 @@ public struct RecordingUploads: Sendable {
     @discardableResult
     public func deleteErased() async throws -> Int {
         var pending: [(String, String)] = []
-        for try await row in try await database.client.query(
+        for try await row in try await database.query(
             """
             SELECT site_id, recording_id FROM recording_uploads
             WHERE erased_at IS NOT NULL AND deleted_at IS NULL LIMIT 1000
@@ -291,7 +291,7 @@ public struct RecordingUploads: Sendable {
                     metadata: ["recording.id": .string(id), "error": "\(error)"])
                 continue
             }
-            try await database.client.query(
+            try await database.query(
                 """
                 UPDATE recording_uploads SET deleted_at = now(), stored_at = NULL, location = NULL
                 WHERE site_id = \(site) AND recording_id = \(id)

@@ -30,7 +30,7 @@ public struct FallbackCalls: Sendable {
 
     /// Notes a call arriving (a repeated request for the same call keeps the first note).
     func begin(site: String, callSID: String, caller: String?, language: String, at calledAt: Int64) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO fallback_calls (site_id, call_sid, caller, language, called_at)
             VALUES (\(site), \(callSID), \(caller), \(language), \(calledAt))
@@ -40,7 +40,7 @@ public struct FallbackCalls: Sendable {
 
     /// What `<Dial>` to the landline ended with.
     func dialed(site: String, callSID: String, status: String) async throws {
-        try await database.client.query(
+        try await database.query(
             "UPDATE fallback_calls SET dial_status = \(status) WHERE site_id = \(site) AND call_sid = \(callSID)",
             logger: logger)
     }
@@ -48,7 +48,7 @@ public struct FallbackCalls: Sendable {
     /// A completed recording: its import is pending, unless it was already imported. Returns whether
     /// the call is known.
     func recorded(site: String, callSID: String, recordingSID: String, url: String, seconds: Int) async throws -> Bool {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             UPDATE fallback_calls SET recording_sid = \(recordingSID), recording_url = \(url),
                 recording_seconds = \(seconds),
@@ -73,7 +73,7 @@ public struct FallbackCalls: Sendable {
     private func calls(where condition: String, binds values: [String]) async throws -> [Call] {
         var bindings = PostgresBindings()
         for value in values { bindings.append(value) }
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             PostgresQuery(
                 unsafeSQL: """
                     SELECT site_id, call_sid, caller, language, called_at, dial_status, recording_sid, recording_url,
@@ -95,7 +95,7 @@ public struct FallbackCalls: Sendable {
 
     /// A failed import attempt: counted, and given up on after `maximumAttempts`.
     func failed(_ call: Call, error: String, maximumAttempts: Int) async throws {
-        try await database.client.query(
+        try await database.query(
             """
             UPDATE fallback_calls SET import_attempts = import_attempts + 1, last_error = \(error),
                 import_status = CASE WHEN import_attempts + 1 >= \(maximumAttempts) THEN 'failed' ELSE 'pending' END

@@ -46,7 +46,7 @@ public struct SiteTwilioAccounts: Sendable {
         }
         try Self.validate(registration)
         let sealed = ByteBuffer(bytes: try sealer.seal(registration.authToken, boundTo: site))
-        try await database.client.query(
+        try await database.query(
             """
             INSERT INTO site_twilio (site_id, account_sid, auth_token_sealed, phone_number, landline, language,
                 restaurant_name, public_base)
@@ -65,7 +65,7 @@ public struct SiteTwilioAccounts: Sendable {
 
     /// The site's account, or nil when none is registered.
     public func account(site: String) async throws -> SiteTwilioAccount? {
-        let rows = try await database.client.query(
+        let rows = try await database.query(
             """
             SELECT account_sid, auth_token_sealed, phone_number, landline, language, restaurant_name, public_base
             FROM site_twilio WHERE site_id = \(site)

@@ -233,7 +233,7 @@ public struct TwilioFallbackRoutes: Sendable {
     /// restaurant's.
     func likelyLanguage(caller: String?, country: String?, account: SiteTwilioAccount) async throws -> String {
         if let caller {
-            let rows = try await accounts.database.client.query(
+            let rows = try await accounts.database.query(
                 """
                 SELECT row ->> 'preferred_language' FROM customers
                 WHERE site_id = \(account.siteID) AND row ->> 'phone' = \(caller) LIMIT 1

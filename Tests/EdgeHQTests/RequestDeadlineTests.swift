@@ -1,0 +1,204 @@
+import AsyncHTTPClient
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import LocalStore
+import Logging
+import Metrics
+import PostgresNIO
+import Resilience
+import Sync
+import SyncAgent
+import Synchronization
+import Testing
+
+@testable import EdgeHQ
+
+/// No request of headquarters outlives its time limit, `/readyz` tells when the pool has no
+/// connection to give, and a query on a connection PostgreSQL dropped is answered.
+@Suite("Headquarters: request deadlines and readiness", .serialized)
+struct RequestDeadlineTests {
+    typealias Auth = EnrolmentAndAuthenticationTests
+
+    /// A gate a handler waits at without honouring cancellation, as a statement lost on a closed
+    /// connection does.
+    final class Gate: Sendable {
+        private let waiting = Mutex<[CheckedContinuation<Void, Never>]>([])
+        private let opened = Mutex(false)
+
+        func wait() async {
+            await withCheckedContinuation { continuation in
+                let open = opened.withLock { $0 }
+                if open { continuation.resume() } else { waiting.withLock { $0.append(continuation) } }
+            }
+        }
+
+        func open() {
+            opened.withLock { $0 = true }
+            let waiting = self.waiting.withLock { list in
+                defer { list = [] }
+                return list
+            }
+            for continuation in waiting { continuation.resume() }
+        }
+    }
+
+    /// The counts of handlers in flight as they change, and the counter that reports them.
+    static func counted() -> (RequestsInFlight, AsyncStream<Int>) {
+        let (counts, sink) = AsyncStream.makeStream(of: Int.self)
+        return (RequestsInFlight(gauge: { sink.yield($0) }), counts)
+    }
+
+    @Test("a handler that never honours cancellation: answered 503 at the limit, counted until it ends")
+    func stuckHandler() async throws {
+        let gate = Gate()
+        let router = Router()
+        router.get("/stuck") { _, _ in
+            await gate.wait()
+            return "late"
+        }
+        router.get("/quick") { _, _ in "quick" }
+        router.get("/refused") { _, _ -> String in
+            throw HQError(.forbidden, code: "forbidden", message: "no")
+        }
+        let (inFlight, counts) = Self.counted()
+        let responder = DeadlineResponder(base: router.buildResponder(), limit: .milliseconds(300), inFlight: inFlight)
+        try await Application(responder: responder).test(.router) { client in
+            try await client.execute(uri: "/quick", method: .get) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body) == "quick")
+            }
+            try await client.execute(uri: "/refused", method: .get) { response in
+                #expect(response.status == .forbidden)
+            }
+            try await client.execute(uri: "/stuck", method: .get) { response in
+                #expect(response.status == .serviceUnavailable)
+                let body = String(buffer: response.body)
+                #expect(body.contains("request_timeout"), "\(body)")
+            }
+            // The stuck handler still runs, and is counted; it ends when its wait does.
+            #expect(inFlight.current == 1)
+            gate.open()
+            var seen: [Int] = []
+            for await count in counts {
+                seen.append(count)
+                if seen.count == 6 { break }
+            }
+            #expect(seen == [1, 0, 1, 0, 1, 0])
+            #expect(inFlight.current == 0)
+        }
+    }
+
+    @Test("a batch held by a lock past the limit: answered 503 in time, nothing applied, applied once after")
+    func lockedBatch() async throws {
+        let folder = NSTemporaryDirectory() + "deadline-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let box = try await OutboxUploadTests.boxDatabase(folder: folder, calls: 3)
+        let configure: (inout HQConfiguration) -> Void = { $0.requestTimeout = .seconds(2) }
+        try await HQHarness.with(configure: configure) { hq in
+            try await hq.serve { url in
+                let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
+                let client = try SyncClient(baseURL: url, timeout: .seconds(30), logger: Auth.logger)
+                let upstream = Upstream(
+                    name: "headquarters",
+                    policy: UpstreamPolicy(
+                        requestTimeout: .seconds(30), retry: RetryPolicy(maxAttempts: 1),
+                        breaker: CircuitBreakerPolicy(failureThreshold: 1000)),
+                    logger: Logger(label: "box"), metricsFactory: NOOPMetricsHandler.instance)
+                let uploader = OutboxUploader(
+                    database: box, client: client, identity: identity, link: link, upstream: upstream,
+                    logger: Auth.logger)
+                let lock = try await KillNineTests.TableLock(hq.database)
+                let started = ContinuousClock.now
+                await #expect(throws: (any Error).self) { try await uploader.drain() }
+                let waited = started.duration(to: .now)
+                // Well before the box's own 30 s, and before PostgreSQL's statement timeout (15 s).
+                #expect(waited < .seconds(12), "answered after \(waited)")
+                try await lock.unlock()
+                #expect(try await hq.count("conversation_turns", site: link.siteID) == 0)
+                // The cancelled handler ends (its statement gave up on cancellation).
+                try await ConnectionLossTests.within(20) {
+                    while hq.app.requestsInFlight.current != 0 { try await Task.sleep(for: .milliseconds(10)) }
+                }
+                let report = try await uploader.drain()
+                #expect(report.sent == 3 * 3)
+                let (boxRows, hqRows) = try await OutboxUploadTests.compare(box: box, hq: hq, site: link.siteID)
+                #expect(boxRows == hqRows)
+                #expect(hqRows.count == 9)
+                await client.shutdown()
+            }
+        }
+        try box.close()
+    }
+
+    @Test("/readyz is not ready while every connection of the pool is held, and ready once one is free")
+    func readinessFollowsThePool() async throws {
+        let configure: (inout HQConfiguration) -> Void = { $0.maximumConnections = 3 }
+        try await HQHarness.with(configure: configure) { hq in
+            try await hq.serve { url in
+                let ready = try await Self.status(url + "/readyz")
+                #expect(ready == 200)
+                let gate = Gate()
+                let (holding, holdingSink) = AsyncStream.makeStream(of: Void.self)
+                let holders = Task {
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for _ in 0..<3 {
+                            group.addTask {
+                                try await hq.database.connection { _ in
+                                    holdingSink.yield()
+                                    await gate.wait()
+                                }
+                            }
+                        }
+                        try await group.waitForAll()
+                    }
+                }
+                var held = 0
+                for await _ in holding {
+                    held += 1
+                    if held == 3 { break }
+                }
+                let started = ContinuousClock.now
+                let exhausted = try await Self.status(url + "/readyz")
+                #expect(exhausted == 503)
+                #expect(started.duration(to: .now) < .seconds(10))
+                gate.open()
+                try await holders.value
+                let again = try await Self.status(url + "/readyz")
+                #expect(again == 200)
+            }
+        }
+    }
+
+    @Test("a pool query right after PostgreSQL dropped the idle connection is answered")
+    func queryAfterDroppedConnection() async throws {
+        let configure: (inout HQConfiguration) -> Void = { $0.maximumConnections = 1 }
+        try await HQHarness.with(configure: configure) { hq in
+            let database = hq.database
+            for try await one in try await database.query("SELECT 1").decode(Int.self) { #expect(one == 1) }
+            let killer = HQDatabase(
+                location: hq.app.configuration.database, maximumConnections: 1, logger: Logger(label: "killer"))
+            try await killer.whileRunning {
+                for round in 0..<5 {
+                    try await ConnectionLossTests.kill(killer, state: "idle")
+                    let answer = try await ConnectionLossTests.within(10) {
+                        var value = 0
+                        for try await number in try await database.query("SELECT \(round)::int").decode(Int.self) {
+                            value = number
+                        }
+                        return value
+                    }
+                    #expect(answer == round)
+                }
+            }
+        }
+    }
+
+    static func status(_ url: String) async throws -> Int {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(20))
+        _ = try await response.body.collect(upTo: 1 << 20)
+        return Int(response.status.code)
+    }
+}
