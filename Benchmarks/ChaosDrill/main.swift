@@ -4,11 +4,14 @@
 // loopback proxy that refuses, cuts or stalls requests:
 //   provisioning/with-test-postgres.sh swift run -c release chaos-drill --runs 1000 --seed 1
 // Faults per run, drawn from the seed: headquarters down (refused), the network cut after headquarters
-// answered (so the box never hears), responses stalled past the box's timeout, headquarters'
-// transactions killed mid-batch (pg_terminate_backend), old batches delivered again out of order,
+// answered (so the box never hears), responses stalled past the box's timeout, and during a batch,
+// headquarters' transactions killed (pg_terminate_backend), its connections cut by a proxy between
+// it and PostgreSQL, or PostgreSQL restarted (`pg_ctl restart -m fast`, when with-test-postgres.sh
+// says where the server is: EDGE_HQ_TEST_PGDATA); old batches delivered again out of order,
 // the box's clock an hour fast or slow, reservations changed at both ends, erasures.
-// Prints rows lost, duplicated (or resurrected) and divergent, and how long the backlog took to drain
-// after the last fault; exits 1 if any row was lost, duplicated or divergent.
+// After each run no request handler of headquarters may still be running, and at the end
+// headquarters stops gracefully. Prints rows lost, duplicated (or resurrected) and divergent, stuck
+// handlers, and how long the backlog took to drain after the last fault; exits 1 unless all are 0.
 import AsyncHTTPClient
 import Crypto
 import EdgeHQ
@@ -29,7 +32,9 @@ import Synchronization
 
 let logger: Logger = {
     var logger = Logger(label: "chaos-drill")
-    logger.logLevel = .critical
+    // With --verbose, headquarters' errors are shown too (statements given up on, requests past
+    // their limit).
+    logger.logLevel = CommandLine.arguments.contains("--verbose") ? .error : .critical
     return logger
 }()
 
@@ -99,11 +104,84 @@ final class FaultProxy: Sendable {
     }
 }
 
+/// What goes wrong at PostgreSQL while a batch is applied.
+enum DatabaseFault: CaseIterable {
+    case none, kill, cut, restart
+}
+
 struct Tally {
     var lost = 0
     var duplicated = 0
     var divergent = 0
+    /// Request handlers of headquarters still running after a run had ended.
+    var stuck = 0
+    var faults: [DatabaseFault: Int] = [:]
     var drainSeconds: [Double] = []
+}
+
+/// Restarts the PostgreSQL server the drill runs against (`pg_ctl restart -m fast`, waiting until it
+/// accepts connections again), as the user it runs as.
+struct PostgresRestarter {
+    let programs: String
+    let data: String
+    let user: String
+
+    /// From with-test-postgres.sh's EDGE_HQ_TEST_PG_BIN, EDGE_HQ_TEST_PGDATA and EDGE_HQ_TEST_PG_USER.
+    static func fromEnvironment() -> PostgresRestarter? {
+        let environment = ProcessInfo.processInfo.environment
+        guard let programs = environment["EDGE_HQ_TEST_PG_BIN"], let data = environment["EDGE_HQ_TEST_PGDATA"],
+            let user = environment["EDGE_HQ_TEST_PG_USER"], !programs.isEmpty, !data.isEmpty
+        else { return nil }
+        return PostgresRestarter(programs: programs, data: data, user: user)
+    }
+
+    func restart() async throws {
+        let log = (data as NSString).deletingLastPathComponent + "/server.log"
+        var arguments = [programs + "/pg_ctl", "-D", data, "-l", log, "-m", "fast", "-w", "-t", "60", "restart"]
+        if getuid() == 0 { arguments = ["runuser", "-u", user, "--"] + arguments }
+        // Spawned and reaped here, on a thread of its own (waitpid blocks): Foundation's `Process`
+        // was seen never to notice this child's exit in the drill, leaving it a zombie.
+        let command = arguments
+        let status: Int32 = try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+                posix_spawn_file_actions_init(&actions)
+                defer { posix_spawn_file_actions_destroy(&actions) }
+                posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+                posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+                let argv = (["/usr/bin/env"] + command).map { strdup($0) } + [nil]
+                defer { for pointer in argv { free(pointer) } }
+                var pid: pid_t = 0
+                let spawned = posix_spawn(&pid, "/usr/bin/env", &actions, nil, argv, environ)
+                guard spawned == 0 else {
+                    continuation.resume(
+                        throwing: DrillError("cannot start pg_ctl: \(String(cString: strerror(spawned)))"))
+                    return
+                }
+                var wait: Int32 = 0
+                while waitpid(pid, &wait, 0) < 0 && errno == EINTR {}
+                // The exit status, as WEXITSTATUS would give it (the macro is not imported).
+                continuation.resume(returning: (wait >> 8) & 0xff)
+            }
+        }
+        guard status == 0 else {
+            throw DrillError("pg_ctl restart exited with \(status); see \(log)")
+        }
+    }
+}
+
+struct DrillError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// `body`, tried up to three times: the drill's own steps (a site, an enrolment, a comparison) may
+/// meet a connection the last fault left dead, which is not what the drill measures.
+func again<Value>(_ body: () async throws -> Value) async throws -> Value {
+    for _ in 0..<2 {
+        do { return try await body() } catch { try await Task.sleep(for: .milliseconds(200)) }
+    }
+    return try await body()
 }
 
 let policy = ReservationPolicy(
@@ -119,7 +197,7 @@ guard let adminURL = ProcessInfo.processInfo.environment["EDGE_HQ_TEST_DATABASE_
 /// Runs one statement of the drill (a constant) with a pool of its own.
 func runStatement(_ location: HQConfiguration.DatabaseLocation, _ sql: String) async throws {
     let database = HQDatabase(location: location, maximumConnections: 1, logger: logger)
-    try await database.whileRunning { _ = try await database.client.query(PostgresQuery(unsafeSQL: sql)) }
+    _ = try await database.whileRunning { try await database.query(PostgresQuery(unsafeSQL: sql)) }
 }
 
 let admin = try HQConfiguration.parseDatabaseURL(adminURL)
@@ -127,7 +205,14 @@ let databaseName = "chaos_" + UUID().uuidString.replacingOccurrences(of: "-", wi
 try await runStatement(admin, "CREATE DATABASE \(databaseName)")
 var location = admin
 location.database = databaseName
-var configuration = HQConfiguration(database: location)
+/// Headquarters reaches PostgreSQL through the proxy that cuts connections; the drill's observer
+/// connects directly.
+let databaseProxy = try await ConnectionCutProxy(host: admin.host, upstreamPort: admin.port)
+var proxied = location
+proxied.host = "127.0.0.1"
+proxied.port = databaseProxy.port
+let restarter = PostgresRestarter.fromEnvironment()
+var configuration = HQConfiguration(database: proxied)
 configuration.allowHTTP = true
 configuration.port = 0
 let hq = HQApp(configuration: configuration, logger: logger)
@@ -181,7 +266,7 @@ func boxRows(_ database: EdgeDatabase) async throws -> [String: String] {
 
 func hqRows(site: String) async throws -> [String: String] {
     var rows: [String: String] = [:]
-    for try await (table, id, value) in try await observer.client.query(
+    for try await (table, id, value) in try await observer.query(
         """
         SELECT 'calls', id, version::text FROM calls WHERE site_id = \(site)
         UNION ALL SELECT 'conversation_turns', id, '1' FROM conversation_turns WHERE site_id = \(site)
@@ -195,29 +280,40 @@ func hqRows(site: String) async throws -> [String: String] {
 
 var tally = Tally()
 let started = ContinuousClock.now
-try await withThrowingTaskGroup(of: Void.self) { group in
-    group.addTask { await hq.database.run() }
-    group.addTask { await observer.run() }
-    try await HQMigrations.apply(hq.database, logger: logger)
-    let (hqServices, hqPorts) = makeServer(hq.makeRouter())
-    group.addTask { try await hqServices.run() }
-    let proxy = FaultProxy(upstream: "http://127.0.0.1:\(await firstPort(hqPorts))")
-    let (proxyServices, proxyPorts) = makeServer(proxy.router)
-    group.addTask { try await proxyServices.run() }
-    let url = "http://127.0.0.1:\(await firstPort(proxyPorts))"
-
+/// The pools run until the servers have stopped.
+let pools = Task {
+    await withDiscardingTaskGroup { group in
+        group.addTask { await hq.database.run() }
+        group.addTask { await observer.run() }
+    }
+}
+try await HQMigrations.apply(hq.database, logger: logger)
+let (hqPorts, hqPortSink) = AsyncStream.makeStream(of: Int.self)
+let hqServices = ServiceGroup(
+    services: [try hq.makeApplication(onServerRunning: { hqPortSink.yield($0.localAddress!.port!) })],
+    gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
+let hqRun = Task { try await hqServices.run() }
+let proxy = FaultProxy(upstream: "http://127.0.0.1:\(await firstPort(hqPorts))")
+let (proxyServices, proxyPorts) = makeServer(proxy.router)
+let proxyRun = Task { try await proxyServices.run() }
+let url = "http://127.0.0.1:\(await firstPort(proxyPorts))"
+do {
     for seed in firstSeed..<firstSeed + runs {
         var random = SeededGenerator(state: UInt64(seed))
         proxy.mode.withLock { $0 = .pass }
-        let site = try await hq.directory.addSite(name: "chaos-\(seed)-\(UUID().uuidString.prefix(8))")
-        let (token, _) = try await hq.directory.makeEnrolmentToken(site: site.id, validFor: .seconds(600))
+        let site = try await again {
+            try await hq.directory.addSite(name: "chaos-\(seed)-\(UUID().uuidString.prefix(8))")
+        }
+        let (token, _) = try await again {
+            try await hq.directory.makeEnrolmentToken(site: site.id, validFor: .seconds(600))
+        }
         let identity = DeviceIdentity(privateKey: Curve25519.Signing.PrivateKey())
         let skew: Int64 = [0, 3_600_000, -3_600_000].randomElement(using: &random)!
         // A short timeout, so that a stalled answer (0.6 s) counts as lost.
         let client = try SyncClient(baseURL: url, timeout: .milliseconds(400), logger: logger) {
             Int64(Date().timeIntervalSince1970 * 1000) + skew
         }
-        let enrolment = try await client.enrol(token: token, identity: identity, name: "drill")
+        let enrolment = try await again { try await client.enrol(token: token, identity: identity, name: "drill") }
         let link = HeadquartersLink(
             url: url, deviceID: enrolment.deviceID, siteID: site.id, siteName: site.name, caCertificatePEM: nil)
         let folder = NSTemporaryDirectory() + "chaos-box-" + UUID().uuidString
@@ -274,7 +370,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 // Headquarters changes a booking (staff at headquarters): conflicts with the box's own changes.
                 if let id = reservations.randomElement(using: &random) {
                     var current: String?
-                    for try await row in try await observer.client.query(
+                    for try await row in try await observer.query(
                         "SELECT row::text FROM reservations WHERE site_id = \(site.id) AND id = \(id)"
                     ).decode(String.self) { current = row }
                     if let current,
@@ -283,7 +379,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                         row["party_size"] = Int.random(in: 1...8, using: &random)
                         let json = String(decoding: try JSONSerialization.data(withJSONObject: row), as: UTF8.self)
                         let now = Int64(Date().timeIntervalSince1970 * 1000)
-                        try await observer.client.query(
+                        try await observer.query(
                             "SELECT hq_write(\(site.id), 'reservations', \(id), \(now), \(json)::jsonb)")
                     }
                 }
@@ -304,40 +400,55 @@ try await withThrowingTaskGroup(of: Void.self) { group in
                 let mode = ProxyMode.allCases.randomElement(using: &random)!
                 proxy.mode.withLock { $0 = mode }
                 if let next = try await uploader.nextBatch() { sentBatches.append(next.batch.json) }
+                // Meanwhile, at PostgreSQL: nothing, headquarters' batch killed, its connections cut,
+                // or the server restarted.
+                let drawn = DatabaseFault.allCases.randomElement(using: &random)!
+                let fault = drawn == .restart && restarter == nil ? .kill : drawn
+                tally.faults[fault, default: 0] += 1
+                if CommandLine.arguments.contains("--verbose") {
+                    FileHandle.standardError.write(Data("    sync round: proxy \(mode), PostgreSQL \(fault)\n".utf8))
+                }
+                let delay = Int.random(in: 0...30, using: &random)
                 let killer = Task {
-                    guard Bool.random() else { return }
-                    try? await Task.sleep(for: .milliseconds(Int.random(in: 0...30)))
-                    _ = try? await observer.client.query(
-                        """
-                        SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                        WHERE query LIKE '%FROM sync_apply_batch(%' AND query NOT LIKE '%pg_terminate_backend%'
-                            AND pid <> pg_backend_pid() AND datname = current_database()
-                        """)
+                    try? await Task.sleep(for: .milliseconds(delay))
+                    switch fault {
+                    case .none: break
+                    case .kill:
+                        _ = try? await observer.query(
+                            """
+                            SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                            WHERE query LIKE '%FROM sync_apply_batch(%' AND query NOT LIKE '%pg_terminate_backend%'
+                                AND pid <> pg_backend_pid() AND datname = current_database()
+                            """)
+                    case .cut: await databaseProxy.cutAll()
+                    case .restart: try await restarter?.restart()
+                    }
                 }
                 _ = try? await uploader.drain()
                 _ = try? await downloader.pull()
-                await killer.value
+                try await killer.value
+                if CommandLine.arguments.contains("--verbose") {
+                    FileHandle.standardError.write(Data("    sync round done\n".utf8))
+                }
                 proxy.mode.withLock { $0 = .pass }
             }
         }
         // Healed: sync until the backlog is empty and the pull is done.
         let healed = ContinuousClock.now
-        var rounds = 0
-        while rounds < 50 {
-            rounds += 1
+        while healed.duration(to: .now) < .seconds(90) {
             do {
                 _ = try await uploader.drain()
                 _ = try await downloader.pull()
                 let backlog = try await box.read { db in try Outbox.backlog(in: db).count }
                 if backlog == 0 { break }
             } catch {
-                continue
+                try await Task.sleep(for: .milliseconds(50))
             }
         }
         let drain = healed.duration(to: .now)
         tally.drainSeconds.append(Double(drain.components.seconds) + Double(drain.components.attoseconds) / 1e18)
         let onBox = try await boxRows(box)
-        let atHQ = try await hqRows(site: site.id)
+        let atHQ = try await again { try await hqRows(site: site.id) }
         let lost = onBox.keys.filter { atHQ[$0] == nil }.count
         let extra = atHQ.keys.filter { onBox[$0] == nil }.count
         let divergent = onBox.filter { key, value in atHQ[key].map { $0 != value } ?? false }.count
@@ -347,22 +458,61 @@ try await withThrowingTaskGroup(of: Void.self) { group in
         if lost + extra + divergent > 0 {
             print("seed \(seed): \(lost) lost, \(extra) duplicated or resurrected, \(divergent) divergent")
         }
+        // No handler of headquarters may still be running: each is answered or cancelled within its
+        // request's limit (30 s), so one left after 45 s is stuck.
+        let settling = ContinuousClock.now
+        while hq.requestsInFlight.current > 0, settling.duration(to: .now) < .seconds(45) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        if hq.requestsInFlight.current > 0 {
+            tally.stuck += hq.requestsInFlight.current
+            print(
+                "seed \(seed): \(hq.requestsInFlight.current) request handlers of headquarters still running 45 s after the run"
+            )
+        }
         try box.close()
         try? FileManager.default.removeItem(atPath: folder)
+        await client.shutdown()
     }
-    // The verdict is in. The process ends here rather than waiting for the servers' graceful stop:
-    // after killed transactions, a request handler of headquarters has been seen never to finish (see
-    // the README), and the drill must not hang on it.
-    let sorted = tally.drainSeconds.sorted()
-    let elapsed = started.duration(to: .now).components.seconds
-    print(
-        "chaos drill: \(runs) runs from seed \(firstSeed) in \(elapsed) s: rows lost \(tally.lost), duplicated \(tally.duplicated), divergent \(tally.divergent); "
-            + String(
-                format: "backlog drained after the last fault in p50 %.2f s, p99 %.2f s, max %.2f s",
-                sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)], sorted.last ?? 0))
-    try? await runStatementDetached(admin, "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
-    exit(tally.lost + tally.duplicated + tally.divergent == 0 ? 0 : 1)
+} catch {
+    print("chaos drill: stopped by an error: \(error)")
+    tally.lost += 1
 }
+
+// Headquarters stops gracefully: every request in flight finishes; a stuck handler would hold the
+// stop, so a watchdog ends the drill, failed, after 60 s.
+let stopping = ContinuousClock.now
+let watchdog = Task {
+    try await Task.sleep(for: .seconds(60))
+    print("chaos drill: headquarters did not stop within 60 s: a request handler is stuck")
+    exit(1)
+}
+await proxyServices.triggerGracefulShutdown()
+await hqServices.triggerGracefulShutdown()
+_ = await proxyRun.result
+_ = await hqRun.result
+let stopped = stopping.duration(to: .now)
+watchdog.cancel()
+await databaseProxy.stop()
+pools.cancel()
+await pools.value
+
+let sorted = tally.drainSeconds.sorted()
+let elapsed = started.duration(to: .now).components.seconds
+let faults = DatabaseFault.allCases.map { "\($0) \(tally.faults[$0, default: 0])" }.joined(separator: ", ")
+print(
+    "chaos drill: \(runs) runs from seed \(firstSeed) in \(elapsed) s: rows lost \(tally.lost), duplicated \(tally.duplicated), divergent \(tally.divergent); stuck handlers \(tally.stuck); "
+        + String(
+            format: "backlog drained after the last fault in p50 %.2f s, p99 %.2f s, max %.2f s; ",
+            sorted.isEmpty ? 0 : sorted[sorted.count / 2],
+            sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, sorted.count * 99 / 100)], sorted.last ?? 0)
+        + String(
+            format: "graceful stop in %.2f s; ",
+            Double(stopped.components.attoseconds) / 1e18 + Double(stopped.components.seconds))
+        + "faults at PostgreSQL during batches: \(faults)\(restarter == nil ? " (no restarts: EDGE_HQ_TEST_PGDATA not set)" : "")"
+)
+try? await runStatementDetached(admin, "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
+exit(tally.lost + tally.duplicated + tally.divergent + tally.stuck == 0 ? 0 : 1)
 
 /// Drops the drill's database from a pool of its own, giving up after ten seconds.
 func runStatementDetached(_ location: HQConfiguration.DatabaseLocation, _ sql: String) async throws {

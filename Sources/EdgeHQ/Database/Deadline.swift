@@ -1,12 +1,15 @@
+import NIOCore
 import Synchronization
 
 /// The outcome of `operation`, or `late()` thrown once `limit` has passed, or `CancellationError`
 /// when the caller is cancelled, whichever comes first. The operation runs in a task of its own and
 /// is cancelled when it loses, but never waited for: this bounds work that may not honour
 /// cancellation (a PostgresNIO statement written to a closed channel, see ``HQConnection``), at the
-/// price of leaving such work behind. `whenLate` runs once if the deadline wins.
+/// price of leaving such work behind. `whenLate` runs once if the deadline wins. When `lost`
+/// completes first (the connection the work runs on has closed), its error is thrown at once.
 func raceDeadline<Value: Sendable>(
     _ limit: Duration, late: @escaping @Sendable () -> any Error, whenLate: @escaping @Sendable () -> Void = {},
+    lost: (future: EventLoopFuture<Void>, error: @Sendable () -> any Error)? = nil,
     operation: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     let outcome = Once<Value>()
@@ -29,6 +32,13 @@ func raceDeadline<Value: Sendable>(
                 task.cancel()
             }
             outcome.onFinish { timer.cancel() }
+            if let lost {
+                let error = lost.error
+                lost.future.whenComplete { _ in
+                    outcome.resume(with: .failure(error()))
+                    task.cancel()
+                }
+            }
         }
     } onCancel: {
         outcome.resume(with: .failure(CancellationError()))

@@ -53,10 +53,31 @@ public struct HQConnection: Sendable {
                     description: "PostgreSQL did not answer a statement within \(deadline); the connection is closed")
             },
             whenLate: {
-                logger.error("a PostgreSQL statement did not finish in time; its connection is closed")
+                // The statement's text names no data: values travel as binds.
+                logger.error(
+                    "a PostgreSQL statement did not finish in time; its connection is closed",
+                    metadata: [
+                        "db.statement": "\(query.sql.prefix(120))", "db.connection.closed": "\(connection.isClosed)",
+                    ])
                 connection.close().whenComplete { _ in }
             },
-            operation: { try await connection.query(query, logger: logger) })
+            // A statement lost on a channel that closed would otherwise wait for the deadline.
+            lost: (
+                connection.closeFuture,
+                {
+                    ConnectionLost(
+                        description:
+                            "the connection to PostgreSQL closed (by the server or the network) during a statement")
+                }
+            ),
+            operation: {
+                do {
+                    return try await connection.query(query, logger: logger)
+                } catch {
+                    if Self.endsSession(error) { connection.close().whenComplete { _ in } }
+                    throw error
+                }
+            })
     }
 
     /// Runs `body` between BEGIN and COMMIT on this connection, with ROLLBACK when it throws (where
@@ -67,7 +88,13 @@ public struct HQConnection: Sendable {
         do {
             value = try await body(self)
         } catch {
-            if !underlying.isClosed { _ = try? await query("ROLLBACK") }
+            if Self.endsSession(error) {
+                // The server ended the session (or it is gone): there is nothing to roll back, and a
+                // ROLLBACK sent now could be lost like any statement on a closing channel.
+                underlying.close().whenComplete { _ in }
+            } else if !underlying.isClosed {
+                _ = try? await query("ROLLBACK")
+            }
             throw error
         }
         do {
@@ -77,5 +104,25 @@ public struct HQConnection: Sendable {
                 description: "\(lost.description) during COMMIT: the transaction may or may not be committed")
         }
         return value
+    }
+
+    /// Whether `error` means the session is over: the connection is lost, or PostgreSQL sent a FATAL
+    /// or PANIC error (`pg_terminate_backend`, a shutdown or restart, a failover). PostgresNIO 1.33.2
+    /// treats a FATAL error during a statement like any other and waits for the server's next
+    /// message or for the socket to close; through a proxy the close may come late or never (the
+    /// chaos drill saw a ROLLBACK wait 20 s on such a connection). So `edge-hq` closes the
+    /// connection itself, and the pool replaces it.
+    public static func endsSession(_ error: any Error) -> Bool {
+        if error is ConnectionLost { return true }
+        guard let error = error as? PSQLError else { return false }
+        switch error.code {
+        case .server:
+            let severity = error.serverInfo?[.severity] ?? ""
+            return severity == "FATAL" || severity == "PANIC"
+        case .connectionError, .uncleanShutdown, .serverClosedConnection, .clientClosedConnection:
+            return true
+        default:
+            return false
+        }
     }
 }

@@ -42,9 +42,22 @@ public struct HQDatabase: Sendable {
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> HQRows {
         do {
-            return try await connection { try await HQRows($0.query(query, logger: logger).collect()) }
+            return try await connection { try await Self.rows(of: query, on: $0, logger: logger) }
         } catch let lost as HQConnection.ConnectionLost where !lost.mayHaveRun {
-            return try await connection { try await HQRows($0.query(query, logger: logger).collect()) }
+            return try await connection { try await Self.rows(of: query, on: $0, logger: logger) }
+        }
+    }
+
+    /// Every row of `query`; a connection whose session ended while they were read is closed, so the
+    /// pool never lends it again.
+    private static func rows(of query: PostgresQuery, on connection: HQConnection, logger: Logger?) async throws
+        -> HQRows
+    {
+        do {
+            return HQRows(try await connection.query(query, logger: logger).collect())
+        } catch {
+            if HQConnection.endsSession(error) { connection.underlying.close().whenComplete { _ in } }
+            throw error
         }
     }
 
