@@ -61,10 +61,9 @@ public struct CallSummaries: Sendable {
                     sql:
                         "SELECT count(*) FROM call_metrics WHERE name = 'escalations' AND value > 0 AND call_id IN (\(calls))"
                 ) ?? 0
-            if let stored = try Self.stored(date.description, in: db), stored.sameFigures(as: summary) {
-                return stored
-            }
-            summary.version = (try Self.stored(date.description, in: db)?.version ?? 0) + 1
+            let stored = try Self.stored(date.description, in: db)
+            if let stored, stored.sameFigures(as: summary) { return stored }
+            summary.version = (stored?.version ?? 0) + 1
             summary.updatedAt = now
             let encoder = JSONEncoder()
             encoder.outputFormatting = .sortedKeys

@@ -13,9 +13,7 @@ public enum HybridLogicalClock {
     /// learnt, or one past the last stamp if that is later. So a box whose clock is an hour fast
     /// does not win every conflict for that hour.
     public static func stamp(physical: Int64, in db: Database) throws -> Int64 {
-        let offset =
-            try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE id = ?", arguments: [offsetKey])
-            .flatMap { Int64($0) } ?? 0
+        let offset = try SyncState.value(offsetKey, in: db).flatMap { Int64($0) } ?? 0
         let stamp = max(physical + offset, try last(in: db) + 1)
         try SyncState.set(key, "\(stamp)", at: physical, in: db)
         return stamp
@@ -34,8 +32,6 @@ public enum HybridLogicalClock {
 
     /// The last stamp issued or seen (0 when none).
     public static func last(in db: Database) throws -> Int64 {
-        try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE id = ?", arguments: [key]).flatMap {
-            Int64($0)
-        } ?? 0
+        try SyncState.value(key, in: db).flatMap { Int64($0) } ?? 0
     }
 }

@@ -64,9 +64,12 @@ public struct SyncState: Sendable {
 
     /// A stored value (cursors), or nil.
     public func value(_ key: String) async throws -> String? {
-        try await database.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE id = ?", arguments: [key])
-        }
+        try await database.read { db in try Self.value(key, in: db) }
+    }
+
+    /// A stored value read inside the caller's transaction, or nil.
+    public static func value(_ key: String, in db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT value FROM sync_state WHERE id = ?", arguments: [key])
     }
 
     /// Sets a value inside the caller's transaction (a download cursor commits with its rows).

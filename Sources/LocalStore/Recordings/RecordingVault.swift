@@ -100,15 +100,21 @@ public struct RecordingVault: Sendable {
 
     // MARK: Uploads to headquarters
 
+    /// The recordings a box still has to upload: closed (complete or partial, sealed with a hash and
+    /// a size) and not yet stored by headquarters. One condition for the list and the backlog gauge,
+    /// so the gauge never counts a recording the uploader would not send.
+    static let awaitingUploadCondition = """
+        state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL AND size_bytes IS NOT NULL
+        AND id NOT IN (SELECT recording_id FROM recording_uploads)
+        """
+
     /// Closed recordings (complete or partial) whose file headquarters has not stored yet, oldest first.
     public func awaitingUpload() async throws -> [Recording] {
         try await database.read { db in
             try Recording.fetchAll(
                 db,
                 sql: """
-                    SELECT * FROM recordings
-                    WHERE state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL AND size_bytes IS NOT NULL
-                    AND id NOT IN (SELECT recording_id FROM recording_uploads)
+                    SELECT * FROM recordings WHERE \(Self.awaitingUploadCondition)
                     ORDER BY started_at, id
                     """)
         }
@@ -123,9 +129,7 @@ public struct RecordingVault: Sendable {
         let row = try Row.fetchOne(
             db,
             sql: """
-                SELECT count(*) AS n, min(started_at) AS oldest FROM recordings
-                WHERE state IN ('complete', 'partial') AND ciphertext_sha256 IS NOT NULL
-                AND id NOT IN (SELECT recording_id FROM recording_uploads)
+                SELECT count(*) AS n, min(started_at) AS oldest FROM recordings WHERE \(awaitingUploadCondition)
                 """)
         return (row?["n"] ?? 0, row?["oldest"])
     }
