@@ -10,8 +10,10 @@ import Synchronization
 /// sent on a connection the server has just closed (`pg_terminate_backend`, a failover, a restarted
 /// PgBouncer, a cut network) fails its write and its result promise is never completed: the caller
 /// waits forever, and cancelling its task does not help. `ConnectionLossTests` reproduces it for
-/// every point of a transaction. Until PostgresNIO completes that promise itself, every statement
-/// of `edge-hq` inside a transaction or on a leased connection goes through here.
+/// every point of a transaction. Upstream: vapor/postgres-nio#487 ("Query Hangs if Connection is
+/// Closed") fixed it in 2024 and was reverted by #501, so 1.33.2 still has it. Until PostgresNIO
+/// completes that promise itself, every statement of `edge-hq` goes through here (``HQDatabase``'s
+/// `query`, `transaction` and `connection`).
 public struct HQConnection: Sendable {
     public let underlying: PostgresConnection
     /// The longest a statement may take here (PostgreSQL's `statement_timeout` stops it at the server
