@@ -98,10 +98,13 @@ let package = Package(
             dependencies: ["AudioIO", "CSodium", "COpusEnc"],
             swiftSettings: swiftSettings
         ),
+        // Write aside, fsync, rename, fsync the folder: one helper for every file that must be whole.
+        .target(name: "DurableFiles", swiftSettings: swiftSettings),
         .target(
             name: "LocalStore",
             dependencies: [
                 "Sync",
+                "DurableFiles",
                 "CSodium",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -112,6 +115,7 @@ let package = Package(
             name: "SyncAgent",
             dependencies: [
                 "Sync",
+                "DurableFiles",
                 "LocalStore",
                 "Resilience",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -130,6 +134,7 @@ let package = Package(
             name: "EdgeHQ",
             dependencies: [
                 "Sync",
+                "DurableFiles",
                 "TwilioWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -152,6 +157,7 @@ let package = Package(
             name: "EdgeAgent",
             dependencies: [
                 "AudioIO",
+                "DurableFiles",
                 "LocalSpeech",
                 "CallRecording",
                 "CEspeak",
@@ -278,6 +284,7 @@ let package = Package(
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
+        .testTarget(name: "DurableFilesTests", dependencies: ["DurableFiles"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalSpeechTests", dependencies: ["LocalSpeech", "AudioIO", "EdgeAgent"],
             swiftSettings: swiftSettings),

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 
 /// What enrolment stored about headquarters: its URL, the box's device id and site, and the CA
@@ -47,9 +48,10 @@ public struct HeadquartersLink: Codable, Sendable, Equatable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(self) else { throw SyncError(.storage, "cannot encode the link") }
-        let temporary = path + ".tmp"
-        guard FileManager.default.createFile(atPath: temporary, contents: data, attributes: [.posixPermissions: 0o600])
-        else { throw SyncError(.storage, "cannot write \(temporary)") }
-        guard rename(temporary, path) == 0 else { throw SyncError(.storage, "cannot replace \(path)") }
+        do {
+            try DurableFile.write(Array(data), to: path, permissions: 0o600)
+        } catch {
+            throw SyncError(.storage, "\(error)")
+        }
     }
 }

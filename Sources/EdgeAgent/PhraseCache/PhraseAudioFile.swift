@@ -1,4 +1,5 @@
 import Crypto
+import DurableFiles
 import Foundation
 
 #if canImport(Glibc)
@@ -80,43 +81,13 @@ enum PhraseAudioFile {
         return try decode(bytes)
     }
 
-    /// Writes `audio` to `path` atomically and durably (temporary file, fsync, rename, fsync folder).
+    /// Writes `audio` to `path` atomically and durably (``DurableFile``: temporary file, fsync,
+    /// rename, fsync folder).
     static func write(_ audio: [UInt8], to path: String) throws(WriteError) {
-        let folder = (path as NSString).deletingLastPathComponent
-        let temporary = "\(folder)/.tmp-\(UUID().uuidString)"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard descriptor >= 0 else { throw WriteError(path: temporary, code: errno, step: "create") }
-        let bytes = encode(audio)
-        var done = 0
-        while done < bytes.count {
-            let count = bytes.withUnsafeBytes { buffer in
-                Glibc.write(descriptor, buffer.baseAddress! + done, bytes.count - done)
-            }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                let code = count < 0 ? errno : ENOSPC
-                close(descriptor)
-                unlink(temporary)
-                throw WriteError(path: temporary, code: code, step: "write")
-            }
-            done += count
-        }
-        guard fsync(descriptor) == 0 else {
-            let code = errno
-            close(descriptor)
-            unlink(temporary)
-            throw WriteError(path: temporary, code: code, step: "fsync")
-        }
-        close(descriptor)
-        guard rename(temporary, path) == 0 else {
-            let code = errno
-            unlink(temporary)
-            throw WriteError(path: path, code: code, step: "rename into")
-        }
-        let folderDescriptor = open(folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if folderDescriptor >= 0 {
-            _ = fsync(folderDescriptor)
-            close(folderDescriptor)
+        do {
+            try DurableFile.write(encode(audio), to: path)
+        } catch {
+            throw WriteError(path: error.path, code: error.code, step: error.step)
         }
     }
 }

@@ -1,3 +1,4 @@
+import DurableFiles
 public import Foundation
 
 /// The Twilio number `edge-agent provision --twilio-number` pointed at this box, in
@@ -41,13 +42,10 @@ public struct ProvisionedNumber: Codable, Sendable, Equatable {
         let path = Self.path(dataDirectory: dataDirectory)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let temporary = path + ".tmp"
-        guard
-            FileManager.default.createFile(
-                atPath: temporary, contents: try encoder.encode(self), attributes: [.posixPermissions: 0o600])
-        else { throw StartupError("cannot write \(temporary): check the data folder's owner and free space") }
-        guard rename(temporary, path) == 0 else {
-            throw StartupError("cannot replace \(path): check the data folder's owner")
+        do {
+            try DurableFile.write(Array(try encoder.encode(self)), to: path, permissions: 0o600)
+        } catch let error as DurableFileError {
+            throw StartupError("\(error): check the data folder's owner and free space")
         }
     }
 

@@ -1,4 +1,5 @@
 public import Crypto
+import DurableFiles
 import Foundation
 import TwilioWire
 
@@ -37,18 +38,11 @@ public struct StreamTokens: Sendable {
                 atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let key = SymmetricKey(size: .bits256)
             let data = key.withUnsafeBytes { Data($0) }
-            let temporary = path + ".tmp"
             // Written aside, flushed to disk, then renamed: a crash never leaves a short key under the real name.
-            guard manager.createFile(atPath: temporary, contents: nil, attributes: [.posixPermissions: 0o600]),
-                let handle = FileHandle(forWritingAtPath: temporary)
-            else {
-                throw StartupError("cannot write \(temporary): check that \(folder) belongs to the agent's user")
-            }
-            try handle.write(contentsOf: data)
-            try handle.synchronize()
-            try handle.close()
-            guard rename(temporary, path) == 0 else {
-                throw StartupError("cannot create \(path): check that \(dataDirectory) belongs to the agent's user")
+            do {
+                try DurableFile.write(Array(data), to: path, permissions: 0o600)
+            } catch {
+                throw StartupError("\(error): check that \(folder) belongs to the agent's user")
             }
             return StreamTokens(key: key)
         } catch let error as StartupError {

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 public import NIOCore
 import NIOPosix
@@ -17,47 +18,31 @@ public struct FolderRecordingStore: RecordingStore {
     public func put(key: String, size: Int, sha256: String, parts: RecordingParts) async throws -> String {
         let final = path(key)
         let folder = (final as NSString).deletingLastPathComponent
-        let temporary = final + ".part-" + UUID().uuidString.lowercased()
-        try await Self.blocking {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            guard FileManager.default.createFile(atPath: temporary, contents: nil) else {
-                throw RecordingStoreError("cannot create \(temporary): check the folder's permissions and free space")
+        let file = try await Self.blocking {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+                return try DurableFile.Writer(path: final)
+            } catch {
+                throw RecordingStoreError("\(error): check the folder's permissions and free space")
             }
         }
         do {
-            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: temporary))
             var written = 0
-            do {
-                for try await part in parts {
-                    let bytes = Data(part.readableBytesView)
-                    try await Self.blocking { try handle.write(contentsOf: bytes) }
-                    written += bytes.count
-                }
-                guard written == size else {
-                    throw RecordingStoreError("\(key): \(written) bytes read from the upload, \(size) expected")
-                }
-                try await Self.blocking {
-                    try handle.synchronize()
-                    try handle.close()
-                }
-            } catch {
-                try? handle.close()
-                throw error
+            for try await part in parts {
+                let bytes = Array(part.readableBytesView)
+                try await Self.blocking { try file.append(bytes) }
+                written += bytes.count
             }
-            try await Self.blocking {
-                guard rename(temporary, final) == 0 else {
-                    throw RecordingStoreError("cannot move the recording into \(final): errno \(errno)")
-                }
-                // The rename itself must reach the disk.
-                let directory = open(folder, O_RDONLY)
-                if directory >= 0 {
-                    fsync(directory)
-                    close(directory)
-                }
+            guard written == size else {
+                throw RecordingStoreError("\(key): \(written) bytes read from the upload, \(size) expected")
             }
         } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
+            await Self.abandon(file)
             throw error
+        }
+        // Flushed, renamed into place, the rename itself on disk; the temporary file is gone on failure.
+        try await Self.blocking {
+            do { try file.commit() } catch { throw RecordingStoreError("\(error)") }
         }
         return key
     }
@@ -77,6 +62,10 @@ public struct FolderRecordingStore: RecordingStore {
                 throw RecordingStoreError("cannot delete \(file): errno \(errno)")
             }
         }
+    }
+
+    static func abandon(_ file: DurableFile.Writer) async {
+        _ = try? await blocking { file.abandon() }
     }
 
     static func blocking<Result: Sendable>(_ work: @escaping @Sendable () throws -> Result) async throws -> Result {

@@ -1,3 +1,4 @@
+import DurableFiles
 public import Foundation
 public import GRDB
 
@@ -71,10 +72,8 @@ public struct DatabaseBackups: Sendable {
                 }
             }
             try copy.close()
-            try Self.flush(partial)
             // A second backup within the same second replaces the first: it is the newer snapshot.
-            try? FileManager.default.removeItem(atPath: path)
-            try FileManager.default.moveItem(atPath: partial, toPath: path)
+            try DurableFile.install(partial, at: path)
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
             if let error = error as? StoreError { throw error }
@@ -159,6 +158,7 @@ public struct DatabaseBackups: Sendable {
         _ = chown(path, owner.st_uid, owner.st_gid)
     }
 
+    /// Flushes the file at `path` to disk.
     private static func flush(_ path: String) throws {
         let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
         defer { try? handle.close() }
