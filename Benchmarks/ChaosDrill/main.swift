@@ -322,10 +322,12 @@ do {
         let calls = CallLog(database: box)
         let book = ReservationBook(database: box, policy: policy)
         var uploader = OutboxUploader(
-            database: box, client: client, identity: identity, link: link, upstream: upstream(), logger: logger)
+            session: SyncSession(
+                database: box, client: client, identity: identity, link: link, upstream: upstream(), logger: logger))
         uploader.maximumRows = Int.random(in: 3...40, using: &random)
         let downloader = DownloadApplier(
-            database: box, client: client, identity: identity, link: link, upstream: upstream(), logger: logger)
+            session: SyncSession(
+                database: box, client: client, identity: identity, link: link, upstream: upstream(), logger: logger))
         var sentBatches: [[UInt8]] = []
         var reservations: [String] = []
         var phones: [String] = []

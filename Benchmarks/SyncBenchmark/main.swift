@@ -112,7 +112,8 @@ func boxWithBacklog(rows: Int) async throws -> (EdgeDatabase, String) {
     let (identity, link) = try await enrol(url: url, site: site)
     let client = try SyncClient(baseURL: url, timeout: .seconds(120), logger: logger)
     let uploader = OutboxUploader(
-        database: database, client: client, identity: identity, link: link, upstream: upstream(), logger: logger)
+        session: SyncSession(
+            database: database, client: client, identity: identity, link: link, upstream: upstream(), logger: logger))
     return try await uploader.drain().sent
 }
 

@@ -11,26 +11,13 @@ public import Sync
 /// upload, and headquarters will judge). Downloaded rows do not go back to the outbox. A menu item
 /// staff marked (un)available keeps that availability while headquarters sends the version it was
 /// set on, and takes headquarters' once the item changes there (``MenuCatalog/merged(_:in:)``).
-public struct DownloadApplier: Sendable {
-    let database: EdgeDatabase
-    let client: SyncClient
-    let identity: DeviceIdentity
-    let link: HeadquartersLink
-    let upstream: Upstream
-    let logger: Logger
+public struct DownloadApplier: Sendable, SyncSessionPart {
+    let session: SyncSession
     public var pageSize = 500
     static let cursorKey = "download_cursor"
 
-    public init(
-        database: EdgeDatabase, client: SyncClient, identity: DeviceIdentity, link: HeadquartersLink,
-        upstream: Upstream, logger: Logger
-    ) {
-        self.database = database
-        self.client = client
-        self.identity = identity
-        self.link = link
-        self.upstream = upstream
-        self.logger = logger
+    public init(session: SyncSession) {
+        self.session = session
     }
 
     /// What a pull did.

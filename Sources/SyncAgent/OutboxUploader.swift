@@ -12,26 +12,13 @@ import Sync
 /// Entries are marked sent only after headquarters' answer: applied and superseded ones as sent,
 /// rejected ones as sent with the reason (never resent). Headquarters being down goes through the
 /// ``Upstream`` (circuit breaker, retries with full jitter).
-public struct OutboxUploader: Sendable {
-    let database: EdgeDatabase
-    let client: SyncClient
-    let identity: DeviceIdentity
-    let link: HeadquartersLink
-    let upstream: Upstream
-    let logger: Logger
+public struct OutboxUploader: Sendable, SyncSessionPart {
+    let session: SyncSession
     public var maximumRows = 500
     public var maximumBytes = 1_048_576
 
-    public init(
-        database: EdgeDatabase, client: SyncClient, identity: DeviceIdentity, link: HeadquartersLink,
-        upstream: Upstream, logger: Logger
-    ) {
-        self.database = database
-        self.client = client
-        self.identity = identity
-        self.link = link
-        self.upstream = upstream
-        self.logger = logger
+    public init(session: SyncSession) {
+        self.session = session
     }
 
     /// What a drain did.

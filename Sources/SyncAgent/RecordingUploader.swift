@@ -13,13 +13,8 @@ public import Sync
 /// headquarters kept. A file is checked against its recorded size and SHA-256 before it is sent, and
 /// counted uploaded only once headquarters has verified that same hash and stored it; then, with
 /// ``deleteAfterUpload``, the box's copy is deleted.
-public struct RecordingUploader: Sendable {
-    let database: EdgeDatabase
-    let client: SyncClient
-    let identity: DeviceIdentity
-    let link: HeadquartersLink
-    let upstream: Upstream
-    let logger: Logger
+public struct RecordingUploader: Sendable, SyncSessionPart {
+    let session: SyncSession
     /// The folder the recordings' `file_name`s are in.
     let folder: String
     /// Delete the box's copy once headquarters has stored it.
@@ -27,17 +22,9 @@ public struct RecordingUploader: Sendable {
     /// Bytes per request.
     public var partBytes = 256 * 1024
 
-    public init(
-        database: EdgeDatabase, client: SyncClient, identity: DeviceIdentity, link: HeadquartersLink,
-        upstream: Upstream, folder: String, logger: Logger
-    ) {
-        self.database = database
-        self.client = client
-        self.identity = identity
-        self.link = link
-        self.upstream = upstream
+    public init(session: SyncSession, folder: String) {
+        self.session = session
         self.folder = folder
-        self.logger = logger
     }
 
     /// What a pass did.

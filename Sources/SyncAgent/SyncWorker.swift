@@ -78,9 +78,7 @@ public actor SyncWorker {
             let download = try await downloader.pull()
             var recordingsReport = RecordingUploader.Report()
             if let recordings {
-                var uploader = RecordingUploader(
-                    database: database, client: client!, identity: uploader.identity, link: uploader.link,
-                    upstream: upstream, folder: recordings.folder, logger: logger)
+                var uploader = RecordingUploader(session: uploader.session, folder: recordings.folder)
                 uploader.deleteAfterUpload = recordings.deleteAfterUpload
                 recordingsReport = try await uploader.uploadAll()
                 for id in recordingsReport.damaged where !reportedDamaged.contains(id) {
@@ -149,12 +147,12 @@ public actor SyncWorker {
         if client == nil || client?.baseURL != link.url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) {
             client = try SyncClient(baseURL: link.url, caCertificatePEM: link.caCertificatePEM, logger: logger)
         }
-        var uploader = OutboxUploader(
+        let session = SyncSession(
             database: database, client: client!, identity: identity, link: link, upstream: upstream, logger: logger)
+        var uploader = OutboxUploader(session: session)
         uploader.maximumRows = maximumRows
         uploader.maximumBytes = maximumBytes
-        let downloader = DownloadApplier(
-            database: database, client: client!, identity: identity, link: link, upstream: upstream, logger: logger)
+        let downloader = DownloadApplier(session: session)
         return (uploader, downloader)
     }
 

@@ -24,8 +24,9 @@ struct DownloadAndConflictTests {
 
         var downloader: DownloadApplier {
             DownloadApplier(
-                database: database, client: client, identity: identity, link: link,
-                upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
+                session: SyncSession(
+                    database: database, client: client, identity: identity, link: link,
+                    upstream: OutboxUploadTests.upstream(), logger: Auth.logger))
         }
 
         func reservation(_ id: String) async throws -> Reservation? {
@@ -326,8 +327,9 @@ struct DownloadAndConflictTests {
                 }
                 let box = Box(database: database, client: client, identity: identity, link: link, folder: folder)
                 let uploader = OutboxUploader(
-                    database: database, client: client, identity: identity, link: link,
-                    upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
+                    session: SyncSession(
+                        database: database, client: client, identity: identity, link: link,
+                        upstream: OutboxUploadTests.upstream(), logger: Auth.logger))
                 let id = "r-fast"
                 var booked = Reservation(
                     id: id, name: "Ada", phone: "+15551234567", partySize: 2, startsAt: 1_800_000_000_000,

@@ -21,13 +21,13 @@ struct MenuOverrideDownloadTests {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
             applier = DownloadApplier(
-                database: database,
-                client: try SyncClient(baseURL: "http://127.0.0.1:9", logger: Logger(label: "box")),
-                identity: DeviceIdentity(privateKey: Curve25519.Signing.PrivateKey()),
-                link: HeadquartersLink(
-                    url: "http://127.0.0.1:9", deviceID: "device", siteID: "site", siteName: "Site",
-                    caCertificatePEM: nil),
-                upstream: OutboxUploadTests.upstream(), logger: Logger(label: "box"))
+                session: SyncSession(
+                    database: database,
+                    client: try SyncClient(baseURL: "http://127.0.0.1:9", logger: Logger(label: "box")),
+                    identity: DeviceIdentity(privateKey: Curve25519.Signing.PrivateKey()),
+                    link: HeadquartersLink(
+                        url: "http://127.0.0.1:9", deviceID: "device", siteID: "site", siteName: "Site",
+                        caCertificatePEM: nil), upstream: OutboxUploadTests.upstream(), logger: Logger(label: "box")))
         }
 
         func close() {

@@ -101,8 +101,9 @@ struct OutboxUploadTests {
                 downLink.url = "http://127.0.0.1:1"
                 let downClient = try SyncClient(baseURL: downLink.url, timeout: .seconds(2), logger: Auth.logger)
                 var uploader = OutboxUploader(
-                    database: box, client: downClient, identity: identity, link: downLink, upstream: Self.upstream(),
-                    logger: Auth.logger)
+                    session: SyncSession(
+                        database: box, client: downClient, identity: identity, link: downLink,
+                        upstream: Self.upstream(), logger: Auth.logger))
                 uploader.maximumRows = 100
                 await #expect(throws: (any Error).self) { try await uploader.drain() }
                 await downClient.shutdown()
@@ -115,8 +116,9 @@ struct OutboxUploadTests {
                 // Back.
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
                 uploader = OutboxUploader(
-                    database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                    logger: Auth.logger)
+                    session: SyncSession(
+                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
+                        logger: Auth.logger))
                 uploader.maximumRows = 100
                 let report = try await uploader.drain()
                 #expect(report.sent == backlog)
@@ -144,8 +146,9 @@ struct OutboxUploadTests {
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
                 let uploader = OutboxUploader(
-                    database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                    logger: Auth.logger)
+                    session: SyncSession(
+                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
+                        logger: Auth.logger))
                 // The box sends its first batch and dies before writing down the answer.
                 let first = try #require(try await uploader.nextBatch())
                 _ = try await client.upload(json: first.batch.json, identity: identity, deviceID: link.deviceID)
@@ -178,8 +181,9 @@ struct OutboxUploadTests {
                         Int64(Date().timeIntervalSince1970 * 1000) + offset
                     }
                     let uploader = OutboxUploader(
-                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                        logger: Auth.logger)
+                        session: SyncSession(
+                            database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
+                            logger: Auth.logger))
                     let report = try await uploader.drain()
                     #expect(report.sent == 15)
                     #expect(abs(client.serverNow() - Int64(Date().timeIntervalSince1970 * 1000)) < 5_000)
@@ -204,8 +208,9 @@ struct OutboxUploadTests {
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
                 let uploader = OutboxUploader(
-                    database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                    logger: Auth.logger)
+                    session: SyncSession(
+                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
+                        logger: Auth.logger))
                 _ = try await uploader.drain()
                 try await Self.addCalls(to: box, from: 3, count: 2)
                 try await CallSummaries(database: box).rollUp(date: today, timeZone: zone)

@@ -30,8 +30,9 @@ struct OverbookingTests {
                 let box = Downloads.Box(
                     database: database, client: client, identity: identity, link: link, folder: folder)
                 let uploader = OutboxUploader(
-                    database: database, client: client, identity: identity, link: link,
-                    upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
+                    session: SyncSession(
+                        database: database, client: client, identity: identity, link: link,
+                        upstream: OutboxUploadTests.upstream(), logger: Auth.logger))
                 let utc = TimeZone(identifier: "UTC")!
                 let everyDay = Dictionary(
                     uniqueKeysWithValues: (1...7).map { ($0, [ReservationPolicy.Period("17:00-22:00")!]) })

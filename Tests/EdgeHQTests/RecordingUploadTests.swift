@@ -73,8 +73,9 @@ struct RecordingUploadTests {
         async throws
     {
         _ = try await OutboxUploader(
-            database: box.database, client: client, identity: identity, link: link,
-            upstream: OutboxUploadTests.upstream(), logger: Auth.logger
+            session: SyncSession(
+                database: box.database, client: client, identity: identity, link: link,
+                upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
         ).drain()
     }
 
@@ -83,8 +84,9 @@ struct RecordingUploadTests {
         deleteAfterUpload: Bool = false
     ) -> RecordingUploader {
         var uploader = RecordingUploader(
-            database: box.database, client: client, identity: identity, link: link,
-            upstream: OutboxUploadTests.upstream(), folder: box.recordingsFolder, logger: Auth.logger)
+            session: SyncSession(
+                database: box.database, client: client, identity: identity, link: link,
+                upstream: OutboxUploadTests.upstream(), logger: Auth.logger), folder: box.recordingsFolder)
         uploader.partBytes = partBytes
         uploader.deleteAfterUpload = deleteAfterUpload
         return uploader

@@ -108,8 +108,9 @@ struct RequestDeadlineTests {
                         breaker: CircuitBreakerPolicy(failureThreshold: 1000)),
                     logger: Logger(label: "box"), metricsFactory: NOOPMetricsHandler.instance)
                 let uploader = OutboxUploader(
-                    database: box, client: client, identity: identity, link: link, upstream: upstream,
-                    logger: Auth.logger)
+                    session: SyncSession(
+                        database: box, client: client, identity: identity, link: link, upstream: upstream,
+                        logger: Auth.logger))
                 let lock = try await KillNineTests.TableLock(hq.database)
                 let started = ContinuousClock.now
                 await #expect(throws: (any Error).self) { try await uploader.drain() }

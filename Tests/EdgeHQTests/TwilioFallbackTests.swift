@@ -262,8 +262,9 @@ struct TwilioFallbackTests {
                     defer { try? FileManager.default.removeItem(atPath: folder) }
                     let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
                     let applier = DownloadApplier(
-                        database: database, client: client, identity: identity, link: link,
-                        upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
+                        session: SyncSession(
+                            database: database, client: client, identity: identity, link: link,
+                            upstream: OutboxUploadTests.upstream(), logger: Auth.logger))
                     #expect(try await applier.pull().voicemails == 1)
                     try await database.write { db in
                         try db.execute(sql: "UPDATE staff_messages SET status = 'read'")
