@@ -9,24 +9,15 @@ import NIOHTTP1
 /// Works with any server of that shape (OpenAI, llama.cpp, Ollama, vLLM) through its base URL.
 /// The key is sent only in the `Authorization` header and never logged.
 public struct OpenAIChatClient: LanguageModel {
-    let http: HTTPClient
-    let baseURL: URL
-    let apiKey: Secret?
-    let model: String
-    /// The longest a whole answer may take.
-    let timeout: TimeAmount
-    let logger: Logger
+    let server: OpenAICompatibleServer
+    var baseURL: URL { server.baseURL }
 
     public init(
         http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount = .seconds(30),
         logger: Logger
     ) {
-        self.http = http
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.model = model
-        self.timeout = timeout
-        self.logger = logger
+        server = OpenAICompatibleServer(
+            http: http, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout, logger: logger)
     }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {
@@ -34,18 +25,12 @@ public struct OpenAIChatClient: LanguageModel {
     }
 
     private func run(_ chat: ChatRequest, emit: (ChatEvent) -> Void) async throws {
-        var request = HTTPClientRequest(url: endpoint)
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "application/json")
-        request.headers.add(name: "Accept", value: "text/event-stream")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey.value)") }
-        request.body = .bytes(ByteBuffer(bytes: try requestBody(chat)))
-
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: timeout)
-        } catch {
-            throw LanguageModelError(.transport, message: "no answer from \(baseURL.host ?? "the server"): \(error)")
+        let request = server.request(
+            "/chat/completions", contentType: "application/json", accept: "text/event-stream",
+            body: try requestBody(chat))
+        let host = baseURL.host ?? "the server"
+        let response = try await server.execute(request) { why in
+            LanguageModelError(.transport, message: "no answer from \(host): \(why)")
         }
         guard (200..<300).contains(response.status.code) else {
             let body = try? await response.body.collect(upTo: 64 * 1024)
@@ -105,19 +90,16 @@ public struct OpenAIChatClient: LanguageModel {
                 reason: finishReason, promptTokens: usage?.promptTokens, completionTokens: usage?.completionTokens))
     }
 
-    var endpoint: String { baseURL.joining("/chat/completions") }
-
     func requestBody(_ chat: ChatRequest) throws -> [UInt8] {
         let body = RequestBody(
-            model: model, messages: chat.messages, stream: true, streamOptions: .init(includeUsage: true),
+            model: server.model, messages: chat.messages, stream: true, streamOptions: .init(includeUsage: true),
             temperature: chat.temperature, maxCompletionTokens: chat.maximumTokens, tools: chat.tools,
             toolChoice: chat.tools == nil ? nil : "auto")
         return Array(try JSONEncoder().encode(body))
     }
 
     static func statusError(status: Int, headers: HTTPHeaders, body: ByteBuffer?) -> LanguageModelError {
-        let message = body.flatMap { try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: $0)) }?.error
-            .message
+        let message = OpenAICompatibleServer.errorMessage(in: body)
         var retryAfter: Double?
         if let milliseconds = headers.first(name: "retry-after-ms").flatMap(Double.init) {
             retryAfter = milliseconds / 1000
@@ -193,10 +175,4 @@ public struct OpenAIChatClient: LanguageModel {
         let error: StreamError?
     }
 
-    struct ErrorEnvelope: Decodable {
-        struct Body: Decodable {
-            let message: String?
-        }
-        let error: Body
-    }
 }

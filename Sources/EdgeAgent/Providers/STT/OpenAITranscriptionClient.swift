@@ -8,23 +8,14 @@ import Synchronization
 /// An OpenAI-compatible `POST /audio/transcriptions` client for utterances cut by the local voice
 /// activity detector: the utterance is sent at its end as a 16-bit PCM WAV file in a multipart form.
 public struct OpenAITranscriptionClient: SpeechRecognizer {
-    let http: HTTPClient
-    let baseURL: URL
-    let apiKey: Secret?
-    let model: String
-    let timeout: TimeAmount
-    let logger: Logger
+    let server: OpenAICompatibleServer
 
     public init(
         http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount = .seconds(10),
         logger: Logger
     ) {
-        self.http = http
-        self.baseURL = baseURL
-        self.apiKey = apiKey
-        self.model = model
-        self.timeout = timeout
-        self.logger = logger
+        server = OpenAICompatibleServer(
+            http: http, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout, logger: logger)
     }
 
     public func startUtterance(languageHint: String?) async throws -> any UtteranceRecognition {
@@ -56,25 +47,18 @@ public struct OpenAITranscriptionClient: SpeechRecognizer {
     /// Transcribes mu-law 8 kHz audio.
     public func transcribe(_ mulaw: [UInt8]) async throws -> Transcript {
         let boundary = "edge-agent-\(UUID().uuidString)"
-        var request = HTTPClientRequest(url: baseURL.joining("/audio/transcriptions"))
-        request.method = .POST
-        request.headers.add(name: "Content-Type", value: "multipart/form-data; boundary=\(boundary)")
-        if let apiKey { request.headers.add(name: "Authorization", value: "Bearer \(apiKey.value)") }
         var form = MultipartForm(boundary: boundary)
-        form.addField("model", model)
+        form.addField("model", server.model)
         form.addField("response_format", "json")
         form.addFile("file", fileName: "utterance.wav", contentType: "audio/wav", data: Self.wav(mulaw))
-        request.body = .bytes(ByteBuffer(bytes: form.finish()))
-
-        let response: HTTPClientResponse
-        do {
-            response = try await http.execute(request, timeout: timeout)
-        } catch {
-            throw SpeechRecognitionError(status: nil, message: "no answer from the transcription server: \(error)")
+        let request = server.request(
+            "/audio/transcriptions", contentType: "multipart/form-data; boundary=\(boundary)", body: form.finish())
+        let response = try await server.execute(request) { why in
+            SpeechRecognitionError(status: nil, message: "no answer from the transcription server: \(why)")
         }
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status.code == 200 else {
-            let message = (try? JSONDecoder().decode(ErrorEnvelope.self, from: Data(buffer: body)))?.error.message
+            let message = OpenAICompatibleServer.errorMessage(in: body)
             throw SpeechRecognitionError(
                 status: Int(response.status.code), message: message ?? "HTTP \(response.status.code)")
         }
@@ -125,10 +109,6 @@ public struct OpenAITranscriptionClient: SpeechRecognizer {
         let languages: [Language]?
     }
 
-    struct ErrorEnvelope: Decodable {
-        struct Body: Decodable { let message: String? }
-        let error: Body
-    }
 }
 
 /// A `multipart/form-data` body.
