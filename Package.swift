@@ -100,6 +100,10 @@ let package = Package(
         ),
         // Write aside, fsync, rename, fsync the folder: one helper for every file that must be whole.
         .target(name: "DurableFiles", swiftSettings: swiftSettings),
+        // The JSON error body every HTTP refusal of the box and of headquarters is answered with.
+        .target(
+            name: "HTTPErrors", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            swiftSettings: swiftSettings),
         .target(
             name: "LocalStore",
             dependencies: [
@@ -135,6 +139,7 @@ let package = Package(
             dependencies: [
                 "Sync",
                 "DurableFiles",
+                "HTTPErrors",
                 "TwilioWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -158,6 +163,7 @@ let package = Package(
             dependencies: [
                 "AudioIO",
                 "DurableFiles",
+                "HTTPErrors",
                 "LocalSpeech",
                 "CallRecording",
                 "CEspeak",
