@@ -79,13 +79,14 @@ public struct ReservationBook: Sendable {
         self.init(database: database, policies: ReservationPolicySource(configured: policy))
     }
 
-    private var timeZone: TimeZone { availability.policy.timeZone }
-
     /// Whether a party of `partySize` can be seated at `time` on `date`, with alternatives when not.
     public func check(date: LocalDate, time: LocalTime, partySize: Int) async throws -> AvailabilityDecision {
         let now = database.clock.now()
+        // One policy for the whole decision, even if staff change it meanwhile.
+        let availability = availability
         return try await database.read { db in
-            let existing = try fetchHolding(days: availability.alternativeDays(from: date), in: db)
+            let existing = try Self.fetchHolding(
+                days: availability.alternativeDays(from: date), availability: availability, in: db)
             return availability.decide(date: date, time: time, partySize: partySize, existing: existing, now: now)
         }
     }
@@ -124,7 +125,9 @@ public struct ReservationBook: Sendable {
         }
         let now = database.clock.now()
         let nowMilliseconds = now.unixMilliseconds
-        let startsAt = request.date.instant(at: request.time, in: timeZone).unixMilliseconds
+        // One policy for the whole decision, even if staff change it meanwhile.
+        let availability = availability
+        let startsAt = request.date.instant(at: request.time, in: availability.policy.timeZone).unixMilliseconds
         return try await database.write { db in
             if once,
                 let existing = try earlierBooking(
@@ -132,9 +135,9 @@ public struct ReservationBook: Sendable {
             {
                 return Booking(reservation: existing, alreadyBooked: true)
             }
-            try requireAvailable(
+            try Self.requireAvailable(
                 date: request.date, time: request.time, partySize: request.partySize, excluding: nil, now: now,
-                in: db)
+                availability: availability, in: db)
             let customer = try phone.map {
                 try CustomerDirectory.upsert(
                     phone: $0, name: name, partySize: request.partySize, at: nowMilliseconds, in: db)
@@ -188,18 +191,22 @@ public struct ReservationBook: Sendable {
     {
         let now = database.clock.now()
         let nowMilliseconds = now.unixMilliseconds
+        // One policy for the whole decision, even if staff change it meanwhile.
+        let availability = availability
         return try await database.write { db in
             var reservation = try existing(id: id, in: db)
             guard reservation.status.holdsSeats else {
                 throw ReservationError(.alreadyCancelled, "reservation \(id) is \(reservation.status.rawValue)")
             }
             let start = Date(unixMilliseconds: reservation.startsAt)
+            let timeZone = availability.policy.timeZone
             let date = changes.date ?? LocalDate(start, in: timeZone)
             let time = changes.time ?? LocalTime(start, in: timeZone)
             let partySize = changes.partySize ?? reservation.partySize
             if changes.date != nil || changes.time != nil || changes.partySize != nil {
-                try requireAvailable(
-                    date: date, time: time, partySize: partySize, excluding: reservation.id, now: now, in: db)
+                try Self.requireAvailable(
+                    date: date, time: time, partySize: partySize, excluding: reservation.id, now: now,
+                    availability: availability, in: db)
             }
             if changes.date != nil || changes.time != nil {
                 // Recomputed only when moved: an unmoved booking in a repeated autumn hour keeps its instant.
@@ -256,7 +263,7 @@ public struct ReservationBook: Sendable {
     public func upcoming(phone: String, on date: LocalDate? = nil) async throws -> [Reservation] {
         guard let phone = PhoneNumber.e164(phone) else { return [] }
         let now = database.clock.nowMilliseconds()
-        let timeZone = timeZone
+        let timeZone = availability.policy.timeZone
         return try await database.read { db in
             try Reservation
                 .filter(Column("phone") == phone && Column("status") == Reservation.Status.confirmed.rawValue)
@@ -272,7 +279,7 @@ public struct ReservationBook: Sendable {
     public func recentlyCancelled(phone: String, on date: LocalDate? = nil) async throws -> Reservation? {
         guard let phone = PhoneNumber.e164(phone) else { return nil }
         let since = database.clock.nowMilliseconds() - Self.repeatWindowMilliseconds
-        let timeZone = timeZone
+        let timeZone = availability.policy.timeZone
         return try await database.read { db in
             try Reservation
                 .filter(Column("phone") == phone && Column("status") == Reservation.Status.cancelled.rawValue)
@@ -312,7 +319,8 @@ public struct ReservationBook: Sendable {
     public func covers(on date: LocalDate) async throws -> [SlotCovers] {
         let availability = availability
         return try await database.read { db in
-            availability.covers(on: date, holding: try fetchHolding(days: date...date, in: db))
+            availability.covers(
+                on: date, holding: try Self.fetchHolding(days: date...date, availability: availability, in: db))
         }
     }
 
@@ -323,10 +331,12 @@ public struct ReservationBook: Sendable {
         return reservation
     }
 
-    private func requireAvailable(
-        date: LocalDate, time: LocalTime, partySize: Int, excluding: String?, now: Date, in db: Database
+    private static func requireAvailable(
+        date: LocalDate, time: LocalTime, partySize: Int, excluding: String?, now: Date, availability: Availability,
+        in db: Database
     ) throws {
-        let existing = try fetchHolding(days: availability.alternativeDays(from: date), in: db)
+        let existing = try fetchHolding(
+            days: availability.alternativeDays(from: date), availability: availability, in: db)
         let decision = availability.decide(
             date: date, time: time, partySize: partySize, existing: existing, now: now, excluding: excluding)
         if let reason = decision.reason {
@@ -338,7 +348,9 @@ public struct ReservationBook: Sendable {
 
     /// Seat-holding reservations that overlap `days` (plus the dining time after the last day), by each
     /// reservation's own length, so a long booking that started earlier is counted too.
-    private func fetchHolding(days: ClosedRange<LocalDate>, in db: Database) throws -> [Reservation] {
+    private static func fetchHolding(days: ClosedRange<LocalDate>, availability: Availability, in db: Database) throws
+        -> [Reservation]
+    {
         let window = availability.window(for: days)
         let end = window.upperBound + Int64(availability.policy.diningMinutes) * 60_000
         return try Reservation.fetchAll(
