@@ -27,6 +27,9 @@ final class ConnectionCutProxy: Sendable {
                     .connect(host: host, port: upstreamPort)
                     .flatMapThrowing { outbound in
                         // Both channels are on `inbound`'s event loop, so the pair shares one thread.
+                        // The client may go while the upstream connection is made, before the glue
+                        // could see it go: the upstream connection closes with it in any case.
+                        inbound.closeFuture.whenComplete { _ in outbound.close(promise: nil) }
                         let (clientSide, serverSide) = GlueHandler.matchedPair()
                         try inbound.pipeline.syncOperations.addHandler(clientSide)
                         try outbound.pipeline.syncOperations.addHandler(serverSide)

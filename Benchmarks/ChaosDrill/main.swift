@@ -159,9 +159,16 @@ struct PostgresRestarter {
                     return
                 }
                 var wait: Int32 = 0
-                while waitpid(pid, &wait, 0) < 0 && errno == EINTR {}
-                // The exit status, as WEXITSTATUS would give it (the macro is not imported).
-                continuation.resume(returning: (wait >> 8) & 0xff)
+                var reaped = waitpid(pid, &wait, 0)
+                while reaped < 0 && errno == EINTR { reaped = waitpid(pid, &wait, 0) }
+                guard reaped == pid else {
+                    continuation.resume(
+                        throwing: DrillError("cannot wait for pg_ctl: \(String(cString: strerror(errno)))"))
+                    return
+                }
+                // As WIFEXITED and WEXITSTATUS would say (the macros are not imported): killed by a
+                // signal counts as a failure.
+                continuation.resume(returning: wait & 0x7f == 0 ? (wait >> 8) & 0xff : 128 + (wait & 0x7f))
             }
         }
         guard status == 0 else {
@@ -279,6 +286,8 @@ func hqRows(site: String) async throws -> [String: String] {
 }
 
 var tally = Tally()
+/// Handlers already counted stuck in earlier runs (each is counted once).
+var stuckBefore = 0
 let started = ContinuousClock.now
 /// The pools run until the servers have stopped.
 let pools = Task {
@@ -464,11 +473,12 @@ do {
         // takes that long but a handler waiting on a statement the server will never answer (given up
         // only by HQConnection's 20 s deadline, or the request's 30 s).
         let settling = ContinuousClock.now
-        while hq.requestsInFlight.current > 0, settling.duration(to: .now) < .seconds(10) {
+        while hq.requestsInFlight.current > stuckBefore, settling.duration(to: .now) < .seconds(10) {
             try await Task.sleep(for: .milliseconds(10))
         }
-        if hq.requestsInFlight.current > 0 {
-            tally.stuck += hq.requestsInFlight.current
+        if hq.requestsInFlight.current > stuckBefore {
+            tally.stuck += hq.requestsInFlight.current - stuckBefore
+            stuckBefore = hq.requestsInFlight.current
             print(
                 "seed \(seed): \(hq.requestsInFlight.current) request handlers of headquarters still running 10 s after the run"
             )
@@ -482,8 +492,9 @@ do {
     tally.lost += 1
 }
 
-// Headquarters stops gracefully: every request in flight finishes; a stuck handler would hold the
-// stop, so a watchdog ends the drill, failed, after 60 s.
+// Headquarters stops gracefully: every request in flight is answered (each within its 30 s limit), and
+// a watchdog ends the drill, failed, should the stop itself hang for 60 s. A handler abandoned at its
+// limit does not hold the stop, so the count of handlers still running is checked after it.
 let stopping = ContinuousClock.now
 let watchdog = Task {
     try await Task.sleep(for: .seconds(60))
@@ -496,6 +507,10 @@ _ = await proxyRun.result
 _ = await hqRun.result
 let stopped = stopping.duration(to: .now)
 watchdog.cancel()
+if hq.requestsInFlight.current > stuckBefore {
+    print("chaos drill: \(hq.requestsInFlight.current - stuckBefore) request handlers still running after the stop")
+    tally.stuck += hq.requestsInFlight.current - stuckBefore
+}
 await databaseProxy.stop()
 pools.cancel()
 await pools.value

@@ -10,16 +10,18 @@ public import Glibc
 /// The calls block on the disk: run them off event loops and the cooperative pool where that
 /// matters (headquarters' folder store does, on NIO's thread pool).
 public enum DurableFile {
-    /// Writes `bytes` to `path` (created or replaced) with `permissions`.
-    public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t = 0o644) throws(DurableFileError) {
+    /// Writes `bytes` to `path` (created or replaced), with `permissions` when given (else `0644` less
+    /// the umask).
+    public static func write(_ bytes: [UInt8], to path: String, permissions: mode_t? = nil) throws(DurableFileError) {
         let writer = try Writer(path: path, permissions: permissions)
         do {
             try writer.append(bytes)
-            try writer.commit()
         } catch {
             writer.abandon()
             throw error
         }
+        // On failure, commit has closed and removed the temporary file itself.
+        try writer.commit()
     }
 
     /// Makes the file already written at `temporary` the file at `path`: fsync, rename over `path`,
@@ -44,16 +46,17 @@ public enum DurableFile {
         public let temporary: String
         let descriptor: Int32
 
-        /// Creates the temporary file (the folder must exist).
-        public init(path: String, permissions: mode_t = 0o644) throws(DurableFileError) {
+        /// Creates the temporary file (the folder must exist), with exactly `permissions` when given,
+        /// else `0644` less the umask.
+        public init(path: String, permissions: mode_t? = nil) throws(DurableFileError) {
             self.path = path
             temporary =
                 DurableFile.folder(of: path) + "/." + DurableFile.lastComponent(of: path) + ".tmp-"
                 + DurableFile.randomSuffix()
-            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions)
+            descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, permissions ?? 0o644)
             guard descriptor >= 0 else { throw DurableFileError(path: temporary, step: "create", code: errno) }
-            // O_CREAT's mode is masked by the umask; the file gets exactly `permissions`.
-            _ = fchmod(descriptor, permissions)
+            // O_CREAT's mode is masked by the umask; asked-for permissions are set exactly.
+            if let permissions { _ = fchmod(descriptor, permissions) }
         }
 
         /// Appends `bytes`; a full disk is an error (ENOSPC), never a short file.
@@ -71,7 +74,8 @@ public enum DurableFile {
             }
         }
 
-        /// Flushes the file to disk and renames it to ``path``; on failure the temporary file is gone.
+        /// Flushes the file to disk and renames it to ``path``. Closes the file either way; on failure
+        /// the temporary file is gone too (do not ``abandon()`` after).
         public func commit() throws(DurableFileError) {
             guard fsync(descriptor) == 0 else {
                 let code = errno

@@ -1,15 +1,22 @@
-import NIOCore
 import Synchronization
 
 /// The outcome of `operation`, or `late()` thrown once `limit` has passed, or `CancellationError`
 /// when the caller is cancelled, whichever comes first. The operation runs in a task of its own and
 /// is cancelled when it loses, but never waited for: this bounds work that may not honour
 /// cancellation (a PostgresNIO statement written to a closed channel, see ``HQConnection``), at the
-/// price of leaving such work behind. `whenLate` runs once if the deadline wins. When `lost`
-/// completes first (the connection the work runs on has closed), its error is thrown at once.
+/// price of leaving such work behind.
+///
+/// - `whenLate` runs once if the deadline wins, after the operation was cancelled (a handler reading
+///   a request body stops before anyone else reads it).
+/// - `lost`, when given, is checked every 100 ms: once it says the work cannot finish (its
+///   connection closed), its error is thrown at once. Nothing is registered per call, so a
+///   long-lived connection collects nothing.
+/// - `whenSkipped` runs instead of the operation when the outcome was decided before the operation
+///   started (the caller was already cancelled): the operation then never runs.
 func raceDeadline<Value: Sendable>(
     _ limit: Duration, late: @escaping @Sendable () -> any Error, whenLate: @escaping @Sendable () -> Void = {},
-    lost: (future: EventLoopFuture<Void>, error: @Sendable () -> any Error)? = nil,
+    lost: (isLost: @Sendable () -> Bool, error: @Sendable () -> any Error)? = nil,
+    whenSkipped: @escaping @Sendable () -> Void = {},
     operation: @escaping @Sendable () async throws -> Value
 ) async throws -> Value {
     let outcome = Once<Value>()
@@ -17,6 +24,10 @@ func raceDeadline<Value: Sendable>(
     return try await withTaskCancellationHandler {
         try await withCheckedThrowingContinuation { continuation in
             outcome.set(continuation)
+            guard !outcome.isFinished else {
+                whenSkipped()
+                return
+            }
             let task = Task {
                 do {
                     outcome.resume(with: .success(try await operation()))
@@ -27,18 +38,21 @@ func raceDeadline<Value: Sendable>(
             work.withLock { $0 = task }
             if Task.isCancelled { task.cancel() }
             let timer = Task {
-                try await Task.sleep(for: limit)
-                if outcome.resume(with: .failure(late())) { whenLate() }
+                let started = ContinuousClock.now
+                while true {
+                    let remaining = limit - started.duration(to: .now)
+                    guard remaining > .zero else { break }
+                    try await Task.sleep(for: lost == nil ? remaining : min(remaining, .milliseconds(100)))
+                    if let lost, lost.isLost() {
+                        task.cancel()
+                        outcome.resume(with: .failure(lost.error()))
+                        return
+                    }
+                }
                 task.cancel()
+                if outcome.resume(with: .failure(late())) { whenLate() }
             }
             outcome.onFinish { timer.cancel() }
-            if let lost {
-                let error = lost.error
-                lost.future.whenComplete { _ in
-                    outcome.resume(with: .failure(error()))
-                    task.cancel()
-                }
-            }
         }
     } onCancel: {
         outcome.resume(with: .failure(CancellationError()))
@@ -56,6 +70,9 @@ final class Once<Value: Sendable>: Sendable {
         var onFinish: (@Sendable () -> Void)?
     }
     private let state = Mutex(State())
+
+    /// Whether the outcome is decided (the continuation was resumed).
+    var isFinished: Bool { state.withLock { $0.finished } }
 
     func set(_ continuation: CheckedContinuation<Value, any Error>) {
         let early: Result<Value, any Error>? = state.withLock { state in

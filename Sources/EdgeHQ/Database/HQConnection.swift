@@ -37,9 +37,21 @@ public struct HQConnection: Sendable {
 
     /// Runs `query`; throws ``ConnectionLost`` when the connection is closed, when the statement
     /// takes longer than ``deadline`` (the connection is then closed, so the pool replaces it), or
-    /// `CancellationError` when the task is cancelled.
+    /// `CancellationError` when the task is cancelled. The rows are read later, outside the deadline;
+    /// ``rows(_:logger:)`` reads them within it.
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> PostgresRowSequence {
+        try await run(query, logger: logger) { $0 }
+    }
+
+    /// Runs `query` and reads every row, all within ``deadline``; throws like ``query(_:logger:)``.
+    public func rows(_ query: PostgresQuery, logger: Logger? = nil) async throws -> [PostgresRow] {
+        try await run(query, logger: logger) { try await $0.collect() }
+    }
+
+    private func run<Value: Sendable>(
+        _ query: PostgresQuery, logger: Logger?, read: @escaping @Sendable (PostgresRowSequence) async throws -> Value
+    ) async throws -> Value {
         guard !underlying.isClosed else {
             throw ConnectionLost(
                 description: "the connection to PostgreSQL was closed (by the server or the network)", mayHaveRun: false
@@ -65,7 +77,7 @@ public struct HQConnection: Sendable {
             },
             // A statement lost on a channel that closed would otherwise wait for the deadline.
             lost: (
-                connection.closeFuture,
+                { connection.isClosed },
                 {
                     ConnectionLost(
                         description:
@@ -74,7 +86,7 @@ public struct HQConnection: Sendable {
             ),
             operation: {
                 do {
-                    return try await connection.query(query, logger: logger)
+                    return try await read(try await connection.query(query, logger: logger))
                 } catch {
                     if Self.endsSession(error) { connection.close().whenComplete { _ in } }
                     throw error
@@ -90,10 +102,13 @@ public struct HQConnection: Sendable {
         do {
             value = try await body(self)
         } catch {
-            if Self.endsSession(error) {
+            if Self.endsSession(error) || error is CancellationError || Task.isCancelled {
                 // The server ended the session (or it is gone): there is nothing to roll back, and a
-                // ROLLBACK sent now could be lost like any statement on a closing channel.
-                underlying.close().whenComplete { _ in }
+                // ROLLBACK sent now could be lost like any statement on a closing channel. Cancelled:
+                // a statement may still be running on the connection and a ROLLBACK would not be
+                // waited for, so the connection must not go back to the pool mid-transaction.
+                // Closing it ends the transaction at the server.
+                try? await underlying.close()
             } else if !underlying.isClosed {
                 _ = try? await query("ROLLBACK")
             }
@@ -104,6 +119,10 @@ public struct HQConnection: Sendable {
         } catch let lost as ConnectionLost {
             throw ConnectionLost(
                 description: "\(lost.description) during COMMIT: the transaction may or may not be committed")
+        } catch is CancellationError {
+            try? await underlying.close()
+            throw ConnectionLost(
+                description: "cancelled during COMMIT: the transaction may or may not be committed")
         }
         return value
     }

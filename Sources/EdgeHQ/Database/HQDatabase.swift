@@ -48,17 +48,11 @@ public struct HQDatabase: Sendable {
         }
     }
 
-    /// Every row of `query`; a connection whose session ended while they were read is closed, so the
-    /// pool never lends it again.
+    /// Every row of `query`, read within the statement deadline.
     private static func rows(of query: PostgresQuery, on connection: HQConnection, logger: Logger?) async throws
         -> HQRows
     {
-        do {
-            return HQRows(try await connection.query(query, logger: logger).collect())
-        } catch {
-            if HQConnection.endsSession(error) { connection.underlying.close().whenComplete { _ in } }
-            throw error
-        }
+        HQRows(try await connection.rows(query, logger: logger))
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws. Every
@@ -75,7 +69,14 @@ public struct HQDatabase: Sendable {
     ) async throws -> Result {
         let logger = self.logger
         return try await client.withConnection { connection in
-            try await body(HQConnection(connection, deadline: deadline, logger: logger))
+            do {
+                return try await body(HQConnection(connection, deadline: deadline, logger: logger))
+            } catch {
+                // Cancelled, a statement may still be queued or running on the connection (see
+                // HQConnection): it is closed rather than lent to the next request.
+                if error is CancellationError || Task.isCancelled { try? await connection.close() }
+                throw error
+            }
         }
     }
 

@@ -28,15 +28,20 @@ struct DeadlineResponder<Base: HTTPResponder>: HTTPResponder where Base.Context:
                         "a request was not answered within the time limit; answered 503 and its handler cancelled",
                         metadata: ["http.path": "\(path)", "limit": "\(limit)"])
                 },
+                // Not started when the client was gone before the handler began.
+                whenSkipped: { inFlight.end() },
                 operation: {
                     defer { inFlight.end() }
                     return try await base.respond(to: request, context: context)
                 })
         } catch is RequestDeadlinePassed {
-            return try HQError(
+            var response = try HQError(
                 .serviceUnavailable, code: "request_timeout",
                 message: "headquarters did not finish this request within \(limit); try again"
             ).response(from: request, context: context)
+            // The handler may have left the request's body half read: the connection is not reused.
+            response.headers[.connection] = "close"
+            return response
         }
     }
 }
