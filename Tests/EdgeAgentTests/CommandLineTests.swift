@@ -4,6 +4,7 @@ import Foundation
 import GRDB
 import LocalStore
 import Sync
+import Synchronization
 import Testing
 
 @testable import EdgeAgent
@@ -21,7 +22,12 @@ struct CommandLineTests {
         let standardError: String
     }
 
-    func run(_ arguments: [String], environment: [String: String] = [:], in folder: TemporaryFolder) throws -> Outcome {
+    /// Runs `edge-agent` with `arguments` in `folder` and waits for it on a thread of its own, so no
+    /// thread of the cooperative pool (two on the CI machine) is blocked while it runs: in-process
+    /// stand-ins of other tests need them.
+    func run(_ arguments: [String], environment: [String: String] = [:], in folder: TemporaryFolder) async throws
+        -> Outcome
+    {
         let process = Process()
         process.executableURL = Self.binary
         process.arguments = arguments
@@ -32,35 +38,48 @@ struct CommandLineTests {
         process.standardOutput = output
         process.standardError = error
         try process.run()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let reading = ProcessHandle(process: process)
+        let (outData, errData) = await withCheckedContinuation {
+            (continuation: CheckedContinuation<(Data, Data), Never>) in
+            Thread.detachNewThread {
+                // Both pipes are drained at once, so a child filling one cannot stall on it.
+                let errors = Mutex(Data())
+                let errorReader = Thread {
+                    errors.withLock { $0 = error.fileHandleForReading.readDataToEndOfFile() }
+                }
+                errorReader.start()
+                let out = output.fileHandleForReading.readDataToEndOfFile()
+                reading.process.waitUntilExit()
+                while !errorReader.isFinished { usleep(1000) }
+                continuation.resume(returning: (out, errors.withLock { $0 }))
+            }
+        }
         return Outcome(
             status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
             standardError: String(decoding: errData, as: UTF8.self))
     }
 
     @Test("a configuration typo exits 2 with one line naming it")
-    func configurationTypo() throws {
+    func configurationTypo() async throws {
         let folder = TemporaryFolder()
         try "http:\n  prot: 80\n".write(toFile: folder.file("config.yaml"), atomically: true, encoding: .utf8)
-        let fromFile = try run(["serve", "--config", "config.yaml"], in: folder)
+        let fromFile = try await run(["serve", "--config", "config.yaml"], in: folder)
         #expect(fromFile.status == 2)
         #expect(
             fromFile.standardError
                 == "edge-agent: configuration error: unknown key 'http.prot' in config.yaml line 2 (did you mean 'http.port'?)\n"
         )
 
-        let fromEnvironment = try run(["serve"], environment: ["EDGE_HTTP_PORT": "http"], in: folder)
+        let fromEnvironment = try await run(["serve"], environment: ["EDGE_HTTP_PORT": "http"], in: folder)
         #expect(fromEnvironment.status == 2)
         #expect(fromEnvironment.standardError.split(separator: "\n").count == 1)
         #expect(fromEnvironment.standardError.contains("EDGE_HTTP_PORT"))
     }
 
     @Test("--check-config prints every setting with secrets masked and exits 0")
-    func checkConfig() throws {
+    func checkConfig() async throws {
         let folder = TemporaryFolder()
-        let outcome = try run(
+        let outcome = try await run(
             ["serve", "--check-config"],
             environment: ["TWILIO_AUTH_TOKEN": "very-secret-token", "EDGE_HTTP_PORT": "9090"],
             in: folder)
@@ -72,9 +91,9 @@ struct CommandLineTests {
     }
 
     @Test("demo places a whole call with no accounts and no network, and shows what was stored")
-    func demo() throws {
+    func demo() async throws {
         let folder = TemporaryFolder()
-        let outcome = try run(["demo"], in: folder)
+        let outcome = try await run(["demo"], in: folder)
         #expect(outcome.status == 0, "\(outcome.standardError)")
         #expect(outcome.standardOutput.contains("Caller: Hi, I'd like a table for four tomorrow at seven thirty."))
         #expect(outcome.standardOutput.contains("reservation "))
@@ -101,9 +120,9 @@ struct CommandLineTests {
     }
 
     @Test("demo --separate-callers drives the agent with edge-agent simulate in a second process")
-    func demoWithSimulateProcess() throws {
+    func demoWithSimulateProcess() async throws {
         let folder = TemporaryFolder()
-        let outcome = try run(["demo", "--calls", "2", "--separate-callers"], in: folder)
+        let outcome = try await run(["demo", "--calls", "2", "--separate-callers"], in: folder)
         #expect(outcome.status == 0, "\(outcome.standardError)")
         #expect(outcome.standardOutput.contains("The callers' process reported:"))
         #expect(outcome.standardOutput.contains("response latency: p50"))
@@ -116,19 +135,20 @@ struct CommandLineTests {
     }
 
     @Test("simulate refuses to call without the webhook token")
-    func simulateWithoutToken() throws {
-        let outcome = try run(["simulate", "--url", "http://127.0.0.1:9"], in: TemporaryFolder())
+    func simulateWithoutToken() async throws {
+        let outcome = try await run(["simulate", "--url", "http://127.0.0.1:9"], in: TemporaryFolder())
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains("TWILIO_AUTH_TOKEN"))
     }
 
     @Test("a damaged database exits 1 with one line and is not touched")
-    func damagedDatabase() throws {
+    func damagedDatabase() async throws {
         let folder = TemporaryFolder()
         try FileManager.default.createDirectory(atPath: folder.file("data"), withIntermediateDirectories: true)
         let junk = Data(repeating: 7, count: 4096)
         try junk.write(to: URL(fileURLWithPath: folder.file("data/edge.sqlite")))
-        let outcome = try run(["serve"], environment: ["EDGE_DATA_DIR": "data", "EDGE_HTTP_PORT": "0"], in: folder)
+        let outcome = try await run(
+            ["serve"], environment: ["EDGE_DATA_DIR": "data", "EDGE_HTTP_PORT": "0"], in: folder)
         #expect(outcome.status == 1)
         #expect(outcome.standardError.hasPrefix("edge-agent: database data/edge.sqlite is not a SQLite database"))
         #expect(outcome.standardError.split(separator: "\n").count == 1)
@@ -143,10 +163,10 @@ struct CacheCommandTests {
     @Test(
         "backup writes a checked copy; restore and a second serve refuse a running agent's folder; a damaged file is refused"
     )
-    func backupAndRestore() throws {
+    func backupAndRestore() async throws {
         let folder = TemporaryFolder()
         let environment = ["EDGE_DATA_DIR": folder.file("data")]
-        let backup = try line.run(["backup"], environment: environment, in: folder)
+        let backup = try await line.run(["backup"], environment: environment, in: folder)
         #expect(backup.status == 0, "\(backup.standardError)")
         #expect(backup.standardOutput.hasPrefix("backup written: \(folder.file("data"))/backups/edge-"))
         #expect(backup.standardOutput.hasSuffix("; 0 older removed, 1 kept\n"))
@@ -156,12 +176,12 @@ struct CacheCommandTests {
 
         do {
             let held = try DataFolderLock(dataDirectory: folder.file("data"))
-            let refused = try line.run(["restore", file], environment: environment, in: folder)
+            let refused = try await line.run(["restore", file], environment: environment, in: folder)
             #expect(refused.status == 1)
             #expect(refused.standardError.split(separator: "\n").count == 1)
             #expect(refused.standardError.contains("in use by a running edge-agent; stop it first"))
             // Nor does a second agent start on the same data folder.
-            let second = try line.run(
+            let second = try await line.run(
                 ["serve"], environment: environment.merging(["EDGE_HTTP_PORT": "0"]) { $1 }, in: folder)
             #expect(second.status == 1)
             #expect(second.standardError.contains("in use by a running edge-agent"))
@@ -169,11 +189,11 @@ struct CacheCommandTests {
         }
 
         try Data("garbage".utf8).write(to: URL(fileURLWithPath: folder.file("bad.sqlite")))
-        let damaged = try line.run(["restore", "bad.sqlite"], environment: environment, in: folder)
+        let damaged = try await line.run(["restore", "bad.sqlite"], environment: environment, in: folder)
         #expect(damaged.status == 1)
         #expect(damaged.standardError.contains("damaged or not a database; nothing was changed"))
 
-        let restored = try line.run(["restore", file], environment: environment, in: folder)
+        let restored = try await line.run(["restore", file], environment: environment, in: folder)
         #expect(restored.status == 0, "\(restored.standardError)")
         #expect(restored.standardOutput.contains("restored \(file) (0 reservations); the previous database is kept as"))
         let kept = try FileManager.default.contentsOfDirectory(atPath: folder.file("data"))
@@ -186,7 +206,7 @@ struct CacheCommandTests {
     func verifyAndStats() async throws {
         let folder = TemporaryFolder()
         let environment = ["EDGE_DATA_DIR": folder.file("data")]
-        let empty = try line.run(["cache", "verify"], environment: environment, in: folder)
+        let empty = try await line.run(["cache", "verify"], environment: environment, in: folder)
         #expect(empty.status == 0)
         #expect(empty.standardOutput.contains("0 intact"))
 
@@ -205,7 +225,7 @@ struct CacheCommandTests {
         bytes[50] ^= 0xFF
         try Data(bytes).write(to: URL(fileURLWithPath: app.phraseCache.path(of: keys[1].hex)))
 
-        let stats = try line.run(["cache", "stats", "--json"], environment: environment, in: folder)
+        let stats = try await line.run(["cache", "stats", "--json"], environment: environment, in: folder)
         #expect(stats.status == 0)
         let object = try #require(
             try JSONSerialization.jsonObject(with: Data(stats.standardOutput.utf8)) as? [String: Any])
@@ -213,28 +233,29 @@ struct CacheCommandTests {
         #expect(object["memory_hits"] as? Int == 1)
         #expect(object["bytes"] as? Int == 3200)
 
-        let verify = try line.run(["cache", "verify"], environment: environment, in: folder)
+        let verify = try await line.run(["cache", "verify"], environment: environment, in: folder)
         #expect(verify.status == 1)
         #expect(verify.standardOutput.contains("1 intact") && verify.standardOutput.contains("1 damaged"))
         #expect(verify.standardError.split(separator: "\n").count == 1)
         #expect(verify.standardError.contains("cache warm"))
-        #expect(try line.run(["cache", "verify"], environment: environment, in: folder).status == 0)
+        #expect(try await line.run(["cache", "verify"], environment: environment, in: folder).status == 0)
 
-        let table = try line.run(["cache", "stats"], environment: environment, in: folder)
+        let table = try await line.run(["cache", "stats"], environment: environment, in: folder)
         #expect(table.standardOutput.contains("money saved"))
     }
 
     @Test("cache warm without a cloud voice says what to configure; a bad catalog names file and line")
-    func warmRefusals() throws {
+    func warmRefusals() async throws {
         let folder = TemporaryFolder()
-        let noVoice = try line.run(["cache", "warm"], environment: ["EDGE_DATA_DIR": folder.file("data")], in: folder)
+        let noVoice = try await line.run(
+            ["cache", "warm"], environment: ["EDGE_DATA_DIR": folder.file("data")], in: folder)
         #expect(noVoice.status == 1)
         #expect(noVoice.standardError.contains("ELEVENLABS_API_KEY"))
 
         try FileManager.default.createDirectory(atPath: folder.file("catalog"), withIntermediateDirectories: true)
         try "language: en\nphrases: [\n".write(
             toFile: folder.file("catalog/en.yaml"), atomically: true, encoding: .utf8)
-        let badCatalog = try line.run(
+        let badCatalog = try await line.run(
             ["cache", "warm"],
             environment: ["EDGE_DATA_DIR": folder.file("data"), "EDGE_CATALOG_DIR": folder.file("catalog")],
             in: folder)
@@ -243,8 +264,8 @@ struct CacheCommandTests {
     }
 
     @Test("cache bench measures hits and a warm against its local stand-in")
-    func bench() throws {
-        let outcome = try line.run(
+    func bench() async throws {
+        let outcome = try await line.run(
             ["cache", "bench", "--hits", "50", "--phrases", "10"], in: TemporaryFolder())
         #expect(outcome.status == 0)
         #expect(outcome.standardOutput.contains("memory-tier hit"))
@@ -257,9 +278,9 @@ struct RecordingCommandTests {
     let line = CommandLineTests()
 
     @Test("keys generate writes a 0600 identity and prints the public key; it never overwrites")
-    func keysGenerate() throws {
+    func keysGenerate() async throws {
         let folder = TemporaryFolder()
-        let outcome = try line.run(["keys", "generate", "--out", "owner.key"], in: folder)
+        let outcome = try await line.run(["keys", "generate", "--out", "owner.key"], in: folder)
         #expect(outcome.status == 0)
         let publicKey = try #require(outcome.standardOutput.split(separator: "\n").last.map(String.init))
         #expect(Data(base64Encoded: publicKey)?.count == 32)
@@ -268,7 +289,7 @@ struct RecordingCommandTests {
         let identity = try RecordingIdentity(
             fileText: String(contentsOfFile: folder.file("owner.key"), encoding: .utf8))
         #expect(identity.publicKeyBase64 == publicKey)
-        let again = try line.run(["keys", "generate", "--out", "owner.key"], in: folder)
+        let again = try await line.run(["keys", "generate", "--out", "owner.key"], in: folder)
         #expect(again.status == 1 && again.standardError.contains("never overwritten"))
     }
 
@@ -283,19 +304,19 @@ struct RecordingCommandTests {
         let environment = [
             "EDGE_DATA_DIR": configuration.dataDirectory, "EDGE_RECORDING_PUBLIC_KEY": identity.publicKeyBase64,
         ]
-        let list = try line.run(["recordings", "list"], environment: environment, in: folder)
+        let list = try await line.run(["recordings", "list"], environment: environment, in: folder)
         #expect(list.status == 0)
         #expect(list.standardOutput.contains(id) && list.standardOutput.contains("complete"))
         #expect(list.standardOutput.contains("0:02"))
 
-        let wrong = try line.run(
+        let wrong = try await line.run(
             ["recordings", "decrypt", "--identity", "stranger.key", "--out", "call.opus", id], environment: environment,
             in: folder)
         #expect(wrong.status == 1)
         #expect(wrong.standardError.contains("wrong private key"))
         #expect(!FileManager.default.fileExists(atPath: folder.file("call.opus")))
 
-        let right = try line.run(
+        let right = try await line.run(
             ["recordings", "decrypt", "--identity", "owner.key", "--out", "call.opus", id], environment: environment,
             in: folder)
         #expect(right.status == 0, "\(right.standardError)")
@@ -309,7 +330,7 @@ struct RecordingCommandTests {
         #expect(audit == ["recording.decrypt"])
         try reopened.close()
 
-        let notRecording = try line.run(
+        let notRecording = try await line.run(
             ["recordings", "decrypt", "--identity", "owner.key", "nope"], environment: environment, in: folder)
         #expect(notRecording.status == 1 && notRecording.standardError.contains("no recording nope"))
     }
@@ -354,7 +375,7 @@ struct RecordingCommandTests {
                 [UInt8](Data(contentsOf: URL(fileURLWithPath: folder.file("remnant.rec")))), identity: identity
             ).complete)
 
-        let export = try line.run(
+        let export = try await line.run(
             ["customers", "export", "--out", "export.json", "+1 555 123 4567"], environment: environment, in: folder)
         #expect(export.status == 0, "\(export.standardError)")
         let json = try String(contentsOfFile: folder.file("export.json"), encoding: .utf8)
@@ -363,7 +384,7 @@ struct RecordingCommandTests {
         let attributes = try FileManager.default.attributesOfItem(atPath: folder.file("export.json"))
         #expect((attributes[.posixPermissions] as? Int) == 0o600)
 
-        let erase = try line.run(["customers", "erase", "+15551234567"], environment: environment, in: folder)
+        let erase = try await line.run(["customers", "erase", "+15551234567"], environment: environment, in: folder)
         #expect(erase.status == 0, "\(erase.standardError)")
         #expect(erase.standardOutput.contains("1 calls") && erase.standardOutput.contains("1 recordings"))
         #expect(!FileManager.default.fileExists(atPath: file))
@@ -387,16 +408,23 @@ struct RecordingCommandTests {
         #expect(tombstones == ["calls", "recordings"])
         #expect(audit == ["customer.export", "customer.erase"])
 
-        let bad = try line.run(["customers", "erase", "555-1234"], environment: environment, in: folder)
+        let bad = try await line.run(["customers", "erase", "555-1234"], environment: environment, in: folder)
         #expect(bad.status == 1 && bad.standardError.contains("E.164"))
     }
 
     @Test("a malformed recording public key stops start-up with a clear message")
-    func malformedKey() throws {
-        let outcome = try line.run(
+    func malformedKey() async throws {
+        let outcome = try await line.run(
             ["serve"], environment: ["EDGE_RECORDING_PUBLIC_KEY": "not-a-key"], in: TemporaryFolder())
         #expect(outcome.status == 2)
         #expect(outcome.standardError.contains("EDGE_RECORDING_PUBLIC_KEY"))
         #expect(outcome.standardError.contains("keys generate"))
     }
+}
+
+/// Carries a `Process` to the thread that waits for it.
+private struct ProcessHandle: @unchecked Sendable {
+    // @unchecked: handed to one thread, which alone calls `waitUntilExit()` on it while the test task
+    // waits on the continuation; the test reads the status only after that thread resumed it.
+    let process: Process
 }

@@ -100,18 +100,18 @@ struct DoctorTests {
     }
 
     @Test("on the command line: one line per check, JSON for scripts, exit 1 on a failure")
-    func commandLine() throws {
+    func commandLine() async throws {
         let line = CommandLineTests()
         let folder = TemporaryFolder()
         let environment = ["EDGE_DATA_DIR": folder.file("data")]
-        let healthy = try line.run(["doctor"], environment: environment, in: folder)
+        let healthy = try await line.run(["doctor"], environment: environment, in: folder)
         #expect(healthy.status == 0, "\(healthy.standardError)")
         let lines = healthy.standardOutput.split(separator: "\n")
         #expect(lines.count == 10)
         #expect(lines.first == "PASS  configuration   loaded and valid")
         #expect(lines.contains { $0.hasPrefix("WARN  backup          no backup in ") })
 
-        let json = try line.run(["doctor", "--json"], environment: environment, in: folder)
+        let json = try await line.run(["doctor", "--json"], environment: environment, in: folder)
         let decoded = try JSONDecoder().decode([DoctorCheck].self, from: Data(json.standardOutput.utf8))
         #expect(
             decoded.map(\.name) == [
@@ -119,7 +119,7 @@ struct DoctorTests {
                 "language model", "headquarters", "twilio number",
             ])
 
-        let full = try line.run(
+        let full = try await line.run(
             ["doctor"], environment: environment.merging(["EDGE_MINIMUM_FREE_DISK_MB": "10000000"]) { $1 }, in: folder)
         #expect(full.status == 1)
         #expect(full.standardOutput.contains("FAIL  disk "))

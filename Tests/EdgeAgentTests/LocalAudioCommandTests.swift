@@ -47,19 +47,11 @@ struct LocalAudioCommandTests {
             ["ALSA_CONFIG_PATH": folder.file("asound.conf"), "EDGE_DATA_DIR": folder.file("data")]
         }
 
-        /// Runs `edge-agent` and waits for it on a thread of its own, never blocking the cooperative
-        /// pool (two threads on this machine, which every other test of the pass shares).
+        /// Runs `edge-agent` (waited for on a thread of its own, see ``CommandLineTests/run(_:environment:in:)``).
         func run(_ arguments: [String], environment extra: [String: String] = [:]) async throws
             -> CommandLineTests.Outcome
         {
-            let environment = self.environment.merging(extra) { $1 }
-            let folder = self.folder
-            return try await withCheckedThrowingContinuation { continuation in
-                DispatchQueue.global().async {
-                    continuation.resume(
-                        with: Result { try CommandLineTests().run(arguments, environment: environment, in: folder) })
-                }
-            }
+            try await CommandLineTests().run(arguments, environment: self.environment.merging(extra) { $1 }, in: folder)
         }
 
         var played: [Int16] {
