@@ -229,7 +229,7 @@ let package = Package(
         .executableTarget(
             name: "sync-benchmark",
             dependencies: [
-                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience", "EdgeAgent",
+                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience", "EdgeAgent", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -245,7 +245,7 @@ let package = Package(
         .executableTarget(
             name: "chaos-drill",
             dependencies: [
-                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience",
+                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -275,6 +275,17 @@ let package = Package(
             path: "Tests/Support/RecordingCrashWriter",
             swiftSettings: swiftSettings
         ),
+        // What the test targets share: temporary folders, child processes run off the cooperative pool,
+        // throwaway PostgreSQL databases, opusdec, Twilio's own signing library.
+        .target(
+            name: "TestSupport",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/Support/TestSupport",
+            swiftSettings: swiftSettings
+        ),
         // The cloud accounts' REST stand-ins (Twilio's numbers, the providers' key checks) both the
         // agent's and headquarters' tests use.
         .target(
@@ -295,7 +306,8 @@ let package = Package(
             name: "LocalSpeechTests", dependencies: ["LocalSpeech", "AudioIO", "EdgeAgent"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "CallRecordingTests", dependencies: ["CallRecording", "AudioIO"], swiftSettings: swiftSettings),
+            name: "CallRecordingTests", dependencies: ["CallRecording", "AudioIO", "TestSupport"],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "ResilienceTests",
             dependencies: ["Resilience", .product(name: "MetricsTestKit", package: "swift-metrics")],
@@ -303,7 +315,7 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalStoreTests",
-            dependencies: ["LocalStore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["LocalStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -318,6 +330,7 @@ let package = Package(
                 "EdgeHQ",
                 "EdgeAgent",
                 "CloudAccountDoubles",
+                "TestSupport",
                 "CallRecording",
                 "SyncAgent",
                 "LocalStore",
@@ -339,6 +352,7 @@ let package = Package(
                 "TwilioWire",
                 "EdgeAgent",
                 "CloudAccountDoubles",
+                "TestSupport",
                 "CallRecording",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycleTestKit", package: "swift-service-lifecycle"),

@@ -29,6 +29,7 @@ import ServiceLifecycle
 import Sync
 import SyncAgent
 import Synchronization
+import TestSupport
 
 let logger: Logger = {
     var logger = Logger(label: "chaos-drill")
@@ -196,25 +197,16 @@ let policy = ReservationPolicy(
     openingHours: Dictionary(uniqueKeysWithValues: (1...7).map { ($0, [.init("00:00-23:45")!]) }),
     closedDates: [], slotMinutes: 15, seatsPerSlot: 1000, maxPartySize: 20, diningMinutes: 60)
 
-guard let adminURL = ProcessInfo.processInfo.environment["EDGE_HQ_TEST_DATABASE_URL"] else {
+guard (try? ScratchPostgres.serverURL()) != nil else {
     FileHandle.standardError.write(Data("chaos-drill: run it through provisioning/with-test-postgres.sh\n".utf8))
     exit(2)
 }
 
-/// Runs one statement of the drill (a constant) with a pool of its own.
-func runStatement(_ location: HQConfiguration.DatabaseLocation, _ sql: String) async throws {
-    let database = HQDatabase(location: location, maximumConnections: 1, logger: logger)
-    _ = try await database.whileRunning { try await database.query(PostgresQuery(unsafeSQL: sql)) }
-}
-
-let admin = try HQConfiguration.parseDatabaseURL(adminURL)
-let databaseName = "chaos_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-try await runStatement(admin, "CREATE DATABASE \(databaseName)")
-var location = admin
-location.database = databaseName
+let databaseURL = try await ScratchPostgres.create(prefix: "chaos")
+let location = try HQConfiguration.parseDatabaseURL(databaseURL)
 /// Headquarters reaches PostgreSQL through the proxy that cuts connections; the drill's observer
 /// connects directly.
-let databaseProxy = try await ConnectionCutProxy(host: admin.host, upstreamPort: admin.port)
+let databaseProxy = try await ConnectionCutProxy(host: location.host, upstreamPort: location.port)
 var proxied = location
 proxied.host = "127.0.0.1"
 proxied.port = databaseProxy.port
@@ -529,13 +521,13 @@ print(
             Double(stopped.components.attoseconds) / 1e18 + Double(stopped.components.seconds))
         + "faults at PostgreSQL during batches: \(faults)\(restarter == nil ? " (no restarts: EDGE_HQ_TEST_PGDATA not set)" : "")"
 )
-try? await runStatementDetached(admin, "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
+try? await dropDatabase(databaseURL)
 exit(tally.lost + tally.duplicated + tally.divergent + tally.stuck == 0 ? 0 : 1)
 
-/// Drops the drill's database from a pool of its own, giving up after ten seconds.
-func runStatementDetached(_ location: HQConfiguration.DatabaseLocation, _ sql: String) async throws {
+/// Drops the drill's database, giving up after ten seconds.
+func dropDatabase(_ url: String) async throws {
     try await withThrowingTaskGroup(of: Void.self) { group in
-        group.addTask { try await runStatement(location, sql) }
+        group.addTask { try await ScratchPostgres.drop(url) }
         group.addTask { try await Task.sleep(for: .seconds(10)) }
         try await group.next()
         group.cancelAll()

@@ -21,6 +21,7 @@ import ServiceLifecycle
 import Sync
 import SyncAgent
 import Synchronization
+import TestSupport
 
 let arguments = CommandLine.arguments
 let callsMode = arguments.count > 1 && arguments[1] == "calls"
@@ -34,16 +35,12 @@ let logger: Logger = {
     return logger
 }()
 
-guard let adminURL = ProcessInfo.processInfo.environment["EDGE_HQ_TEST_DATABASE_URL"] else {
+guard (try? ScratchPostgres.serverURL()) != nil else {
     FileHandle.standardError.write(Data("sync-benchmark: run it through provisioning/with-test-postgres.sh\n".utf8))
     exit(2)
 }
-let admin = try HQConfiguration.parseDatabaseURL(adminURL)
-let databaseName = "bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-try await HQDatabase(location: admin, maximumConnections: 1, logger: logger).whileRunningQuery(
-    "CREATE DATABASE \(databaseName)")
-var location = admin
-location.database = databaseName
+let databaseURL = try await ScratchPostgres.create(prefix: "bench")
+let location = try HQConfiguration.parseDatabaseURL(databaseURL)
 var configuration = HQConfiguration(database: location)
 configuration.allowHTTP = true
 configuration.port = 0
@@ -186,8 +183,7 @@ try await withThrowingTaskGroup(of: Void.self) { group in
     await services.triggerGracefulShutdown()
     group.cancelAll()
 }
-try await HQDatabase(location: admin, maximumConnections: 1, logger: logger).whileRunningQuery(
-    "DROP DATABASE IF EXISTS \(databaseName) WITH (FORCE)")
+try await ScratchPostgres.drop(databaseURL)
 
 /// The demo's calls twice: without sync, then with the agent's outbox draining `backlogRows` to
 /// headquarters at the same time. The callers run in an `edge-agent simulate` child process (the
@@ -242,11 +238,4 @@ func pacingUnderSync(url: String) async throws {
         },
         print: { kept.keep($0) })
     report("\(liveCalls) calls while the sync drains \(backlogRows) rows:", busy, callers: kept.take())
-}
-
-extension HQDatabase {
-    /// Runs one statement of this benchmark (a constant) with a pool of its own.
-    func whileRunningQuery(_ sql: String) async throws {
-        try await whileRunning { _ = try await client.query(PostgresQuery(unsafeSQL: sql)) }
-    }
 }

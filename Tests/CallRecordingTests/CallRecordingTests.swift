@@ -1,5 +1,6 @@
 import AudioIO
 import Foundation
+import TestSupport
 import Testing
 
 @testable import CallRecording
@@ -42,35 +43,6 @@ struct RecordedCall {
 
     var bytes: [UInt8] { get throws { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) } }
 
-    /// Decodes Ogg Opus with opusdec (opus-tools) to 8 kHz stereo samples.
-    static func decodeOpus(_ ogg: [UInt8], folder: String) throws -> (left: [Int16], right: [Int16]) {
-        let input = "\(folder)/decoded-\(UUID()).opus"
-        let output = input + ".wav"
-        try Data(ogg).write(to: URL(fileURLWithPath: input))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/opusdec")
-        process.arguments = ["--quiet", "--rate", "8000", "--force-wav", input, output]
-        try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw CocoaError(.fileReadCorruptFile) }
-        let wav = [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
-        guard let data = wav.firstRange(of: Array("data".utf8)) else { throw CocoaError(.fileReadCorruptFile) }
-        func sample(_ index: Int) -> Int16 {
-            let low = UInt16(wav[index])
-            let high = UInt16(wav[index + 1]) << 8
-            return Int16(bitPattern: low | high)
-        }
-        var left: [Int16] = []
-        var right: [Int16] = []
-        var index = data.upperBound + 4
-        while index + 3 < wav.count {
-            left.append(sample(index))
-            right.append(sample(index + 2))
-            index += 4
-        }
-        return (left, right)
-    }
-
     /// Whether each 20 ms window is loud.
     static func loudWindows(_ samples: [Int16]) -> [Bool] {
         stride(from: 0, to: samples.count - 159, by: 160).map { start in
@@ -101,7 +73,7 @@ struct CallRecordingTests {
         let plain = try SealedStreamReader.decrypt(bytes, identity: call.identity)
         #expect(plain.complete)
         #expect(plain.bytes.starts(with: Array("OggS".utf8)))
-        let (left, right) = try RecordedCall.decodeOpus(plain.bytes, folder: folder)
+        let (left, right) = try await OggOpusDecoder.decodeStereo(plain.bytes, folder: folder)
         let caller = RecordedCall.loudWindows(left)
         let agent = RecordedCall.loudWindows(right)
         #expect(caller.count >= 245 && caller.count <= 255, "\(caller.count) windows")

@@ -6,6 +6,7 @@ import LocalStore
 import NIOConcurrencyHelpers
 import NIOCore
 import Sync
+import TestSupport
 import Testing
 
 @testable import EdgeAgent
@@ -102,7 +103,7 @@ struct AdminAPITests {
             await app.shutdown()
             throw error
         }
-        try AdminOpenAPIDocument.check(log.all)
+        try await AdminOpenAPIDocument.check(log.all)
         // Nothing a test did leaked a token into the log.
         for line in logs.all {
             #expect(!line.contains(staff) && !line.contains(technician) && !line.contains(revoked))
@@ -546,12 +547,12 @@ enum AdminOpenAPIDocument {
         """
 
     /// Every response in `entries` is one the document describes, body and all.
-    static func check(_ entries: [AdminAPITests.ResponseLog.Entry]) throws {
-        guard let python = ObservabilityFilesTests.schemaValidator() else { return }
+    static func check(_ entries: [AdminAPITests.ResponseLog.Entry]) async throws {
+        guard let python = await ObservabilityFilesTests.schemaValidator() else { return }
         let folder = TemporaryFolder()
         let seen = folder.file("responses.json")
         try JSONEncoder().encode(entries).write(to: URL(fileURLWithPath: seen))
-        let result = try SystemdUnitTests.run(python, ["-c", validator, url.path, seen])
+        let result = try await SystemdUnitTests.run(python, ["-c", validator, url.path, seen])
         #expect(result.status == 0, "responses the document does not describe:\n\(result.output)")
     }
 }

@@ -6,6 +6,7 @@ import LocalStore
 import Logging
 import ServiceLifecycle
 import Sync
+import TestSupport
 import Tracing
 
 @testable import EdgeAgent

@@ -5,6 +5,7 @@ import GRDB
 import LocalStore
 import Sync
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import EdgeAgent
@@ -12,51 +13,15 @@ import Testing
 /// Runs the built `edge-agent` binary as a technician would.
 @Suite("edge-agent command line")
 struct CommandLineTests {
-    static var binary: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("edge-agent")
-    }
+    static var binary: URL { BuiltProgram.url("edge-agent") }
 
-    struct Outcome {
-        let status: Int32
-        let standardOutput: String
-        let standardError: String
-    }
+    typealias Outcome = ChildProcess.Outcome
 
-    /// Runs `edge-agent` with `arguments` in `folder` and waits for it on a thread of its own, so no
-    /// thread of the cooperative pool (two on the CI machine) is blocked while it runs: in-process
-    /// stand-ins of other tests need them.
+    /// Runs `edge-agent` with `arguments` in `folder`, waited for off the cooperative pool.
     func run(_ arguments: [String], environment: [String: String] = [:], in folder: TemporaryFolder) async throws
         -> Outcome
     {
-        let process = Process()
-        process.executableURL = Self.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        let reading = ProcessHandle(process: process)
-        let (outData, errData) = await withCheckedContinuation {
-            (continuation: CheckedContinuation<(Data, Data), Never>) in
-            Thread.detachNewThread {
-                // Both pipes are drained at once, so a child filling one cannot stall on it.
-                let errors = Mutex(Data())
-                let errorReader = Thread {
-                    errors.withLock { $0 = error.fileHandleForReading.readDataToEndOfFile() }
-                }
-                errorReader.start()
-                let out = output.fileHandleForReading.readDataToEndOfFile()
-                reading.process.waitUntilExit()
-                while !errorReader.isFinished { usleep(1000) }
-                continuation.resume(returning: (out, errors.withLock { $0 }))
-            }
-        }
-        return Outcome(
-            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
+        try await ChildProcess.run(Self.binary, arguments, environment: environment, in: folder.path)
     }
 
     @Test("a configuration typo exits 2 with one line naming it")
@@ -420,11 +385,4 @@ struct RecordingCommandTests {
         #expect(outcome.standardError.contains("EDGE_RECORDING_PUBLIC_KEY"))
         #expect(outcome.standardError.contains("keys generate"))
     }
-}
-
-/// Carries a `Process` to the thread that waits for it.
-private struct ProcessHandle: @unchecked Sendable {
-    // @unchecked: handed to one thread, which alone calls `waitUntilExit()` on it while the test task
-    // waits on the continuation; the test reads the status only after that thread resumed it.
-    let process: Process
 }

@@ -1,6 +1,7 @@
 import CloudAccountDoubles
 import Foundation
 import Hummingbird
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Resilience
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

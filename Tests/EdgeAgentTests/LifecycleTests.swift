@@ -9,6 +9,7 @@ import ServiceLifecycle
 import ServiceLifecycleTestKit
 import Sync
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

@@ -5,6 +5,7 @@ import GRDB
 import Hummingbird
 import LocalStore
 import Sync
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

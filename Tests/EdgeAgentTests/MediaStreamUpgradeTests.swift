@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdWSClient
 import Logging
 import NIOCore
+import TestSupport
 import Testing
 import TwilioWire
 
@@ -15,47 +16,13 @@ import TwilioWire
 /// against each other rather than against our reading of the documentation.
 @Suite("Media Stream upgrade signature")
 struct MediaStreamUpgradeTests {
-    /// The python with the `twilio` package: `EDGE_TEST_PYTHON`, or the virtualenv the install script makes.
-    static var python: String {
-        if let path = ProcessInfo.processInfo.environment["EDGE_TEST_PYTHON"], !path.isEmpty { return path }
-        let venv =
-            ProcessInfo.processInfo.environment["EDGE_TEST_VENV"]
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/edge-agent-test-venv")
-        return (venv as NSString).appendingPathComponent("bin/python3")
-    }
-
-    /// `RequestValidator(token).compute_signature(url, {})` from Twilio's library, for each of `urls`;
-    /// nil when the library is not installed (CI installs it, and fails without it).
-    static func twilioLibrarySignatures(_ urls: [String], token: String) throws -> [String]? {
-        guard FileManager.default.isExecutableFile(atPath: python) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments =
-            [
-                "-c",
-                """
-                import sys
-                from twilio.request_validator import RequestValidator
-                validator = RequestValidator(sys.argv[1])
-                for url in sys.argv[2:]:
-                    print(validator.compute_signature(url, {}))
-                """,
-                token,
-            ] + urls
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { return nil }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-    }
-
-    static func signatures(_ urls: [String], token: String = testAuthToken) throws -> [String] {
-        guard let made = try twilioLibrarySignatures(urls, token: token) else {
+    /// Signatures made by Twilio's own library for each of `urls` (no form: a WebSocket upgrade has
+    /// none); where the library is missing (never in CI, which installs it) the product's own computation.
+    static func signatures(_ urls: [String], token: String = testAuthToken) async throws -> [String] {
+        guard let made = try await TwilioLibrary.signatures(urls.map { ($0, []) }, token: token) else {
             #expect(
-                ProcessInfo.processInfo.environment["CI"] == nil, "the twilio library is not installed at \(python)")
+                ProcessInfo.processInfo.environment["CI"] == nil,
+                "the twilio library is not installed at \(TestPython.path)")
             return urls.map { TwilioSignature.compute(url: $0, parameters: FormParameters([]), authToken: token) }
         }
         return made
@@ -68,9 +35,9 @@ struct MediaStreamUpgradeTests {
     }
 
     @Test("the agent accepts exactly the signature Twilio's library makes for the wss:// URL it opens")
-    func twilioLibraryAgrees() throws {
+    func twilioLibraryAgrees() async throws {
         let paths = ["/twilio/media", "/twilio/media?site=r43&x=a%20b"]
-        let made = try Self.signatures(paths.map { "wss://agent.example.com" + $0 })
+        let made = try await Self.signatures(paths.map { "wss://agent.example.com" + $0 })
         let check = MediaStreamUpgradeCheck(configuration: testConfiguration(folder: TemporaryFolder()))
         let logs = LogCapture()
         for (path, signature) in zip(paths, made) {
@@ -80,13 +47,15 @@ struct MediaStreamUpgradeTests {
             }
         }
         // Twilio may sign the URL with the default port written out.
-        let withPort = try Self.signatures(["wss://agent.example.com:443/twilio/media"])[0]
+        let withPort = try await Self.signatures(["wss://agent.example.com:443/twilio/media"])[0]
         #expect(throws: Never.self) {
             try check.verify(Self.upgradeRequest("/twilio/media", signature: withPort), logger: logs.logger)
         }
         // Signed for another path, another scheme, or with another account's token: refused.
         let others =
-            try Self.signatures(["wss://agent.example.com/twilio/other", "https://agent.example.com/twilio/media"])
+            try await Self.signatures([
+                "wss://agent.example.com/twilio/other", "https://agent.example.com/twilio/media",
+            ])
             + Self.signatures(["wss://agent.example.com/twilio/media"], token: "another-account-token")
         for other in others {
             let error = #expect(throws: APIError.self) {
@@ -117,9 +86,9 @@ struct MediaStreamUpgradeTests {
             llm: OpenAIChatDouble([]), transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
             let signedURL = TwilioSignature.webSocketURL(simulator.publicURL.joining("/twilio/media"))
-            let good = try Self.signatures([signedURL])[0]
+            let good = try await Self.signatures([signedURL])[0]
             #expect(good == simulator.webSocketSignature())
-            let forged = try Self.signatures([signedURL], token: "another-account-token")[0]
+            let forged = try await Self.signatures([signedURL], token: "another-account-token")[0]
             for signature in [nil, forged, "not base64 at all"] {
                 let refused = try await Self.upgradeStatus(simulator.agentURL, signature: signature)
                 // 403 on the wire, not hummingbird-websocket's fixed 400 for a refused upgrade.

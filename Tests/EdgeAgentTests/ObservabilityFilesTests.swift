@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -40,11 +41,11 @@ struct ObservabilityFilesTests {
     }
 
     /// Debian's python3 with `jsonschema` importable (not a pyenv or virtualenv one that may lack it).
-    static func schemaValidator() -> URL? {
+    static func schemaValidator() async -> URL? {
         let message =
             "python3 with jsonschema is missing (Debian package python3-jsonschema): the dashboard was not checked"
         guard let python = tool(["/usr/bin/python3"], missing: message) else { return nil }
-        if (try? SystemdUnitTests.run(python, ["-c", "import jsonschema"]).status) == 0 { return python }
+        if (try? await SystemdUnitTests.run(python, ["-c", "import jsonschema"]).status) == 0 { return python }
         if ProcessInfo.processInfo.environment["CI"] == "true" {
             Issue.record(Comment(rawValue: message))
         } else {
@@ -54,7 +55,7 @@ struct ObservabilityFilesTests {
     }
 
     /// Validates the dashboard at `path` against the schema; the output names each error's place.
-    static func validate(_ python: URL, dashboard path: String) throws -> (status: Int32, output: String) {
+    static func validate(_ python: URL, dashboard path: String) async throws -> (status: Int32, output: String) {
         let script = """
             import json, sys, jsonschema
             schema = json.load(open(sys.argv[1]))
@@ -64,7 +65,7 @@ struct ObservabilityFilesTests {
                 print("/".join(str(part) for part in error.absolute_path) + ": " + error.message)
             sys.exit(1 if errors else 0)
             """
-        return try SystemdUnitTests.run(python, ["-c", script, schema.path, path])
+        return try await SystemdUnitTests.run(python, ["-c", script, schema.path, path])
     }
 
     static func dashboardObject() throws -> [String: Any] {
@@ -95,17 +96,17 @@ struct ObservabilityFilesTests {
     }
 
     @Test("promtool check rules accepts the alert and recording rules")
-    func checkRules() throws {
+    func checkRules() async throws {
         guard let promtool = Self.promtool() else { return }
-        let result = try SystemdUnitTests.run(promtool, ["check", "rules", Self.rules.path])
+        let result = try await SystemdUnitTests.run(promtool, ["check", "rules", Self.rules.path])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("SUCCESS"), "\(result.output)")
     }
 
     @Test("promtool test rules: the alerts fire for the broken box only, and only after their for:")
-    func testRules() throws {
+    func testRules() async throws {
         guard let promtool = Self.promtool() else { return }
-        let result = try SystemdUnitTests.run(promtool, ["test", "rules", Self.ruleTests.path])
+        let result = try await SystemdUnitTests.run(promtool, ["test", "rules", Self.ruleTests.path])
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("SUCCESS"), "\(result.output)")
     }
@@ -125,9 +126,9 @@ struct ObservabilityFilesTests {
     }
 
     @Test("the dashboard passes its JSON Schema")
-    func dashboardMatchesSchema() throws {
-        guard let python = Self.schemaValidator() else { return }
-        let result = try Self.validate(python, dashboard: Self.dashboard.path)
+    func dashboardMatchesSchema() async throws {
+        guard let python = await Self.schemaValidator() else { return }
+        let result = try await Self.validate(python, dashboard: Self.dashboard.path)
         #expect(result.status == 0, "\(result.output)")
     }
 
@@ -166,21 +167,21 @@ struct ObservabilityFilesTests {
     }
 
     @Test("a broken dashboard fails the schema check", arguments: breakages.indices)
-    func brokenDashboardFails(_ index: Int) throws {
-        guard let python = Self.schemaValidator() else { return }
+    func brokenDashboardFails(_ index: Int) async throws {
+        guard let python = await Self.schemaValidator() else { return }
         let (name, mutate) = Self.breakages[index]
         var dashboard = try Self.dashboardObject()
         mutate(&dashboard)
         let folder = TemporaryFolder()
         let path = folder.file("broken.json")
         try JSONSerialization.data(withJSONObject: dashboard).write(to: URL(fileURLWithPath: path))
-        let result = try Self.validate(python, dashboard: path)
+        let result = try await Self.validate(python, dashboard: path)
         #expect(result.status == 1, "\(name) passed the schema: \(result.output)")
         #expect(!result.output.isEmpty, "\(name)")
     }
 
     @Test("every dashboard query parses as PromQL (promtool, with Grafana's variables filled in)")
-    func dashboardQueriesParse() throws {
+    func dashboardQueriesParse() async throws {
         guard let promtool = Self.promtool() else { return }
         let queries = try Self.dashboardQueries()
         #expect(queries.count >= 30)
@@ -201,7 +202,7 @@ struct ObservabilityFilesTests {
             withJSONObject: ["groups": [["name": "dashboard", "rules": rules]]], options: [.withoutEscapingSlashes]
         )
         .write(to: URL(fileURLWithPath: path))
-        let result = try SystemdUnitTests.run(promtool, ["check", "rules", path])
+        let result = try await SystemdUnitTests.run(promtool, ["check", "rules", path])
         #expect(result.status == 0, "\(result.output)")
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import LocalStore
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import LocalStore
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

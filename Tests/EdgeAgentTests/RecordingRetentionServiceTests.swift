@@ -4,6 +4,7 @@ import GRDB
 import LocalStore
 import Sync
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

@@ -4,6 +4,7 @@ import GRDB
 import LocalStore
 import NIOConcurrencyHelpers
 import Sync
+import TestSupport
 import Testing
 
 @testable import EdgeAgent
@@ -47,7 +48,7 @@ struct RecordingTests {
             let ogg = plain.bytes
             let folder = NSTemporaryDirectory() + "rec-" + UUID().uuidString
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let (left, right) = try decodeOpus(ogg, folder: folder)
+            let (left, right) = try await OggOpusDecoder.decodeStereo(ogg, folder: folder)
             // Duration within 10 % of the row's; the caller's speech on the left, the agent's voice on the right.
             let seconds = Double(left.count) / 8000
             #expect(abs(seconds * 1000 - Double(recording.durationMilliseconds ?? 0)) < 0.1 * seconds * 1000)
@@ -211,28 +212,6 @@ struct RecordingTests {
     func rms(_ samples: [Int16]) -> Double {
         (samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(samples.count, 1))).squareRoot()
     }
-
-    func decodeOpus(_ ogg: [UInt8], folder: String) throws -> (left: [Int16], right: [Int16]) {
-        let input = "\(folder)/call.opus"
-        let output = "\(folder)/call.wav"
-        try Data(ogg).write(to: URL(fileURLWithPath: input))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/opusdec")
-        process.arguments = ["--quiet", "--rate", "8000", "--force-wav", input, output]
-        try process.run()
-        process.waitUntilExit()
-        let wav = [UInt8](try Data(contentsOf: URL(fileURLWithPath: output)))
-        let data = try #require(wav.firstRange(of: Array("data".utf8)))
-        var left: [Int16] = []
-        var right: [Int16] = []
-        var index = data.upperBound + 4
-        while index + 3 < wav.count {
-            left.append(Int16(bitPattern: UInt16(wav[index]) | UInt16(wav[index + 1]) << 8))
-            right.append(Int16(bitPattern: UInt16(wav[index + 2]) | UInt16(wav[index + 3]) << 8))
-            index += 4
-        }
-        return (left, right)
-    }
 }
 
 extension Array where Element == UInt8 {
@@ -242,10 +221,8 @@ extension Array where Element == UInt8 {
 @Suite("Call recording: kill -9")
 struct RecordingCrashTests {
     /// The helper built beside the test bundle (Tests/Support/RecordingCrashWriter).
-    static var writerURL: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("recording-crash-writer")
-    }
+    /// The helper built beside the test bundle (Tests/Support/RecordingCrashWriter).
+    static var writerURL: URL { BuiltProgram.url("recording-crash-writer") }
 
     @Test("kill -9 in the middle of a recording: at restart it is partial and decrypts up to the crash")
     func killNine() async throws {
@@ -258,9 +235,8 @@ struct RecordingCrashTests {
         let output = Pipe()
         process.standardOutput = output
         try process.run()
-        let line = try await Self.readLine(output.fileHandleForReading)
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        let line = try await ChildOutput.firstLine(output.fileHandleForReading)
+        await process.killed()
         #expect(process.terminationReason == .uncaughtSignal)
         let id = try #require(line.hasPrefix("ready ") ? String(line.dropFirst(6)) : nil)
 
@@ -279,24 +255,5 @@ struct RecordingCrashTests {
             "chunks \(partial.chunks), bytes \(file.count), ogg \(partial.bytes.count)")
         #expect(partial.bytes.starts(with: Array("OggS".utf8)))
         await app.shutdown()
-    }
-
-    /// The first line the helper prints (read on a thread of its own: reads block).
-    static func readLine(_ handle: FileHandle) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                var data = Data()
-                while !data.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty {
-                        continuation.resume(throwing: CocoaError(.fileReadUnknown))
-                        return
-                    }
-                    data.append(chunk)
-                }
-                let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-                continuation.resume(returning: line)
-            }
-        }
     }
 }

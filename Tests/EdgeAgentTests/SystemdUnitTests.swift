@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The shipped systemd units, checked by systemd's own tools: `systemd-analyze security` rates every
@@ -29,26 +30,19 @@ struct SystemdUnitTests {
         return nil
     }
 
-    static func run(_ tool: URL, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = tool
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    /// Runs `tool` off the cooperative pool; its output is standard output and error together.
+    static func run(_ tool: URL, _ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let outcome = try await ChildProcess.run(tool, arguments, environment: nil)
+        return (outcome.status, outcome.standardOutput + outcome.standardError)
     }
 
     @Test("every service is rated 1.5 or lower by systemd-analyze security")
-    func exposure() throws {
+    func exposure() async throws {
         guard let analyzer = Self.analyzer() else { return }
         let services = Self.units.filter { $0.pathExtension == "service" }
         #expect(services.map(\.lastPathComponent) == ["edge-agent-backup.service", "edge-agent.service"])
         for service in services {
-            let result = try Self.run(analyzer, ["security", "--offline=true", "--no-pager", service.path])
+            let result = try await Self.run(analyzer, ["security", "--offline=true", "--no-pager", service.path])
             let line = try #require(
                 result.output.split(separator: "\n").first { $0.contains("Overall exposure level") },
                 "\(result.output)")
@@ -61,7 +55,7 @@ struct SystemdUnitTests {
     }
 
     @Test("systemd-analyze verify accepts every unit, with the program where the unit says")
-    func verify() throws {
+    func verify() async throws {
         guard let analyzer = Self.analyzer() else { return }
         let folder = TemporaryFolder()
         let binary = CommandLineTests.binary.path
@@ -72,7 +66,7 @@ struct SystemdUnitTests {
             try text.replacingOccurrences(of: "/opt/edge-agent/bin/edge-agent", with: binary)
                 .write(toFile: folder.file(unit.lastPathComponent), atomically: true, encoding: .utf8)
         }
-        let result = try Self.run(analyzer, ["verify"] + Self.units.map { folder.file($0.lastPathComponent) })
+        let result = try await Self.run(analyzer, ["verify"] + Self.units.map { folder.file($0.lastPathComponent) })
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.isEmpty, "\(result.output)")
     }

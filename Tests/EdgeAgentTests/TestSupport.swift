@@ -1,22 +1,9 @@
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import TestSupport
 
 @testable import EdgeAgent
-
-/// A temporary folder removed when the value is released.
-final class TemporaryFolder: Sendable {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "edge-agent-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Collects log lines in memory as the JSON handler writes them, to assert what was (and was not) logged.
 final class LogCapture: Sendable {

@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import LocalStore
 import Sync
+import TestSupport
 import Testing
 import TwilioWire
 

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LocalStore
+import TestSupport
 import Testing
 
 /// `edge-agent tokens` run as a technician would, through the built binary.
@@ -8,28 +9,11 @@ import Testing
 struct TokensCommandTests {
     /// Runs the binary with `input` on standard input (empty, closed, when nil).
     func run(_ arguments: [String], input: String? = nil, environment: [String: String], in folder: TemporaryFolder)
-        throws -> CommandLineTests.Outcome
+        async throws -> ChildProcess.Outcome
     {
-        let process = Process()
-        process.executableURL = CommandLineTests.binary
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        let standardInput = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = standardInput
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        if let input { standardInput.fileHandleForWriting.write(Data(input.utf8)) }
-        try standardInput.fileHandleForWriting.close()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = error.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return CommandLineTests.Outcome(
-            status: process.terminationStatus, standardOutput: String(decoding: outData, as: UTF8.self),
-            standardError: String(decoding: errData, as: UTF8.self))
+        try await ChildProcess.run(
+            CommandLineTests.binary, arguments, environment: environment, in: folder.path,
+            input: Data((input ?? "").utf8))
     }
 
     @Test("add prints the token once on the last line; list hides hashes; pin from stdin; revoke; errors are one line")
@@ -38,7 +22,8 @@ struct TokensCommandTests {
         let data = folder.file("data")
         let environment = ["EDGE_DATA_DIR": data]
 
-        let add = try run(["tokens", "add", "--role", "staff", "front desk"], environment: environment, in: folder)
+        let add = try await run(
+            ["tokens", "add", "--role", "staff", "front desk"], environment: environment, in: folder)
         #expect(add.status == 0, "\(add.standardError)")
         let lines = add.standardOutput.split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
@@ -46,29 +31,30 @@ struct TokensCommandTests {
         let token = try #require(lines.last)
         #expect(token.hasPrefix("eat_") && token.count == 47)
 
-        let duplicate = try run(
+        let duplicate = try await run(
             ["tokens", "add", "--role", "technician", "front desk"], environment: environment, in: folder)
         #expect(duplicate.status == 1)
         #expect(duplicate.standardError.hasPrefix("edge-agent: a token named front desk already exists"))
         #expect(duplicate.standardError.split(separator: "\n").count == 1)
         #expect(duplicate.standardOutput.isEmpty)
 
-        let pin = try run(["tokens", "pin", "front desk"], input: "4821\n", environment: environment, in: folder)
+        let pin = try await run(["tokens", "pin", "front desk"], input: "4821\n", environment: environment, in: folder)
         #expect(pin.status == 0, "\(pin.standardError)")
         #expect(pin.standardOutput == "PIN set for token \"front desk\"\n")
-        let badPIN = try run(["tokens", "pin", "front desk"], input: "12\n", environment: environment, in: folder)
+        let badPIN = try await run(
+            ["tokens", "pin", "front desk"], input: "12\n", environment: environment, in: folder)
         #expect(
             badPIN.status == 1 && badPIN.standardError == "edge-agent: a PIN is 4 to 8 digits (0-9), nothing else\n")
-        let noPIN = try run(["tokens", "pin", "front desk"], environment: environment, in: folder)
+        let noPIN = try await run(["tokens", "pin", "front desk"], environment: environment, in: folder)
         #expect(noPIN.status == 1 && noPIN.standardError.contains("no PIN on standard input"))
 
-        let table = try run(["tokens", "list"], environment: environment, in: folder)
+        let table = try await run(["tokens", "list"], environment: environment, in: folder)
         #expect(table.status == 0, "\(table.standardError)")
         #expect(table.standardOutput.hasPrefix("NAME"))
         #expect(table.standardOutput.contains("front desk  staff"))
         #expect(table.standardOutput.contains("working"))
 
-        let json = try run(["tokens", "list", "--json"], environment: environment, in: folder)
+        let json = try await run(["tokens", "list", "--json"], environment: environment, in: folder)
         #expect(json.status == 0, "\(json.standardError)")
         let listed = try JSONDecoder().decode([AdminTokenSummary].self, from: Data(json.standardOutput.utf8))
         #expect(listed.map(\.name) == ["front desk"])
@@ -83,12 +69,12 @@ struct TokensCommandTests {
         #expect(try await tokens.authenticate(name: "front desk", pin: "4821")?.role == .staff)
         try database.close()
 
-        let clear = try run(["tokens", "pin", "--clear", "front desk"], environment: environment, in: folder)
+        let clear = try await run(["tokens", "pin", "--clear", "front desk"], environment: environment, in: folder)
         #expect(clear.status == 0 && clear.standardOutput == "PIN removed from token \"front desk\"\n")
 
-        let revoke = try run(["tokens", "revoke", "front desk"], environment: environment, in: folder)
+        let revoke = try await run(["tokens", "revoke", "front desk"], environment: environment, in: folder)
         #expect(revoke.status == 0 && revoke.standardOutput == "token \"front desk\" revoked\n")
-        let again = try run(["tokens", "revoke", "front desk"], environment: environment, in: folder)
+        let again = try await run(["tokens", "revoke", "front desk"], environment: environment, in: folder)
         #expect(again.status == 1)
         #expect(again.standardError == "edge-agent: no token named front desk; see edge-agent tokens list\n")
 
@@ -105,7 +91,7 @@ struct TokensCommandTests {
         #expect(audit == ["cli token.add", "cli token.pin_set", "cli token.pin_clear", "cli token.revoke"])
         #expect(!details.contains(token) && !details.contains("4821"))
 
-        let badConfig = try run(
+        let badConfig = try await run(
             ["tokens", "list"], environment: ["EDGE_DATA_DIR": data, "EDGE_HTTP_PORT": "http"], in: folder)
         #expect(badConfig.status == 2 && badConfig.standardError.contains("EDGE_HTTP_PORT"))
     }

@@ -5,6 +5,7 @@ import Hummingbird
 import LocalStore
 import NIOConcurrencyHelpers
 import Sync
+import TestSupport
 import Testing
 import TwilioWire
 

@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import ServiceLifecycle
 import Sync
+import TestSupport
 import Testing
 import Tracing
 

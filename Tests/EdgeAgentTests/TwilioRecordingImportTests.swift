@@ -5,6 +5,7 @@ import Hummingbird
 import HummingbirdTesting
 import LocalStore
 import Sync
+import TestSupport
 import Testing
 import TwilioWire
 
@@ -107,7 +108,7 @@ struct TwilioRecordingImportTests {
             let plain = try SealedStreamReader.decrypt(file, identity: context.identity)
             #expect(plain.complete)
             let folder = TemporaryFolder()
-            let (first, second) = try RecordingTests().decodeOpus(plain.bytes, folder: folder.path)
+            let (first, second) = try await OggOpusDecoder.decodeStereo(plain.bytes, folder: folder.path)
             let half = first.count / 2
             let rms = RecordingTests().rms
             #expect(rms(Array(first[200..<half - 400])) > 2000, "the first channel's tone is in the first half")

@@ -3,6 +3,7 @@ import GRDB
 import Hummingbird
 import HummingbirdTesting
 import Sync
+import TestSupport
 import Testing
 import TwilioWire
 

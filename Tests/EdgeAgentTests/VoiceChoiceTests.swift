@@ -4,6 +4,7 @@ import HTTPTypes
 import Hummingbird
 import LocalStore
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import EdgeAgent

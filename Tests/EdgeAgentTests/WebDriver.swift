@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 
 /// Headless Chromium from Debian's packages, driven through chromedriver's W3C WebDriver protocol on a
@@ -50,23 +51,9 @@ final class WebDriver {
         process.terminationHandler = { _ in exit.finish() }
         try process.run()
         // "ChromeDriver was started successfully on port 33499."
-        let port: Int? = await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var text = ""
-                var answered = false
-                while true {
-                    let data = output.fileHandleForReading.availableData
-                    if data.isEmpty { break }
-                    guard !answered else { continue }
-                    text += String(decoding: data, as: UTF8.self)
-                    if let range = text.range(of: #"on port (\d+)\."#, options: .regularExpression) {
-                        let digits = text[range].filter(\.isNumber)
-                        continuation.resume(returning: Int(digits))
-                        answered = true
-                    }
-                }
-                if !answered { continuation.resume(returning: nil) }
-            }
+        let port = await ChildOutput.watch(output.fileHandleForReading) { line -> Int? in
+            guard let range = line.range(of: #"on port (\d+)\."#, options: .regularExpression) else { return nil }
+            return Int(line[range].filter(\.isNumber))
         }
         guard let port else {
             kill(process.processIdentifier, SIGKILL)

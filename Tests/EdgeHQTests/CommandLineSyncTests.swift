@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import LocalStore
 import Logging
+import TestSupport
 import Testing
 
 /// The programs as a technician runs them: `edge-hq migrate | sites | enrol-token | devices | serve`
@@ -10,55 +11,15 @@ import Testing
 /// `edge-hq`.
 @Suite("edge-hq and edge-agent sync, from the command line", .serialized)
 struct CommandLineSyncTests {
-    struct Outcome {
-        var status: Int32
-        var standardOutput: String
-        var standardError: String
-        var lastLine: String { standardOutput.split(separator: "\n").last.map(String.init) ?? "" }
-    }
+    typealias Outcome = ChildProcess.Outcome
 
-    static func binary(_ name: String) -> URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(name)
-    }
+    static func binary(_ name: String) -> URL { BuiltProgram.url(name) }
 
+    /// Runs one of the package's programs with `environment` added to the system's `PATH`.
     static func run(_ program: String, _ arguments: [String], environment: [String: String]) async throws
         -> Outcome
     {
-        try await run(executable: binary(program), arguments, environment: environment)
-    }
-
-    /// Runs any program with `PATH` set to the system's, `environment` added, in `folder` when given.
-    static func run(
-        executable: URL, _ arguments: [String], environment: [String: String], in folder: String? = nil
-    ) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"].merging(environment) { $1 }
-        if let folder { process.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let output = Pipe()
-        let error = Pipe()
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        // Both pipes are read on threads of their own from the start (so neither can fill up and stall
-        // the program), and waited for without blocking a thread of the cooperative pool: a pipe whose
-        // write end another child inherited (spawned at the same moment) ends only when that child
-        // does, and must not stall every other test meanwhile.
-        async let outData = Self.readToEnd(output.fileHandleForReading)
-        async let errData = Self.readToEnd(error.fileHandleForReading)
-        await process.exited()
-        let (out, err) = await (outData, errData)
-        return Outcome(
-            status: process.terminationStatus, standardOutput: String(decoding: out, as: UTF8.self),
-            standardError: String(decoding: err, as: UTF8.self))
-    }
-
-    /// Reads a pipe to its end on a thread of its own.
-    static func readToEnd(_ handle: FileHandle) async -> Data {
-        await withCheckedContinuation { continuation in
-            Thread.detachNewThread { continuation.resume(returning: handle.readDataToEndOfFile()) }
-        }
+        try await ChildProcess.run(binary(program), arguments, environment: environment)
     }
 
     /// Starts `edge-hq serve` on a free port; returns the process and its URL once it listens.
@@ -66,36 +27,19 @@ struct CommandLineSyncTests {
         let process = Process()
         process.executableURL = binary("edge-hq")
         process.arguments = ["serve"]
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+        process.environment = ["PATH": ChildProcess.systemPath].merging(environment) { $1 }
         let error = Pipe()
         process.standardError = error
         process.standardOutput = FileHandle.nullDevice
         try process.run()
-        let handle = error.fileHandleForReading
-        let (ports, found) = AsyncStream.makeStream(of: Int.self)
-        // Reads the log until the port shows, then keeps draining it so the server never blocks on it;
-        // on a thread of its own, as the reads block.
-        Thread.detachNewThread {
-            var text = ""
-            var reported = false
-            while true {
-                let data = handle.availableData
-                if data.isEmpty { break }
-                guard !reported else { continue }
-                text += String(decoding: data, as: UTF8.self)
-                // Whole lines only: "... Server started and listening on 127.0.0.1:PORT".
-                let lines = text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
-                if let line = lines.first(where: { $0.contains("listening on 127.0.0.1:") }),
-                    let range = line.range(of: #"127\.0\.0\.1:\d+$"#, options: .regularExpression)
-                {
-                    found.yield(Int(line[range].split(separator: ":").last!)!)
-                    reported = true
-                }
-            }
-            found.finish()
+        // "... Server started and listening on 127.0.0.1:PORT"
+        let port = await ChildOutput.watch(error.fileHandleForReading) { line -> Int? in
+            guard line.contains("listening on 127.0.0.1:"),
+                let range = line.range(of: #"127\.0\.0\.1:\d+$"#, options: .regularExpression)
+            else { return nil }
+            return Int(line[range].split(separator: ":").last!)
         }
-        var iterator = ports.makeAsyncIterator()
-        guard let port = await iterator.next() else {
+        guard let port else {
             process.terminate()
             throw ServerFailed()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The box's Debian package, built by `provisioning/build-deb.sh` from the programs this test run
@@ -23,8 +24,8 @@ actor DebianPackageBuild {
         let task = Task<String, any Error> {
             let binaries = CommandLineSyncTests.binary("edge-agent").deletingLastPathComponent().path
             // gzip at its fastest level: the debug program is large (lintian refuses no compression).
-            let result = try await CommandLineSyncTests.run(
-                executable: Self.sourceFolder.appendingPathComponent("provisioning/build-deb.sh"),
+            let result = try await ChildProcess.run(
+                Self.sourceFolder.appendingPathComponent("provisioning/build-deb.sh"),
                 ["--binary-dir", binaries, "--version", version, "--output", output, "--compression", "gzip"],
                 environment: [:], in: Self.sourceFolder.path)
             guard result.status == 0, let path = result.standardOutput.split(separator: "\n").last else {
@@ -54,9 +55,9 @@ struct DebianPackageTests {
             description: "\(name) is missing: run provisioning/install-build-deps.sh --test")
     }
 
-    static func dpkg(_ root: String, _ arguments: [String]) async throws -> CommandLineSyncTests.Outcome {
-        try await Line.run(
-            executable: try tool("dpkg"),
+    static func dpkg(_ root: String, _ arguments: [String]) async throws -> ChildProcess.Outcome {
+        try await ChildProcess.run(
+            try tool("dpkg"),
             ["--root=\(root)", "--force-script-chrootless", "--force-depends", "--force-not-root"] + arguments,
             environment: [:])
     }
@@ -89,13 +90,13 @@ struct DebianPackageTests {
         let package = try await DebianPackageBuild.shared.package(version: "0.1.0")
         #expect(package.hasSuffix("edge-agent_0.1.0_\(try await Self.architecture()).deb"))
 
-        let lintian = try await Line.run(
-            executable: try Self.tool("lintian"), ["--no-tag-display-limit", "--fail-on", "error", package],
+        let lintian = try await ChildProcess.run(
+            try Self.tool("lintian"), ["--no-tag-display-limit", "--fail-on", "error", package],
             environment: [:])
         #expect(lintian.status == 0, "\(lintian.standardOutput)\(lintian.standardError)")
         #expect(!lintian.standardOutput.contains("E: "), "\(lintian.standardOutput)")
 
-        let info = try await Line.run(executable: try Self.tool("dpkg-deb"), ["--info", package], environment: [:])
+        let info = try await ChildProcess.run(try Self.tool("dpkg-deb"), ["--info", package], environment: [:])
         #expect(info.status == 0)
         #expect(info.standardOutput.contains(" Package: edge-agent\n"))
         #expect(info.standardOutput.contains(" Version: 0.1.0\n"))
@@ -116,8 +117,8 @@ struct DebianPackageTests {
             )
         }
 
-        let contents = try await Line.run(
-            executable: try Self.tool("dpkg-deb"), ["--contents", package], environment: [:])
+        let contents = try await ChildProcess.run(
+            try Self.tool("dpkg-deb"), ["--contents", package], environment: [:])
         #expect(contents.status == 0)
         let paths = Set(
             contents.standardOutput.split(separator: "\n").compactMap { $0.split(separator: " ").last.map(String.init) }
@@ -133,13 +134,13 @@ struct DebianPackageTests {
         // Every file is root's, whoever built it (--root-owner-group).
         let owners = Set(contents.standardOutput.split(separator: "\n").map { $0.split(separator: " ")[1] })
         #expect(owners == ["root/root"])
-        let conffiles = try await Line.run(
-            executable: try Self.tool("dpkg-deb"), ["--info", package, "conffiles"], environment: [:])
+        let conffiles = try await ChildProcess.run(
+            try Self.tool("dpkg-deb"), ["--info", package, "conffiles"], environment: [:])
         #expect(conffiles.standardOutput == "/etc/edge-agent/config.yaml\n")
     }
 
     static func architecture() async throws -> String {
-        try await Line.run(executable: try tool("dpkg"), ["--print-architecture"], environment: [:]).standardOutput
+        try await ChildProcess.run(try tool("dpkg"), ["--print-architecture"], environment: [:]).standardOutput
             .trimmingCharacters(in: .whitespacesAndNewlines)
     }
 

@@ -4,54 +4,22 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import PostgresNIO
+import TestSupport
 import Testing
 
 /// Headquarters' tests run against the real PostgreSQL 15 that `provisioning/with-test-postgres.sh`
-/// starts (it sets `EDGE_HQ_TEST_DATABASE_URL`); each test gets a database of its own, dropped after.
+/// starts; each test gets a database of its own, dropped after.
 enum HQTestDatabase {
-    struct Missing: Error, CustomStringConvertible {
-        var description: String {
-            "EDGE_HQ_TEST_DATABASE_URL is not set: run the tests through provisioning/with-test-postgres.sh (make test does)"
-        }
-    }
-
+    /// The test server's maintenance database.
     static func baseLocation() throws -> HQConfiguration.DatabaseLocation {
-        guard let url = ProcessInfo.processInfo.environment["EDGE_HQ_TEST_DATABASE_URL"] else { throw Missing() }
-        return try HQConfiguration.parseDatabaseURL(url)
+        try HQConfiguration.parseDatabaseURL(try ScratchPostgres.serverURL().string ?? "")
     }
 
     /// Creates an empty database, runs `body` with its location, drops it.
     static func withFreshDatabase<Result: Sendable>(
         _ body: (HQConfiguration.DatabaseLocation) async throws -> Result
     ) async throws -> Result {
-        let base = try baseLocation()
-        let name = "hq_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-        try await admin(base) { admin in
-            try await admin.client.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)"))
-        }
-        var location = base
-        location.database = name
-        do {
-            let result = try await body(location)
-            try await drop(name, base: base)
-            return result
-        } catch {
-            try? await drop(name, base: base)
-            throw error
-        }
-    }
-
-    /// A pool of its own (a `PostgresClient` runs once), for `body`.
-    private static func admin(_ base: HQConfiguration.DatabaseLocation, _ body: (HQDatabase) async throws -> Void)
-        async throws
-    {
-        let admin = HQDatabase(location: base, maximumConnections: 2, logger: Logger(label: "test-admin"))
-        try await admin.whileRunning { try await body(admin) }
-    }
-
-    private static func drop(_ name: String, base: HQConfiguration.DatabaseLocation) async throws {
-        try await admin(base) { admin in
-            try await admin.client.query(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \(name) WITH (FORCE)"))
+        try await ScratchPostgres.with(prefix: "hq") { url in try await body(try HQConfiguration.parseDatabaseURL(url))
         }
     }
 }
@@ -121,25 +89,4 @@ struct HQHarness: Sendable {
 final class ResultBox<Value: Sendable>: @unchecked Sendable {
     // @unchecked: written once inside the test closure, read after it returned; no concurrent access.
     var value: Value?
-}
-
-extension Process {
-    /// Waits for the process to exit on a thread of its own, so that no thread of the cooperative
-    /// pool (two on this machine) is blocked while in-process servers and clients need them.
-    func exited() async {
-        let process = UncheckedProcess(process: self)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            Thread.detachNewThread {
-                process.process.waitUntilExit()
-                continuation.resume()
-            }
-        }
-    }
-}
-
-/// Carries a `Process` to the waiting thread.
-private struct UncheckedProcess: @unchecked Sendable {
-    // @unchecked: the waiting thread only calls `waitUntilExit()`, which Foundation documents as
-    // callable from any thread; the test does not touch the process until that thread resumes it.
-    let process: Process
 }

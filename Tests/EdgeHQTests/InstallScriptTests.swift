@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import TestSupport
 import Testing
 
 /// `provisioning/install.sh` and `uninstall.sh` as a technician runs them, against a real
@@ -148,7 +149,7 @@ struct InstallScriptTests {
     }
 
     static func install(_ arguments: [String], _ environment: [String: String]) async throws -> Line.Outcome {
-        try await Line.run(executable: script("install.sh"), arguments, environment: environment)
+        try await ChildProcess.run(script("install.sh"), arguments, environment: environment)
     }
 
     @Test(
@@ -267,8 +268,8 @@ struct InstallScriptTests {
                     Int($0.split(separator: ":")[2])
                 } ?? nil)
             #expect(try DebianPackageTests.owner("\(data)/edge.sqlite") == uid)
-            let status = try await Line.run(
-                executable: URL(fileURLWithPath: "\(root)/opt/edge-agent/bin/edge-agent"), ["sync", "status"],
+            let status = try await ChildProcess.run(
+                URL(fileURLWithPath: "\(root)/opt/edge-agent/bin/edge-agent"), ["sync", "status"],
                 environment: ["EDGE_DATA_DIR": data])
             #expect(status.standardOutput.hasPrefix("headquarters: \(setup.hqURL) (site Casa Lupe"), "\(status)")
             // The number calls the box and falls back to headquarters.
@@ -309,22 +310,22 @@ struct InstallScriptTests {
             #expect(twilio.updates.withLockedValue { $0.count } == updates)
 
             let uninstallEnvironment = ["EDGE_INSTALL_ROOT": root]
-            let remove = try await Line.run(
-                executable: Self.script("uninstall.sh"), [], environment: uninstallEnvironment)
+            let remove = try await ChildProcess.run(
+                Self.script("uninstall.sh"), [], environment: uninstallEnvironment)
             #expect(remove.status == 0, "\(remove.standardError)")
             #expect(remove.standardOutput.hasPrefix("uninstall: edge-agent removed; kept \(data)"))
             #expect(!manager.fileExists(atPath: "\(root)/opt/edge-agent/bin/edge-agent"))
             #expect(manager.fileExists(atPath: "\(data)/edge.sqlite"))
             #expect(manager.fileExists(atPath: "\(root)/etc/edge-agent/secrets.env"))
 
-            let purge = try await Line.run(
-                executable: Self.script("uninstall.sh"), ["--purge"], environment: uninstallEnvironment)
+            let purge = try await ChildProcess.run(
+                Self.script("uninstall.sh"), ["--purge"], environment: uninstallEnvironment)
             #expect(purge.status == 0, "\(purge.standardError)")
             #expect(purge.standardOutput == "uninstall: edge-agent purged; its data and configuration are deleted\n")
             #expect(!manager.fileExists(atPath: data))
             #expect(!manager.fileExists(atPath: "\(root)/etc/edge-agent"))
-            let again = try await Line.run(
-                executable: Self.script("uninstall.sh"), ["--purge"], environment: uninstallEnvironment)
+            let again = try await ChildProcess.run(
+                Self.script("uninstall.sh"), ["--purge"], environment: uninstallEnvironment)
             #expect(again.status == 0)
             #expect(again.standardOutput == "uninstall: edge-agent is not installed\n")
         }

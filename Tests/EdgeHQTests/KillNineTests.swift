@@ -5,6 +5,7 @@ import LocalStore
 import Logging
 import PostgresNIO
 import Sync
+import TestSupport
 import Testing
 
 /// Processes killed with SIGKILL at the worst moments: the box while headquarters applies its batch,
@@ -192,7 +193,7 @@ struct ChaosDrillTests {
         process.standardError = FileHandle(forWritingAtPath: folder + "/err")
         try process.run()
         await process.exited()
-        let outcome = CommandLineSyncTests.Outcome(
+        let outcome = ChildProcess.Outcome(
             status: process.terminationStatus,
             standardOutput: (try? String(contentsOfFile: folder + "/out", encoding: .utf8)) ?? "",
             standardError: (try? String(contentsOfFile: folder + "/err", encoding: .utf8)) ?? "")

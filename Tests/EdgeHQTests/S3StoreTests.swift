@@ -5,6 +5,7 @@ import Foundation
 import LocalStore
 import NIOCore
 import Sync
+import TestSupport
 import Testing
 
 @testable import SyncAgent
@@ -54,7 +55,7 @@ struct S3StoreTests {
     func s3EndToEnd() async throws {
         guard S3TestServer.isAvailable else {
             // The test command installs moto; only a bare `swift test` outside CI gets here.
-            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "moto is not installed at \(S3TestServer.python)")
+            #expect(ProcessInfo.processInfo.environment["CI"] == nil, "moto is not installed at \(TestPython.path)")
             return
         }
         let server = try await S3TestServer()

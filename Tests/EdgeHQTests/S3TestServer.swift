@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// A local S3-compatible server for tests: moto (from PyPI, installed by
@@ -13,17 +14,8 @@ final class S3TestServer: Sendable {
     let secretAccessKey: String
     static let bucket = "edge-recordings"
 
-    /// The python with moto: `EDGE_TEST_PYTHON`, or the virtualenv the install script makes.
-    static var python: String {
-        if let path = ProcessInfo.processInfo.environment["EDGE_TEST_PYTHON"], !path.isEmpty { return path }
-        let venv =
-            ProcessInfo.processInfo.environment["EDGE_TEST_VENV"]
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/edge-agent-test-venv")
-        return (venv as NSString).appendingPathComponent("bin/python3")
-    }
-
     /// Whether the server can run here. In CI it must (the test command installs it).
-    static var isAvailable: Bool { FileManager.default.isExecutableFile(atPath: python) }
+    static var isAvailable: Bool { TestPython.isInstalled }
 
     static let script = #"""
         import json, sys
@@ -53,7 +45,7 @@ final class S3TestServer: Sendable {
 
     init() async throws {
         process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
+        process.executableURL = URL(fileURLWithPath: TestPython.path)
         process.arguments = ["-c", Self.script]
         input = Pipe()
         let output = Pipe()
@@ -61,7 +53,7 @@ final class S3TestServer: Sendable {
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         try process.run()
-        let line = try await Self.readLine(output.fileHandleForReading)
+        let line = try await ChildOutput.firstLine(output.fileHandleForReading)
         guard let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String],
             let endpoint = object["endpoint"].flatMap(URL.init(string:)), let id = object["access_key_id"],
             let secret = object["secret_access_key"]
@@ -77,24 +69,5 @@ final class S3TestServer: Sendable {
     /// Stops the server: closing its standard input ends it (nothing waits for that here).
     func stop() {
         try? input.fileHandleForWriting.close()
-    }
-
-    /// The first line the server prints (read on a thread of its own: reads block).
-    static func readLine(_ handle: FileHandle) async throws -> String {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                var data = Data()
-                while !data.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty {
-                        continuation.resume(throwing: CocoaError(.fileReadUnknown))
-                        return
-                    }
-                    data.append(chunk)
-                }
-                let line = String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init) ?? ""
-                continuation.resume(returning: line)
-            }
-        }
     }
 }

@@ -10,6 +10,7 @@ import Logging
 import NIOCore
 import PostgresNIO
 import Sync
+import TestSupport
 import Testing
 import TwilioWire
 
@@ -196,10 +197,11 @@ struct TwilioFallbackTests {
                     #expect(try await hq.count("fallback_calls") == 0)
                     let unknown = try await Self.post(
                         "\(hqURL)/v1/twilio/fallback/site_unknown", call,
-                        signature: try Self.twilioSignature("\(hqURL)/v1/twilio/fallback/site_unknown", call))
+                        signature: try await Self.twilioSignature("\(hqURL)/v1/twilio/fallback/site_unknown", call))
                     #expect(unknown.status == 404)
 
-                    let greeting = try await Self.post(base, call, signature: try Self.twilioSignature(base, call))
+                    let greeting = try await Self.post(
+                        base, call, signature: try await Self.twilioSignature(base, call))
                     #expect(greeting.status == 200)
                     #expect(greeting.contentType == "text/xml; charset=utf-8")
                     #expect(
@@ -207,12 +209,12 @@ struct TwilioFallbackTests {
                             == #"<?xml version="1.0" encoding="UTF-8"?><Response><Say language="es-US">Gracias por llamar a Casa Lupe. Nuestro asistente telefónico no puede atenderle ahora. Le pasamos con el restaurante.</Say><Dial action="\#(base)/dial" method="POST" timeout="20">+15550001111</Dial></Response>"#
                     )
                     // Twilio asking again for the same call is the same call.
-                    _ = try await Self.post(base, call, signature: try Self.twilioSignature(base, call))
+                    _ = try await Self.post(base, call, signature: try await Self.twilioSignature(base, call))
                     #expect(try await hq.count("fallback_calls") == 1)
 
                     let dial = call + [("DialCallStatus", "no-answer"), ("DialCallDuration", "0")]
                     let voicemail = try await Self.post(
-                        base + "/dial", dial, signature: try Self.twilioSignature(base + "/dial", dial))
+                        base + "/dial", dial, signature: try await Self.twilioSignature(base + "/dial", dial))
                     #expect(
                         voicemail.body
                             == #"<?xml version="1.0" encoding="UTF-8"?><Response><Say language="es-US">Deje su nombre, su número y su mensaje después del tono, y le devolveremos la llamada.</Say><Record action="\#(base)/recorded" maxLength="120" method="POST" playBeep="true" recordingStatusCallback="\#(base)/recording" recordingStatusCallbackEvent="completed" timeout="5" trim="trim-silence" /></Response>"#
@@ -223,7 +225,8 @@ struct TwilioFallbackTests {
                             ("RecordingDuration", "14"), ("Digits", "hangup"),
                         ]
                     let goodbye = try await Self.post(
-                        base + "/recorded", recorded, signature: try Self.twilioSignature(base + "/recorded", recorded))
+                        base + "/recorded", recorded,
+                        signature: try await Self.twilioSignature(base + "/recorded", recorded))
                     #expect(
                         goodbye.body.contains(
                             #"<Say language="es-US">Gracias. Hemos recibido su mensaje. Adiós.</Say><Hangup />"#))
@@ -237,7 +240,8 @@ struct TwilioFallbackTests {
                         ("RecordingSource", "RecordVerb"),
                     ]
                     let first = try await Self.post(
-                        base + "/recording", status, signature: try Self.twilioSignature(base + "/recording", status))
+                        base + "/recording", status,
+                        signature: try await Self.twilioSignature(base + "/recording", status))
                     #expect(first.status == 204)
                     #expect(try await hq.count("voicemails") == 0)
                     let pending = try #require(try await hq.app.fallbackCalls.call(site: link.siteID, callSID: callSID))
@@ -252,7 +256,8 @@ struct TwilioFallbackTests {
                     #expect(twilio.recordings.withLockedValue { $0.isEmpty })
                     // Twilio repeating its callback imports nothing twice.
                     _ = try await Self.post(
-                        base + "/recording", status, signature: try Self.twilioSignature(base + "/recording", status))
+                        base + "/recording", status,
+                        signature: try await Self.twilioSignature(base + "/recording", status))
                     #expect(try await hq.count("voicemails") == 1)
                     #expect(twilio.recordingFetches.withLockedValue { $0 } == [recordingSID, recordingSID])
 
@@ -285,14 +290,15 @@ struct TwilioFallbackTests {
                         ("AccountSid", Self.accountSID), ("CallSid", "CA" + String(repeating: "2", count: 32)),
                         ("From", "+442071234567"), ("To", Self.number), ("FromCountry", "GB"),
                     ]
-                    let english = try await Self.post(base, second, signature: try Self.twilioSignature(base, second))
+                    let english = try await Self.post(
+                        base, second, signature: try await Self.twilioSignature(base, second))
                     #expect(
                         english.body.contains(
                             #"<Say language="en-US">Thank you for calling Casa Lupe. Our phone assistant cannot answer right now. We are putting you through to the restaurant.</Say>"#
                         ))
                     let answered = second + [("DialCallStatus", "completed")]
                     let hangUp = try await Self.post(
-                        base + "/dial", answered, signature: try Self.twilioSignature(base + "/dial", answered))
+                        base + "/dial", answered, signature: try await Self.twilioSignature(base + "/dial", answered))
                     #expect(hangUp.body == #"<?xml version="1.0" encoding="UTF-8"?><Response><Hangup /></Response>"#)
                 }
             }
@@ -360,44 +366,17 @@ struct TwilioFallbackTests {
             body: String(buffer: answer))
     }
 
-    /// The python with Twilio's library (`EDGE_TEST_PYTHON`, or the test virtualenv).
-    static var python: String {
-        if let path = ProcessInfo.processInfo.environment["EDGE_TEST_PYTHON"], !path.isEmpty { return path }
-        let venv =
-            ProcessInfo.processInfo.environment["EDGE_TEST_VENV"]
-            ?? (NSHomeDirectory() as NSString).appendingPathComponent(".cache/edge-agent-test-venv")
-        return (venv as NSString).appendingPathComponent("bin/python3")
-    }
-
     /// `RequestValidator(token).compute_signature(url, params)` from Twilio's own library; where the
     /// library is missing (never in CI, which installs it) the product's own computation.
-    static func twilioSignature(_ url: String, _ form: [(String, String)]) throws -> String {
-        guard FileManager.default.isExecutableFile(atPath: python) else {
+    static func twilioSignature(_ url: String, _ form: [(String, String)]) async throws -> String {
+        guard let made = try await TwilioLibrary.signatures([(url, form)], token: authToken) else {
             #expect(
-                ProcessInfo.processInfo.environment["CI"] == nil, "the twilio library is not installed at \(python)")
+                ProcessInfo.processInfo.environment["CI"] == nil,
+                "the twilio library is not installed at \(TestPython.path)")
             return TwilioSignature.compute(
                 url: url, parameters: FormParameters(form.map { (name: $0.0, value: $0.1) }), authToken: authToken)
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        let pairs = try JSONSerialization.data(withJSONObject: form.map { [$0.0, $0.1] })
-        process.arguments = [
-            "-c",
-            """
-            import json, sys
-            from twilio.request_validator import RequestValidator
-            params = dict(json.loads(sys.argv[3]))
-            print(RequestValidator(sys.argv[1]).compute_signature(sys.argv[2], params))
-            """,
-            authToken, url, String(decoding: pairs, as: UTF8.self),
-        ]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0)
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        return try #require(made.first)
     }
 
     /// A mono 8 kHz 16-bit WAV of silence, as Twilio serves a recording.

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Logging
+import TestSupport
 import Testing
 
 @testable import LocalStore
@@ -11,10 +12,7 @@ import Testing
 @Suite("Crash survival")
 struct CrashSurvivalTests {
     /// The helper built beside the test bundle (Tests/Support/StoreCrashWriter).
-    static var writerURL: URL {
-        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-            .appendingPathComponent("store-crash-writer")
-    }
+    static var writerURL: URL { BuiltProgram.url("store-crash-writer") }
 
     @Test("kill -9 while writing loses no committed reservation and leaves a sound file")
     func killNine() async throws {
@@ -55,33 +53,14 @@ struct CrashSurvivalTests {
         try process.run()
 
         let handle = output.fileHandleForReading
-        var buffer = try await readUntil(handle: handle) { data in
+        var buffer = try await ChildOutput.read(handle) { data in
             data.split(separator: UInt8(ascii: "\n")).count >= count
         }
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        await process.killed()
         #expect(process.terminationReason == .uncaughtSignal)
         buffer.append(handle.readDataToEndOfFile())
         return String(decoding: buffer, as: UTF8.self).split(separator: "\n")
             .filter { $0.hasPrefix("committed ") && $0.count == "committed ".count + 36 }
             .map { String($0.dropFirst("committed ".count)) }
-    }
-
-    /// Reads from `handle` on a thread of its own (reads block) until `done` says enough has arrived.
-    private func readUntil(handle: FileHandle, done: @escaping @Sendable (Data) -> Bool) async throws -> Data {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                var data = Data()
-                while !done(data) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty {
-                        continuation.resume(throwing: CocoaError(.fileReadUnknown))
-                        return
-                    }
-                    data.append(chunk)
-                }
-                continuation.resume(returning: data)
-            }
-        }
     }
 }

@@ -3,6 +3,7 @@ import GRDB
 import LocalStore
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite("Database backups")

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import LocalStore
 import Logging
+import TestSupport
 
 /// A clock the test sets.
 final class FixedClock: WallClock, @unchecked Sendable {
@@ -13,20 +14,6 @@ final class FixedClock: WallClock, @unchecked Sendable {
 
     func now() -> Date { lock.withLock { current } }
     func set(_ date: Date) { lock.withLock { current = date } }
-}
-
-/// A temporary folder removed when the value is released.
-final class TemporaryFolder: Sendable {
-    let path: String
-
-    init() {
-        path = NSTemporaryDirectory() + "edge-store-tests-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-
-    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
 /// 2026-12-01T12:00:00Z, a Tuesday.
