@@ -22,10 +22,11 @@ bench: test-deps
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 20
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50
 	$(SWIFT) run -c release --skip-build edge-agent demo --separate-callers --calls 50 --record
-	$(SWIFT) run -c release --skip-build edge-agent cache bench
-	$(SWIFT) run -c release --skip-build edge-agent audio bench
-	$(SWIFT) run -c release --skip-build edge-agent audio recognition-bench
-	$(SWIFT) run -c release --skip-build edge-agent recordings bench
+	$(SWIFT) build -c release --product agent-bench
+	$(SWIFT) run -c release --skip-build agent-bench phrase-cache
+	$(SWIFT) run -c release --skip-build agent-bench listening
+	$(SWIFT) run -c release --skip-build agent-bench recognition
+	$(SWIFT) run -c release --skip-build agent-bench recording
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release sync-benchmark calls 50 100000
 	provisioning/with-test-postgres.sh $(SWIFT) run -c release chaos-drill --runs 1000 --seed 1

@@ -164,7 +164,6 @@ let package = Package(
                 "AudioIO",
                 "DurableFiles",
                 "HTTPErrors",
-                "LocalSpeech",
                 "CallRecording",
                 "CEspeak",
                 "LocalStore",
@@ -198,13 +197,39 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
 
+        // The call simulator (Twilio's side of a call: signed webhook, Media Streams, paced frames), the
+        // demo with its cloud stand-ins, and the agent's benchmarks: tools around the agent, kept out
+        // of the library that answers a restaurant's phone.
+        .target(
+            name: "CallSimulator",
+            dependencies: [
+                "EdgeAgent",
+                "AudioIO",
+                "CallRecording",
+                "LocalSpeech",
+                "LocalStore",
+                "Sync",
+                "TwilioWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket"),
+                .product(name: "HummingbirdWSClient", package: "hummingbird-websocket"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+
         // MARK: Executables (argument parsing and wiring only)
         .executableTarget(
             name: "edge-agent",
             dependencies: [
                 "EdgeAgent",
+                "CallSimulator",
                 "AudioIO",
-                "LocalSpeech",
                 "CallRecording",
                 "LocalStore",
                 "Sync",
@@ -229,7 +254,7 @@ let package = Package(
         .executableTarget(
             name: "sync-benchmark",
             dependencies: [
-                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience", "EdgeAgent", "TestSupport",
+                "EdgeHQ", "SyncAgent", "LocalStore", "Sync", "Resilience", "EdgeAgent", "CallSimulator", "TestSupport",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -239,6 +264,36 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
             path: "Benchmarks/SyncBenchmark",
+            swiftSettings: swiftSettings
+        ),
+
+        // The agent's own benchmarks (phrase cache, listening, recognition, recording), as a library the
+        // tests check and an executable `make bench` runs.
+        .target(
+            name: "AgentBenchmarks",
+            dependencies: [
+                "CallSimulator",
+                "EdgeAgent",
+                "AudioIO",
+                "CallRecording",
+                "LocalSpeech",
+                "LocalStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/AgentBenchmarks",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "agent-bench",
+            dependencies: [
+                "AgentBenchmarks",
+                "EdgeAgent",
+                "AudioIO",
+                "LocalSpeech",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/AgentBench",
             swiftSettings: swiftSettings
         ),
 
@@ -303,7 +358,7 @@ let package = Package(
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
         .testTarget(name: "DurableFilesTests", dependencies: ["DurableFiles"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "LocalSpeechTests", dependencies: ["LocalSpeech", "AudioIO", "EdgeAgent"],
+            name: "LocalSpeechTests", dependencies: ["LocalSpeech", "AudioIO", "EdgeAgent", "AgentBenchmarks"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "CallRecordingTests", dependencies: ["CallRecording", "AudioIO", "TestSupport"],
@@ -351,6 +406,8 @@ let package = Package(
             dependencies: [
                 "TwilioWire",
                 "EdgeAgent",
+                "CallSimulator",
+                "AgentBenchmarks",
                 "CloudAccountDoubles",
                 "TestSupport",
                 "CallRecording",

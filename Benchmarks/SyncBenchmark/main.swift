@@ -6,6 +6,7 @@
 // process) against an agent that has no backlog, then against one whose sync drains ROWS at the same
 // time, so the pacing bound can be compared with and without sync.
 //   provisioning/with-test-postgres.sh swift run -c release sync-benchmark calls 50 [ROWS]
+import CallSimulator
 import Crypto
 import EdgeAgent
 import EdgeHQ

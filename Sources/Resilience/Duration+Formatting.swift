@@ -1,4 +1,9 @@
 extension Duration {
+    /// The duration in seconds, fractions included.
+    public var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+
     /// "400 ms" under a second, otherwise whole seconds rounded up ("12 s"), so "next try in" never undershoots.
     var forHumans: String {
         let (seconds, attoseconds) = components

@@ -168,12 +168,6 @@ public actor SyncWorker {
     }
 }
 
-extension Duration {
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}
-
 /// Where the box's recordings are, for their upload.
 public struct RecordingUploadSettings: Sendable {
     public var folder: String

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The name/value pairs of an `application/x-www-form-urlencoded` body, in their order, repeats kept.
 public struct FormParameters: Sendable, Equatable {
     public let pairs: [(name: String, value: String)]
@@ -26,6 +28,15 @@ public struct FormParameters: Sendable, Equatable {
 
     public static func == (lhs: FormParameters, rhs: FormParameters) -> Bool {
         lhs.pairs.elementsEqual(rhs.pairs) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    /// The body Twilio would send: each name and value percent-encoded (spaces as `%20`), joined by `&`.
+    public var encoded: String {
+        var allowed = CharacterSet.alphanumerics
+        allowed.insert(charactersIn: "-._~")
+        return pairs.map { name, value in
+            "\(name.addingPercentEncoding(withAllowedCharacters: allowed)!)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
+        }.joined(separator: "&")
     }
 
     /// `+` is a space, `%XX` a byte; the bytes must be UTF-8.

@@ -1,9 +1,9 @@
 import ArgumentParser
 import AudioIO
+import CallSimulator
 import Dispatch
 import EdgeAgent
 import Foundation
-import LocalSpeech
 import LocalStore
 import Sync
 
@@ -11,7 +11,7 @@ import Sync
 struct Audio: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "The box's own audio: its sound devices, a speaker and microphone check, and how the agent hears.",
-        subcommands: [List.self, Test.self, Bench.self, RecognitionBench.self])
+        subcommands: [List.self, Test.self])
 
     /// The devices of `test` and `talk`.
     struct Devices: ParsableArguments {
@@ -81,80 +81,6 @@ struct Audio: AsyncParsableCommand {
             }
             print(report)
             if !report.heardSignal { throw ExitCode(1) }
-        }
-    }
-}
-
-extension Audio {
-    struct Bench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract:
-                "Benchmark listening on a noisy line: false barge-ins, utterances ended correctly and end-of-turn "
-                + "delay, before (the line as it came, an interruption at the first onset) and after (echo cancellation, the "
-                + "noise-robust detector, the barge-in rule).")
-
-        @Option(name: .long, help: "Caller sentences per language in the corpus (1 to 4).")
-        var sentences = 4
-
-        @Option(name: .long, help: "Seed of the noise (the same seed, the same corpus).")
-        var seed: UInt64 = 7
-
-        @Option(name: .long, help: "Parts to add to the shipped path: denoise, gain (comma-separated).")
-        var with: String = ""
-
-        @Option(name: .long, help: "Parts to leave out of the shipped path: echo, gate, level (comma-separated).")
-        var without: String = ""
-
-        func run() async throws {
-            guard (1...4).contains(sentences) else { throw fail("--sentences must be 1 to 4", code: 2) }
-            var after = CallerListener.Settings()
-            for part in with.split(separator: ",") {
-                switch part {
-                case "denoise": after.cleaning?.noiseSuppression = true
-                case "gain": after.cleaning?.automaticGain = true
-                default: throw fail("--with takes denoise and gain, not \(part)", code: 2)
-                }
-            }
-            for part in without.split(separator: ",") {
-                switch part {
-                case "echo": after.cleaning?.echoCancellation = false
-                case "gate": after.bargeInSpeech = .zero
-                case "level": after.bargeInBelowCallerDecibels = nil
-                default: throw fail("--without takes echo, gate and level, not \(part)", code: 2)
-                }
-            }
-            do {
-                let corpus = try await NoisyLineCorpus.make(sentencesPerLanguage: sentences, seed: seed)
-                print(ListeningBenchmark(corpus: corpus, after: after).run())
-            } catch {
-                throw fail("\(error)", code: 1)
-            }
-        }
-    }
-}
-
-extension Audio {
-    /// `edge-agent audio recognition-bench`.
-    struct RecognitionBench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "recognition-bench",
-            abstract: "Measure the box's own speech recognizer on the answers of an offline booking.",
-            discussion:
-                "Speaks every step's answers with espeak-ng in several English voices, as telephone audio, clean "
-                + "and with restaurant noise 10 dB below, and decodes them with PocketSphinx.")
-
-        @Option(name: .long, help: "The confidence below which an answer is asked again (0 to 1).")
-        var minimumConfidence = LocalRecognizer.minimumConfidence
-
-        func run() async throws {
-            do {
-                let recognizer = try LocalRecognizer()
-                let noise = try await NoisyLineCorpus.make(sentencesPerLanguage: 1, seed: 7)
-                let benchmark = RecognitionBenchmark(recognizer: recognizer, minimumConfidence: minimumConfidence)
-                print(try await benchmark.run(noise: noise))
-            } catch {
-                throw fail("\(error)", code: 1)
-            }
         }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import CallSimulator
 import EdgeAgent
 import Foundation
 import Logging
@@ -9,7 +10,7 @@ import Synchronization
 struct Cache: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fill, inspect and check the phrase cache.",
-        subcommands: [Warm.self, Stats.self, Verify.self, Bench.self]
+        subcommands: [Warm.self, Stats.self, Verify.self]
     )
 
     /// The configuration file option every cache subcommand takes.
@@ -123,37 +124,6 @@ struct Cache: AsyncParsableCommand {
                 throw fail(
                     "\(report.corrupt + report.missing) cached phrases were damaged or missing and have been evicted; "
                         + "run `edge-agent cache warm`", code: 1)
-            }
-        }
-    }
-}
-
-extension Cache {
-    struct Bench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Benchmark the phrase cache: hits from memory and disk, and a warm of the whole catalog.",
-            discussion: "Runs in a temporary folder against a local stand-in for ElevenLabs; needs no accounts.")
-
-        @Option(name: .long, help: "Hits measured per tier.")
-        var hits = 10_000
-
-        @Option(name: .long, help: "Phrases warmed at once in the concurrent warm.")
-        var concurrency = 8
-
-        @Option(name: .long, help: "Warm only the first this many catalog phrases.")
-        var phrases: Int?
-
-        func run() async throws {
-            var logging = AgentConfiguration().logging
-            logging.level = "error"
-            let logger = AgentLogging.bootstrap(logging)
-            do {
-                let results = try await PhraseCacheBenchmark(
-                    hits: hits, concurrency: concurrency, phraseLimit: phrases, logger: logger
-                ).run()
-                print(results)
-            } catch {
-                throw fail("\(error)", code: 1)
             }
         }
     }

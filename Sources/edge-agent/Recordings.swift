@@ -1,5 +1,6 @@
 import ArgumentParser
 import CallRecording
+import CallSimulator
 import EdgeAgent
 import Foundation
 import LocalStore
@@ -9,7 +10,7 @@ import Sync
 struct Recordings: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "List the box's encrypted call recordings, and decrypt one with the owner's identity.",
-        subcommands: [List.self, Decrypt.self, Bench.self])
+        subcommands: [List.self, Decrypt.self])
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -106,27 +107,6 @@ struct Recordings: AsyncParsableCommand {
                 await app.shutdown()
             } catch {
                 await app.shutdown()
-                throw fail("\(error)", code: 1)
-            }
-        }
-    }
-}
-
-extension Recordings {
-    struct Bench: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Benchmark recording: processor time per call of encoding and encrypting both sides.")
-
-        @Option(name: .long, help: "Calls recorded one after another.")
-        var calls = 10
-
-        @Option(name: .long, help: "Seconds of audio per call.")
-        var seconds = 60
-
-        func run() async throws {
-            do {
-                print(try await RecordingBenchmark(calls: calls, secondsPerCall: seconds).run())
-            } catch {
                 throw fail("\(error)", code: 1)
             }
         }

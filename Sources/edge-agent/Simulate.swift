@@ -1,4 +1,5 @@
 import ArgumentParser
+import CallSimulator
 import EdgeAgent
 import Foundation
 import Logging

@@ -9,6 +9,7 @@ import Sync
 import TestSupport
 import Tracing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// A whole agent on a loopback port, with loopback doubles for the LLM, speech-to-text and ElevenLabs,

@@ -8,6 +8,7 @@ import Synchronization
 import TestSupport
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// Runs the built `edge-agent` binary as a technician would.
@@ -228,13 +229,18 @@ struct CacheCommandTests {
         #expect(badCatalog.standardError.contains("en.yaml") && badCatalog.standardError.contains("line"))
     }
 
-    @Test("cache bench measures hits and a warm against its local stand-in")
+    @Test("agent-bench phrase-cache measures hits and a warm against its local stand-in; edge-agent has no benchmarks")
     func bench() async throws {
-        let outcome = try await line.run(
-            ["cache", "bench", "--hits", "50", "--phrases", "10"], in: TemporaryFolder())
-        #expect(outcome.status == 0)
+        let folder = TemporaryFolder()
+        let outcome = try await ChildProcess.run(
+            BuiltProgram.url("agent-bench"), ["phrase-cache", "--hits", "50", "--phrases", "10"], in: folder.path)
+        #expect(outcome.status == 0, "\(outcome.standardError)")
         #expect(outcome.standardOutput.contains("memory-tier hit"))
         #expect(outcome.standardOutput.contains("warm of 10 catalog phrases"))
+
+        let gone = try await line.run(["cache", "bench"], in: folder)
+        #expect(gone.status != 0)
+        #expect(gone.standardError.contains("bench"))
     }
 }
 

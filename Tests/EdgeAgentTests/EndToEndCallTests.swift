@@ -4,6 +4,7 @@ import LocalStore
 import Sync
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// Whole calls through the simulator: signed webhook, Media Stream, real-time audio both ways,

@@ -4,6 +4,7 @@ import LocalStore
 import Sync
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// Scripted calls in both languages with a caller who loses patience: the model is told, the voice

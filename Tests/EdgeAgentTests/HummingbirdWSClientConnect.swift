@@ -3,6 +3,7 @@ import HummingbirdWSClient
 import Logging
 import NIOCore
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// Opens a Media Stream with a hand-made line, for tests of what the agent refuses.

@@ -1,6 +1,8 @@
 import AudioIO
 import Testing
 
+@testable import AgentBenchmarks
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// The listening benchmark's corpus and scores, on the README's corpus (four caller sentences per

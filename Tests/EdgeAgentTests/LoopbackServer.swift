@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// Runs a Hummingbird router on 127.0.0.1 on a port the system picks, for test doubles of cloud

@@ -4,6 +4,7 @@ import LocalStore
 import Sync
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// A caller's request is carried out once: whole calls through the real Media Streams path, the

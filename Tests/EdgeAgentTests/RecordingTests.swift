@@ -7,6 +7,7 @@ import Sync
 import TestSupport
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 @Suite("Call recording on the box", .serialized)

@@ -4,6 +4,7 @@ import LocalStore
 import Sync
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// The offline-first promise, end to end: with every cloud provider failing the same way at once, a

@@ -1,6 +1,7 @@
 import AudioIO
 import Foundation
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// Caller lines spoken by espeak-ng, phrase by phrase with the pauses a person leaves between

@@ -4,6 +4,7 @@ import LocalStore
 import Sync
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// The staff page in a real browser (headless Chromium through chromedriver): a manager logs in,

@@ -5,6 +5,7 @@ import Hummingbird
 import LocalStore
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// A booking by voice with a text confirmation: with no Lookup configured the caller is asked to

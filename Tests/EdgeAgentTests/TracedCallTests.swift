@@ -6,6 +6,7 @@ import Sync
 import Testing
 import Tracing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// A whole call through the simulator with an in-memory tracer: the spans of its turns, against what

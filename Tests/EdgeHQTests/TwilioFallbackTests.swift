@@ -348,12 +348,7 @@ struct TwilioFallbackTests {
 
     /// POSTs `form` to `url` as Twilio would, with `signature` as `X-Twilio-Signature`.
     static func post(_ url: String, _ form: [(String, String)], signature: String) async throws -> Answer {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        let body = form.map {
-            ($0.0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.0) + "="
-                + ($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0.1)
-        }.joined(separator: "&")
+        let body = FormParameters(form.map { (name: $0.0, value: $0.1) }).encoded
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")

@@ -2,6 +2,7 @@ import AudioIO
 import EdgeAgent
 import Testing
 
+@testable import AgentBenchmarks
 @testable import LocalSpeech
 
 /// The recognizer on the box with the real PocketSphinx and Debian's English model, on telephone

@@ -46,6 +46,9 @@ public final class PhraseCache: Sendable {
 
     /// The folder of the audio files.
     public let folder: String
+
+    /// Drops one phrase from memory (its file stays), so that its next hit is read from disk.
+    public func evictFromMemory(_ key: PhraseKey) { memory.remove(key.hex) }
     public let limits: Limits
     let index: PhraseIndex
     let memory: MemoryPhraseTier

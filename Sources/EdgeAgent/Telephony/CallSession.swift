@@ -975,10 +975,3 @@ public actor CallSession {
         return callerTurns == 0 ? "no_conversation" : "information"
     }
 }
-
-extension Duration {
-    /// The duration in seconds, fractions included.
-    var seconds: Double {
-        Double(components.seconds) + Double(components.attoseconds) / 1e18
-    }
-}

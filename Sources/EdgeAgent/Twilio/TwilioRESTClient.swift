@@ -3,6 +3,7 @@ public import Foundation
 public import Logging
 public import NIOCore
 public import Resilience
+import TwilioWire
 
 /// Twilio's REST API for live calls: transfer to staff (new TwiML with `<Dial>`) and hang-up.
 /// Authenticates with HTTP Basic `AccountSid:AuthToken`; the token never reaches a log line.
@@ -106,12 +107,8 @@ public struct TwilioRESTClient: CallControl {
         throw RequestError(status: response.status.code, twilioCode: code)
     }
 
-    /// `application/x-www-form-urlencoded`, spaces as `%20`.
+    /// `application/x-www-form-urlencoded`, spaces as `%20`, as Twilio's API takes it.
     static func encode(_ form: [(String, String)]) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return form.map { name, value in
-            "\(name.addingPercentEncoding(withAllowedCharacters: allowed)!)=\(value.addingPercentEncoding(withAllowedCharacters: allowed)!)"
-        }.joined(separator: "&")
+        FormParameters(form.map { (name: $0.0, value: $0.1) }).encoded
     }
 }

@@ -1,3 +1,5 @@
+public import EdgeAgent
+
 /// Nearest-rank percentiles of measured durations.
 public struct Percentiles: Sendable, CustomStringConvertible {
     public let count: Int

@@ -1,4 +1,5 @@
 public import AsyncHTTPClient
+public import EdgeAgent
 public import Foundation
 import HTTPTypes
 import HummingbirdWSClient
@@ -86,7 +87,7 @@ public struct CallSimulator: Sendable {
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "X-Twilio-Signature", value: signature)
-        request.body = .bytes(ByteBuffer(string: TwilioRESTClient.encode(form.pairs.map { ($0.name, $0.value) })))
+        request.body = .bytes(ByteBuffer(string: form.encoded))
         let response = try await http.execute(request, timeout: .seconds(10))
         let body = String(buffer: try await response.body.collect(upTo: 64 * 1024))
         guard response.status.code == 200 else {

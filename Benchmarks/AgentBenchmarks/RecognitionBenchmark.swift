@@ -1,4 +1,5 @@
 public import AudioIO
+public import EdgeAgent
 import Foundation
 public import LocalSpeech
 

@@ -1,8 +1,9 @@
 import AudioIO
 import CallRecording
+public import EdgeAgent
 public import Foundation
 import GRDB
-import Hummingbird
+public import Hummingbird
 import HummingbirdWebSocket
 import LocalStore
 public import Logging
@@ -384,7 +385,9 @@ public struct DemoRunner: Sendable {
         }
     }
 
-    static func serve<T: Sendable>(
+    /// Serves `router` on a free loopback port while `body` runs with its URL: a local stand-in for a
+    /// cloud service.
+    public static func serve<T: Sendable>(
         _ router: Router<BasicRequestContext>, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
         let port = PortHandoff()

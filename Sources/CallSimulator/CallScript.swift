@@ -1,3 +1,5 @@
+public import EdgeAgent
+
 /// What a simulated caller does, step by step.
 public struct CallScript: Sendable {
     /// One thing the caller does.

@@ -1,4 +1,6 @@
 import AudioIO
+public import CallSimulator
+public import EdgeAgent
 import Foundation
 import Hummingbird
 import LocalStore
@@ -99,7 +101,7 @@ public struct PhraseCacheBenchmark: Sendable {
         memory.reserveCapacity(hits)
         for index in 0..<(hits * 2) {
             let fromDisk = index.isMultiple(of: 2)
-            if fromDisk { app.phraseCache.memory.remove(key.hex) }
+            if fromDisk { app.phraseCache.evictFromMemory(key) }
             let start = clock.now
             var iterator = speech.speak(phrase).makeAsyncIterator()
             guard let first = try await iterator.next(), !first.isEmpty else { continue }
