@@ -21,6 +21,16 @@ struct TwilioSignatureTests {
         #expect(signature == "0/KCTR6DLpKmkAf8muzZqo1nDgQ=")
     }
 
+    @Test("a form body is encoded as Twilio's API takes it and decodes back to the same pairs, in order")
+    func formEncoding() throws {
+        let form = FormParameters([
+            ("Body", "Table for 4 at 7:30 pm + dessert & café"), ("To", "+18005551212"), ("Body", ""),
+        ])
+        let body = "Table%20for%204%20at%207%3A30%20pm%20%2B%20dessert%20%26%20caf%C3%A9"
+        #expect(form.encoded == "Body=\(body)&To=%2B18005551212&Body=")
+        #expect(try #require(FormParameters(body: Array(form.encoded.utf8))) == form)
+    }
+
     @Test("parameter order on the wire does not matter: names are sorted")
     func sortedNames() {
         let shuffled = FormParameters(Self.documentedParameters.pairs.reversed())
