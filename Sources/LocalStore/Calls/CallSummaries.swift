@@ -65,17 +65,7 @@ public struct CallSummaries: Sendable {
             if let stored, stored.sameFigures(as: summary) { return stored }
             summary.version = (stored?.version ?? 0) + 1
             summary.updatedAt = now
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = .sortedKeys
-            try db.execute(
-                sql: """
-                    INSERT INTO daily_call_summaries (id, version, updated_at, row) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (id) DO UPDATE SET version = excluded.version, updated_at = excluded.updated_at,
-                        row = excluded.row
-                    """,
-                arguments: [
-                    summary.id, summary.version, now, String(decoding: try encoder.encode(summary), as: UTF8.self),
-                ])
+            try Self.table.save(summary, id: summary.id, version: summary.version, at: now, in: db)
             try Outbox.enqueueUpsert(.dailyCallSummary(summary), at: now, in: db)
             return summary
         }
@@ -86,12 +76,10 @@ public struct CallSummaries: Sendable {
         try await database.read { db in try Self.stored(day, in: db) }
     }
 
+    static let table = JSONRowTable<DailyCallSummary>(name: "daily_call_summaries", timestampColumn: "updated_at")
+
     static func stored(_ day: String, in db: Database) throws -> DailyCallSummary? {
-        guard
-            let json = try String.fetchOne(
-                db, sql: "SELECT row FROM daily_call_summaries WHERE id = ?", arguments: [day])
-        else { return nil }
-        return try JSONDecoder().decode(DailyCallSummary.self, from: Data(json.utf8))
+        try table.fetch(day, in: db)
     }
 }
 
