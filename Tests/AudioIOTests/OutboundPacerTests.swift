@@ -1,68 +1,8 @@
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import AudioIO
-
-/// A clock that moves only when the test says so.
-final class ManualClock: Clock, Sendable {
-    struct Instant: InstantProtocol {
-        let offset: Duration
-        func advanced(by duration: Duration) -> Instant { Instant(offset: offset + duration) }
-        func duration(to other: Instant) -> Duration { other.offset - offset }
-        static func < (lhs: Instant, rhs: Instant) -> Bool { lhs.offset < rhs.offset }
-    }
-
-    private struct Sleeper {
-        let deadline: Instant
-        let continuation: CheckedContinuation<Void, any Error>
-    }
-
-    private let state = Mutex<(now: Instant, sleepers: [Sleeper])>((Instant(offset: .zero), []))
-    private let sleeperCount = Mutex<[CheckedContinuation<Void, Never>]>([])
-
-    var now: Instant { state.withLock { $0.now } }
-    var minimumResolution: Duration { .zero }
-
-    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
-        try await withCheckedThrowingContinuation { continuation in
-            let ready = state.withLock { state -> Bool in
-                if deadline <= state.now { return true }
-                state.sleepers.append(Sleeper(deadline: deadline, continuation: continuation))
-                return false
-            }
-            if ready { continuation.resume() }
-            let waiters = sleeperCount.withLock { waiters in
-                defer { waiters = [] }
-                return waiters
-            }
-            for waiter in waiters { waiter.resume() }
-        }
-    }
-
-    /// Waits until someone is sleeping on the clock.
-    func waitForSleeper() async {
-        await withCheckedContinuation { continuation in
-            let sleeping = state.withLock { !$0.sleepers.isEmpty }
-            if sleeping {
-                continuation.resume()
-            } else {
-                sleeperCount.withLock { $0.append(continuation) }
-            }
-        }
-    }
-
-    /// Moves time forward and wakes every sleeper whose deadline has come.
-    func advance(by duration: Duration) {
-        let due = state.withLock { state -> [Sleeper] in
-            state.now = state.now.advanced(by: duration)
-            let now = state.now
-            let due = state.sleepers.filter { $0.deadline <= now }
-            state.sleepers.removeAll { $0.deadline <= now }
-            return due
-        }
-        for sleeper in due { sleeper.continuation.resume() }
-    }
-}
 
 /// Records what the pacer sent and when (on the manual clock), and lets the test wait for it.
 final class SentLog: Sendable {

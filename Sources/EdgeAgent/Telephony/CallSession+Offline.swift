@@ -7,50 +7,34 @@ import Sync
 /// The call when the cloud is not there: the silence watchdog that keeps a caller from waiting in
 /// silence, and the keypad flow that still books a table, tells the hours and takes a message.
 extension CallSession {
-    /// How long before the end of the silence budget the hold line is started (time to fetch it from
-    /// the cache or the local voice and send its first frame).
-    static let holdLead = 0.35
-    /// How long after the silence budget a turn that has still said nothing is given up for the keypad.
-    static let giveUpAfterBudget = 1.5
-
     // MARK: Silence watchdog
 
-    /// After the caller stops speaking (or presses a key) they hear something within the silence
-    /// budget: if the answer has not started by then, a hold line from the cache (or the local voice)
-    /// plays. With `giveUp`, a turn that has still said nothing a little later is abandoned and the call
-    /// moves to the keypad flow; keypad turns are never abandoned (one may be writing a booking).
+    /// Starts the ``SilenceWatchdog`` on `turnID`, whose caller stopped speaking at `endOfSpeech`.
+    /// With `giveUp`, a turn that has still said nothing after the budget moves the call to the keypad
+    /// flow; keypad turns are never abandoned (one may be writing a booking).
     func startSilenceWatchdog(turnID: String, endOfSpeech: Date, giveUp: Bool = true) {
-        watchdog?.cancel()
-        watchdogTurnID = turnID
-        let budget = services.silenceBudget.seconds
-        let holdAt = endOfSpeech.addingTimeInterval(max(0, budget - Self.holdLead))
-        let giveUpAt = endOfSpeech.addingTimeInterval(budget + Self.giveUpAfterBudget)
-        watchdog = Task {
-            guard await Self.sleep(until: holdAt), self.isSilent(turnID) else { return }
-            self.logger.warning("the answer is late; playing a hold line")
-            self.services.metrics.holdLines.increment()
-            self.fallbacks += 1
-            await self.speak(self.urgentLine(.hold), turnID: turnID, hold: true)
-            guard giveUp, await Self.sleep(until: giveUpAt), self.isWaitingForAnswer(turnID) else { return }
-            await self.giveUp(turnID)
-        }
+        let elapsed = Duration.milliseconds(Int64(max(0, -endOfSpeech.timeIntervalSinceNow) * 1000))
+        watchdog.watch(
+            turnID: turnID, sinceEndOfSpeech: elapsed, giveUp: giveUp,
+            .init(
+                holdIfSilent: { [weak self] in await self?.holdIfSilent(turnID) ?? false },
+                giveUpIfWaiting: { [weak self] in await self?.giveUpIfWaiting(turnID) }))
     }
 
-    /// Sleeps until `date`; false when cancelled.
-    static func sleep(until date: Date) async -> Bool {
-        let interval = date.timeIntervalSinceNow
-        if interval > 0 { try? await Task.sleep(for: .milliseconds(Int64(interval * 1000))) }
-        return !Task.isCancelled
+    /// The answer is late: a hold line from the cache (or the local voice), unless something of the
+    /// turn is already queued.
+    private func holdIfSilent(_ turnID: String) async -> Bool {
+        guard let turn = openTurns[turnID], !turn.audioQueued, !ended else { return false }
+        logger.warning("the answer is late; playing a hold line")
+        services.metrics.holdLines.increment()
+        fallbacks += 1
+        await speak(urgentLine(.hold), turnID: turnID, hold: true)
+        return true
     }
 
-    private func isSilent(_ turnID: String) -> Bool {
-        guard let turn = openTurns[turnID] else { return false }
-        return !turn.audioQueued && !ended
-    }
-
-    private func isWaitingForAnswer(_ turnID: String) -> Bool {
-        guard let turn = openTurns[turnID], !ended else { return false }
-        return !turn.answerQueued && !turn.finishedGenerating
+    private func giveUpIfWaiting(_ turnID: String) async {
+        guard let turn = openTurns[turnID], !ended, !turn.answerQueued, !turn.finishedGenerating else { return }
+        await giveUp(turnID)
     }
 
     /// The answer never came: stop waiting for it and take the caller to the keypad flow.

@@ -129,9 +129,7 @@ public actor CallSession {
     /// When the stream started, for the caller's timestamps.
     let streamStart = ContinuousClock.now
     /// Watches the silence after the caller stops speaking (see ``startSilenceWatchdog(turnID:endOfSpeech:giveUp:)``).
-    var watchdog: Task<Void, Never>?
-    /// The turn the watchdog watches.
-    var watchdogTurnID: String?
+    var watchdog: SilenceWatchdog<ContinuousClock>
     /// How frustrated the caller sounds (see ``CallerMood``).
     var mood = CallerMood()
     /// The caller talked over the agent since their last turn was read.
@@ -196,6 +194,7 @@ public actor CallSession {
         keypad = KeypadFlow(
             today: { LocalDate(Date(), in: zone) }, maxPartySize: services.policy.maxPartySize)
         (recordStream, records) = AsyncStream.makeStream(of: CallRecord.self)
+        watchdog = SilenceWatchdog(clock: ContinuousClock(), timing: .init(budget: services.silenceBudget))
     }
 
     /// Starts the outbound pacer and greets the caller (by name when they are known).
@@ -479,7 +478,7 @@ public actor CallSession {
             await send(.clear)
             framesSinceClear = 0
         }
-        watchdog?.cancel()
+        watchdog.cancel()
         var interrupted = false
         for turn in openTurns.values.sorted(by: {
             ($0.endOfSpeechAt ?? .distantPast) < ($1.endOfSpeechAt ?? .distantPast)
@@ -617,7 +616,7 @@ public actor CallSession {
             }).joined(separator: " ")
         if carried { carriedCallerText = nil }
         guard !callerText.isEmpty else {
-            if watchdogTurnID == turnID { watchdog?.cancel() }
+            watchdog.cancel(ifWatching: turnID)
             if turnTask == openTurns[turnID]?.task { turnTask = nil }
             await dropSilentTurn(turnID)
             return
@@ -647,11 +646,11 @@ public actor CallSession {
         openTurns[turnID]?.transcriptFinalAt = transcriptAt
         openTurns[turnID]?.historyIndex = history.count - 1
         generatingTurnID = turnID
-        if watchdogTurnID != turnID { startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt) }
+        if watchdog.turnID != turnID { startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt) }
         if let reading, offersEscalation(reading) {
             await offerEscalation(turnID: turnID)
             guard !Task.isCancelled else { return }
-            if watchdogTurnID == turnID { watchdog?.cancel() }
+            watchdog.cancel(ifWatching: turnID)
             if turnTask == openTurns[turnID]?.task { turnTask = nil }
             await finishGenerating(turnID)
             return
@@ -675,7 +674,7 @@ public actor CallSession {
         }
         guard !Task.isCancelled else { return }
         await askForTextConsent(turnID: turnID)
-        if watchdogTurnID == turnID { watchdog?.cancel() }
+        watchdog.cancel(ifWatching: turnID)
         if turnTask == openTurns[turnID]?.task { turnTask = nil }
         await finishGenerating(turnID)
     }
@@ -906,7 +905,7 @@ public actor CallSession {
         ended = true
         turnTask?.cancel()
         dtmfTask?.cancel()
-        watchdog?.cancel()
+        watchdog.cancel()
         messageEndTask?.cancel()
         // The caller hung up: whatever was still to be heard of open turns never was.
         for turn in openTurns.values {
