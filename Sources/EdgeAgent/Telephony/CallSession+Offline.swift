@@ -24,7 +24,7 @@ extension CallSession {
     /// The answer is late: a hold line from the cache (or the local voice), unless something of the
     /// turn is already queued.
     private func holdIfSilent(_ turnID: String) async -> Bool {
-        guard let turn = openTurns[turnID], !turn.audioQueued, !ended else { return false }
+        guard let turn = turns.open[turnID], !turn.audioQueued, !ended else { return false }
         logger.warning("the answer is late; playing a hold line")
         services.metrics.holdLines.increment()
         fallbacks += 1
@@ -33,16 +33,16 @@ extension CallSession {
     }
 
     private func giveUpIfWaiting(_ turnID: String) async {
-        guard let turn = openTurns[turnID], !ended, !turn.answerQueued, !turn.finishedGenerating else { return }
+        guard let turn = turns.open[turnID], !ended, !turn.answerQueued, !turn.finishedGenerating else { return }
         await giveUp(turnID)
     }
 
     /// The answer never came: stop waiting for it and take the caller to the keypad flow.
     private func giveUp(_ turnID: String) async {
         logger.warning("no answer in time; moving the call to the keypad")
-        openTurns[turnID]?.task?.cancel()
-        openTurns[turnID]?.awaitingTranscript = false
-        openTurns[turnID]?.superseded = false
+        turns.open[turnID]?.task?.cancel()
+        turns.open[turnID]?.awaitingTranscript = false
+        turns.open[turnID]?.superseded = false
         turnTask?.cancel()
         await recognition?.cancel()
         recognition = nil
@@ -128,7 +128,7 @@ extension CallSession {
 
     private func openTurn(endOfSpeechAt: Date) -> String {
         let id = UUID().uuidString.lowercased()
-        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: endOfSpeechAt)
+        turns.open[id] = OpenTurn(id: id, endOfSpeechAt: endOfSpeechAt)
         generatingTurnID = id
         return id
     }

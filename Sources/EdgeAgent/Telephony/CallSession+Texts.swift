@@ -40,7 +40,7 @@ extension CallSession {
             return true
         }
         let id = UUID().uuidString.lowercased()
-        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: Date())
+        turns.open[id] = OpenTurn(id: id, endOfSpeechAt: Date())
         generatingTurnID = id
         let previous = turnTask
         startTurnTask(id) {

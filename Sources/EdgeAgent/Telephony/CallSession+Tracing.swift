@@ -21,8 +21,8 @@ extension CallSession {
     func traceToolRun(_ execution: ToolExecution) {
         guard let turnID = execution.turnID else { return }
         let run = TurnTrace.ToolRun(execution)
-        if openTurns[turnID] != nil {
-            openTurns[turnID]?.tools.append(run)
+        if turns.open[turnID] != nil {
+            turns.open[turnID]?.tools.append(run)
         } else if let context = tracedTurns[turnID] {
             TurnTracer(tracer: services.tracer).record(run, under: context)
         }

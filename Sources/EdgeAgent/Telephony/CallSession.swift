@@ -13,45 +13,8 @@ import Tracing
 /// listening while it thinks and speaks. When the caller starts talking over the agent, the session
 /// sends `clear`, cancels the turn, and records what was not heard (barge-in).
 public actor CallSession {
-    /// A piece of speech sent to Twilio and not yet confirmed played by its mark.
-    struct PendingPiece {
-        let mark: String
-        let text: String
-        let turnID: String?
-        /// A hold line (said while the answer is late), not the answer itself.
-        var hold = false
-    }
-
-    /// An agent turn from the end of the caller's words until its audio has been heard (or cut off):
-    /// its row is written then, with what the caller heard and what they did not.
-    struct OpenTurn {
-        let id: String
-        /// What the caller said that this turn answers (carried into the next turn if none of this one is heard).
-        var callerText: String?
-        var endOfSpeechAt: Date?
-        var transcriptFinalAt: Date?
-        var firstTokenAt: Date?
-        var firstAudioAt: Date?
-        var firstFrameAt: Date?
-        /// The tools run for this turn so far, for its spans.
-        var tools: [TurnTrace.ToolRun] = []
-        var heard: [String] = []
-        /// A piece of the answer itself (not a hold line) has been heard: its mark came back.
-        var answerHeard = false
-        var finishedGenerating = false
-        /// Frames of the answer itself (not a hold line) have been queued.
-        var answerQueued = false
-        /// Frames of anything (a hold line included) have been queued.
-        var audioQueued = false
-        /// The turn still waits for the transcript of the caller's words.
-        var awaitingTranscript = false
-        /// The caller went on speaking before the transcript came: these words join the next turn's.
-        var superseded = false
-        /// Where this turn's caller message stands in the history.
-        var historyIndex: Int?
-        /// The task answering this turn.
-        var task: Task<Void, Never>?
-    }
+    typealias PendingPiece = TurnLedger.PendingPiece
+    typealias OpenTurn = TurnLedger.OpenTurn
 
     /// How the call is being handled.
     enum Mode: Equatable {
@@ -78,18 +41,8 @@ public actor CallSession {
     var turnTask: Task<Void, Never>?
     /// The turn being generated, if any.
     var generatingTurnID: String?
-    var openTurns: [String: OpenTurn] = [:]
-    /// Caller words whose answer was cut off before any of it was heard: the next turn answers them too.
-    var carriedCallerText: String?
-    /// Turns that asked for a tool that changes data (a booking, a message): their messages stay in
-    /// the history whatever the caller heard, because what the tool did is a fact of the call.
-    var turnsWithSideEffects: Set<String> = []
-    /// Turns folded into the next one (nothing heard, nothing done): messages they send late are dropped.
-    var discardedTurns: Set<String> = []
-    /// Notes for the model on answers the caller did not hear, added once the interrupted turn has
-    /// stored all of its messages (so a tool's result stays right after the call that asked for it).
-    var interruptionNotes: [ChatMessage] = []
-    var pending: [PendingPiece] = []
+    /// The agent's turns under way and the speech at Twilio not yet heard (see ``TurnLedger``).
+    var turns = TurnLedger()
     var markCounter = 0
     var turnSequence = 0
     var pacer: OutboundPacer<ContinuousClock>!
@@ -238,13 +191,13 @@ public actor CallSession {
 
     func speakGreeting(_ text: String) async {
         let id = UUID().uuidString.lowercased()
-        openTurns[id] = OpenTurn(id: id)
+        turns.open[id] = OpenTurn(id: id)
         generatingTurnID = id
         if let recordings = services.recordings {
             if recordings.noticeRequired {
                 // Consent first: recording starts once the notice has been played to the caller.
                 await speak(line(.recordingNotice), turnID: id)
-                recordingStartMark = pending.last?.mark
+                recordingStartMark = turns.pending.last?.mark
             } else {
                 await startRecording()
             }
@@ -366,7 +319,7 @@ public actor CallSession {
     ) {
         let now = Date()
         let id = UUID().uuidString.lowercased()
-        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: now)
+        turns.open[id] = OpenTurn(id: id, endOfSpeechAt: now)
         let previous = turnTask
         startTurnTask(id) {
             await previous?.value
@@ -380,7 +333,7 @@ public actor CallSession {
     /// Runs `work` as the task of turn `id`, the call's latest.
     func startTurnTask(_ id: String, _ work: @escaping @Sendable () async -> Void) {
         let task = Task { await work() }
-        openTurns[id]?.task = task
+        turns.open[id]?.task = task
         turnTask = task
     }
 
@@ -426,7 +379,7 @@ public actor CallSession {
         }
         self.recognition = nil
         let id = UUID().uuidString.lowercased()
-        openTurns[id] = OpenTurn(id: id, endOfSpeechAt: endOfSpeech, awaitingTranscript: true)
+        turns.open[id] = OpenTurn(id: id, endOfSpeechAt: endOfSpeech, awaitingTranscript: true)
         let previous = turnTask
         startTurnTask(id) {
             await self.runTurn(id, recognition: recognition, endOfSpeechAt: endOfSpeech, after: previous)
@@ -438,19 +391,21 @@ public actor CallSession {
     func callerNoiseEnded() async {
         await recognition?.cancel()
         recognition = nil
-        for turn in openTurns.values where turn.superseded {
-            openTurns[turn.id]?.superseded = false
+        for turn in turns.open.values where turn.superseded {
+            turns.open[turn.id]?.superseded = false
         }
-        guard let carried = carriedCallerText, !openTurns.values.contains(where: \.awaitingTranscript) else { return }
+        guard let carried = turns.carriedCallerText, !turns.open.values.contains(where: \.awaitingTranscript) else {
+            return
+        }
         // The answer that was cut off for the noise is asked again, with the same words.
-        carriedCallerText = nil
+        turns.carriedCallerText = nil
         // Words already taken from the caller are answered even if the turn before is cancelled.
         answerAfterCurrentTurn(carried, carried: false, evenIfCancelled: true)
     }
 
     /// Whether the agent is speaking, or about to.
     var isAgentBusy: Bool {
-        !pending.isEmpty || generatingTurnID != nil
+        !turns.pending.isEmpty || generatingTurnID != nil
     }
 
     /// The caller speaks (or presses a key) while the agent has something under way. Audio still to
@@ -472,44 +427,24 @@ public actor CallSession {
         let stillPlaying =
             await pacer.queuedFrames > 0
             || lastFrameSentAt.map { $0.duration(to: .now) < Self.playoutMargin } == true
-        let audioAtTwilio = !pending.isEmpty && framesSinceClear > 0 && stillPlaying
+        let audioAtTwilio = !turns.pending.isEmpty && framesSinceClear > 0 && stillPlaying
         await pacer.clear()
         if audioAtTwilio {
             await send(.clear)
             framesSinceClear = 0
         }
         watchdog.cancel()
-        var interrupted = false
-        for turn in openTurns.values.sorted(by: {
-            ($0.endOfSpeechAt ?? .distantPast) < ($1.endOfSpeechAt ?? .distantPast)
-        }) {
-            let unheardPieces = pending.filter { $0.turnID == turn.id && !$0.hold }.map(\.text)
-            if turn.awaitingTranscript {
-                openTurns[turn.id]?.superseded = true
-                openTurns[turn.id]?.audioQueued = false
-                continue
-            }
-            interrupted = true
+        let interruptions = turns.interrupt()
+        for interruption in interruptions {
+            let turn = interruption.turn
             turn.task?.cancel()
             if generatingTurnID == turn.id { generatingTurnID = nil }
-            let unheard = unheardPieces.joined(separator: " ")
             logger.info("barge-in", metadata: ["call.turn": .string(turn.id)])
-            if let callerText = turn.callerText {
-                if !turn.answerHeard && !turnsWithSideEffects.contains(turn.id) {
-                    // Nothing of the answer reached the caller and nothing was done: answer these words
-                    // together with what comes next.
-                    carriedCallerText = [carriedCallerText, callerText].compactMap { $0 }.joined(separator: " ")
-                    discardedTurns.insert(turn.id)
-                    removeFromHistory(turn)
-                } else {
-                    interruptionNotes.append(Self.interruptionNote(heard: turn.heard, unheard: unheardPieces))
-                }
-            }
-            openTurns[turn.id] = nil
+            if interruption.folded { removeFromHistory(turn) }
+            let unheard = interruption.unheardPieces.joined(separator: " ")
             await recordAgentTurn(turn, interrupted: true, unheard: unheard.isEmpty ? nil : unheard)
         }
-        pending.removeAll()
-        if interrupted {
+        if !interruptions.isEmpty {
             services.metrics.bargeIns.increment()
             interruptedSinceLastReading = true
         }
@@ -529,15 +464,6 @@ public actor CallSession {
         history.removeSubrange(index...)
     }
 
-    /// What the model is told of an answer the caller spoke over.
-    static func interruptionNote(heard: [String], unheard: [String]) -> ChatMessage {
-        var text = "(The caller spoke before your last answer was over."
-        text += heard.isEmpty ? " They heard none of it." : " They heard: \"\(heard.joined(separator: " "))\"."
-        if !unheard.isEmpty { text += " They did not hear: \"\(unheard.joined(separator: " "))\"." }
-        text += " What your tools did stands; do not do it again, tell them what they missed if it matters.)"
-        return .system(text)
-    }
-
     /// One turn: what the caller said, then the agent's answer. The turn before it ends first (folded
     /// into this one, interrupted, or done), so its messages are in the history before this one asks.
     func runTurn(
@@ -551,12 +477,12 @@ public actor CallSession {
             await previous?.value
             // Cancelled: whoever cancelled the turn (a barge-in, the watchdog giving up, the hang-up) has it now.
             guard !Task.isCancelled, !ended else { return }
-            if openTurns[id]?.superseded == true {
+            if turns.open[id]?.superseded == true {
                 await dropSilentTurn(id)
                 return
             }
             logger.error("speech recognition failed", metadata: ["error": "\(error)"])
-            openTurns[id]?.awaitingTranscript = false
+            turns.open[id]?.awaitingTranscript = false
             await enterKeypad(reason: "speech-to-text failed", turnID: id)
             await finishGenerating(id)
             return
@@ -564,12 +490,12 @@ public actor CallSession {
         let transcriptAt = Date()
         await previous?.value
         guard !Task.isCancelled, !ended else { return }
-        openTurns[id]?.awaitingTranscript = false
-        if openTurns[id]?.superseded == true {
+        turns.open[id]?.awaitingTranscript = false
+        if turns.open[id]?.superseded == true {
             // The caller went on talking: these words are answered with the next ones.
             if !transcript.text.isEmpty {
                 await persistCallerTurn(transcript.text, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt)
-                carriedCallerText = [carriedCallerText, transcript.text].compactMap { $0 }.joined(separator: " ")
+                turns.carry(transcript.text)
             }
             await dropSilentTurn(id)
             return
@@ -579,11 +505,11 @@ public actor CallSession {
 
     /// Ends a turn that will say nothing more (its hold line, if any, is heard or was cleared).
     private func dropSilentTurn(_ id: String) async {
-        guard let turn = openTurns[id] else { return }
+        guard let turn = turns.open[id] else { return }
         if turn.audioQueued {
             await finishGenerating(id)
         } else {
-            openTurns[id] = nil
+            turns.open[id] = nil
         }
     }
 
@@ -611,13 +537,13 @@ public actor CallSession {
         spoken: Bool = true
     ) async {
         let callerText =
-            ([carried ? carriedCallerText : nil, transcript.text].compactMap { $0 }.filter {
+            ([carried ? turns.carriedCallerText : nil, transcript.text].compactMap { $0 }.filter {
                 !$0.isEmpty
             }).joined(separator: " ")
-        if carried { carriedCallerText = nil }
+        if carried { turns.carriedCallerText = nil }
         guard !callerText.isEmpty else {
             watchdog.cancel(ifWatching: turnID)
-            if turnTask == openTurns[turnID]?.task { turnTask = nil }
+            if turnTask == turns.open[turnID]?.task { turnTask = nil }
             await dropSilentTurn(turnID)
             return
         }
@@ -631,8 +557,8 @@ public actor CallSession {
             await persistCallerTurn(
                 transcript.text, endOfSpeechAt: endOfSpeechAt, transcriptAt: transcriptAt, frustration: reading?.score)
         }
-        history += interruptionNotes
-        interruptionNotes.removeAll()
+        history += turns.interruptionNotes
+        turns.interruptionNotes.removeAll()
         history.append(.user(callerText))
         if let reading {
             followVoiceRequests(in: transcript.text)
@@ -641,17 +567,17 @@ public actor CallSession {
         }
         trimHistory()
 
-        if openTurns[turnID] == nil { openTurns[turnID] = OpenTurn(id: turnID, endOfSpeechAt: endOfSpeechAt) }
-        openTurns[turnID]?.callerText = callerText
-        openTurns[turnID]?.transcriptFinalAt = transcriptAt
-        openTurns[turnID]?.historyIndex = history.count - 1
+        if turns.open[turnID] == nil { turns.open[turnID] = OpenTurn(id: turnID, endOfSpeechAt: endOfSpeechAt) }
+        turns.open[turnID]?.callerText = callerText
+        turns.open[turnID]?.transcriptFinalAt = transcriptAt
+        turns.open[turnID]?.historyIndex = history.count - 1
         generatingTurnID = turnID
         if watchdog.turnID != turnID { startSilenceWatchdog(turnID: turnID, endOfSpeech: endOfSpeechAt) }
         if let reading, offersEscalation(reading) {
             await offerEscalation(turnID: turnID)
             guard !Task.isCancelled else { return }
             watchdog.cancel(ifWatching: turnID)
-            if turnTask == openTurns[turnID]?.task { turnTask = nil }
+            if turnTask == turns.open[turnID]?.task { turnTask = nil }
             await finishGenerating(turnID)
             return
         }
@@ -664,7 +590,7 @@ public actor CallSession {
                 remember: { [weak self] messages in await self?.remember(messages, turnID: turnID) },
                 speak: { [weak self] piece in await self?.speak(piece, turnID: turnID) })
             try Task.checkCancellation()
-            openTurns[turnID]?.firstTokenAt = reply.firstTokenAt
+            turns.open[turnID]?.firstTokenAt = reply.firstTokenAt
             if reply.endCall { endAfterPlayback = true }
         } catch is CancellationError {
             return  // Barge-in: callerInterrupts() recorded the turn.
@@ -675,39 +601,26 @@ public actor CallSession {
         guard !Task.isCancelled else { return }
         await askForTextConsent(turnID: turnID)
         watchdog.cancel(ifWatching: turnID)
-        if turnTask == openTurns[turnID]?.task { turnTask = nil }
+        if turnTask == turns.open[turnID]?.task { turnTask = nil }
         await finishGenerating(turnID)
     }
 
     /// Messages of turn `turnID` for the history, as the model produced them: a tool call and its
     /// result are kept even when the caller interrupts the turn afterwards.
     func remember(_ messages: [ChatMessage], turnID: String) {
-        guard !discardedTurns.contains(turnID) else { return }
-        for message in messages {
-            if let calls = message.toolCalls, calls.contains(where: { Self.sideEffectTools.contains($0.name) }) {
-                turnsWithSideEffects.insert(turnID)
-            }
-        }
-        history += messages
+        if let kept = turns.remember(messages, turnID: turnID) { history += kept }
     }
-
-    /// Tools whose call changes something outside the conversation.
-    static let sideEffectTools: Set<String> = [
-        "create_reservation", "update_reservation", "cancel_reservation", "take_message", "transfer_to_staff",
-    ]
 
     /// The turn has said everything it will say; its row is written once the caller has heard it.
     func finishGenerating(_ turnID: String) async {
         if generatingTurnID == turnID { generatingTurnID = nil }
-        openTurns[turnID]?.finishedGenerating = true
+        turns.open[turnID]?.finishedGenerating = true
         await closeTurnIfHeard(turnID)
         await hangUpIfDone()
     }
 
     func closeTurnIfHeard(_ turnID: String) async {
-        guard let turn = openTurns[turnID], turn.finishedGenerating, !pending.contains(where: { $0.turnID == turnID })
-        else { return }
-        openTurns[turnID] = nil
+        guard let turn = turns.closeIfHeard(turnID) else { return }
         await recordAgentTurn(turn, interrupted: false, unheard: nil)
     }
 
@@ -762,7 +675,7 @@ public actor CallSession {
         do {
             for try await chunk in services.speech.speak(utterance) {
                 if Task.isCancelled { return }
-                if openTurns[turnID]?.firstAudioAt == nil { openTurns[turnID]?.firstAudioAt = Date() }
+                if turns.open[turnID]?.firstAudioAt == nil { turns.open[turnID]?.firstAudioAt = Date() }
                 leftover += amplified(chunk)
                 let whole = leftover.count / TelephoneAudio.samplesPerFrame * TelephoneAudio.samplesPerFrame
                 if whole > 0 {
@@ -780,13 +693,12 @@ public actor CallSession {
             queued(turnID, hold: hold)
             await pacer.enqueue(MuLawFrame.frames(from: leftover))
         }
-        pending.append(PendingPiece(mark: mark, text: text, turnID: turnID, hold: hold))
+        turns.pending.append(PendingPiece(mark: mark, text: text, turnID: turnID, hold: hold))
         await pacer.enqueueMark(mark)
     }
 
     private func queued(_ turnID: String, hold: Bool) {
-        openTurns[turnID]?.audioQueued = true
-        if !hold { openTurns[turnID]?.answerQueued = true }
+        turns.queued(turnID, hold: hold)
     }
 
     func markPlayed(_ name: String) async {
@@ -794,18 +706,14 @@ public actor CallSession {
             recordingStartMark = nil
             await startRecording()
         }
-        guard let index = pending.firstIndex(where: { $0.mark == name }) else { return }
-        let piece = pending.remove(at: index)
-        if let turnID = piece.turnID {
-            openTurns[turnID]?.heard.append(piece.text)
-            if !piece.hold { openTurns[turnID]?.answerHeard = true }
-            await closeTurnIfHeard(turnID)
-        }
+        guard let piece = turns.played(name) else { return }
+        if let turnID = piece.turnID { await closeTurnIfHeard(turnID) }
         await hangUpIfDone()
     }
 
     func hangUpIfDone() async {
-        guard endAfterPlayback, !ended, pending.isEmpty, generatingTurnID == nil, await pacer.queuedFrames == 0 else {
+        guard endAfterPlayback, !ended, turns.pending.isEmpty, generatingTurnID == nil, await pacer.queuedFrames == 0
+        else {
             return
         }
         logger.info("ending the call after the goodbye")
@@ -817,10 +725,10 @@ public actor CallSession {
         lastFrameSentAt = .now
         recording?.agent(bytes, at: .now)
         // The first frame of the oldest turn still waiting for one.
-        if let turn = openTurns.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
+        if let turn = turns.open.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
             .min(by: { ($0.firstAudioAt ?? .distantFuture) < ($1.firstAudioAt ?? .distantFuture) })
         {
-            openTurns[turn.id]?.firstFrameAt = Date()
+            turns.open[turn.id]?.firstFrameAt = Date()
             if let end = turn.endOfSpeechAt {
                 let latency = Date().timeIntervalSince(end)
                 responseLatencies.append(latency)
@@ -908,12 +816,12 @@ public actor CallSession {
         watchdog.cancel()
         messageEndTask?.cancel()
         // The caller hung up: whatever was still to be heard of open turns never was.
-        for turn in openTurns.values {
-            let unheard = pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")
+        for turn in turns.open.values {
+            let unheard = turns.pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")
             await recordAgentTurn(turn, interrupted: !unheard.isEmpty, unheard: unheard.isEmpty ? nil : unheard)
         }
-        openTurns.removeAll()
-        pending.removeAll()
+        turns.open.removeAll()
+        turns.pending.removeAll()
         await recognition?.cancel()
         recognition = nil
         await pacer?.clear()
