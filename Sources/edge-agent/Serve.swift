@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
             let tracing = try TracingBackend.make(settings: loaded.configuration.tracing, logger: logger)
             let app = try await EdgeAgentApp.prepare(
                 configuration: loaded.configuration, logger: logger, http: http, tracing: tracing)
-            try await app.run(environment: environment)
+            try await AgentServer(app: app).run(environment: environment)
         } catch {
             try? await http.shutdown()
             throw fail("\(error)", code: 1)

@@ -77,7 +77,7 @@ struct LifecycleTests {
         }
         let port = Handoff<Int>()
         let server = app.makeApplication(router: router) { channel in port.send(channel.localAddress!.port!) }
-        let group = app.makeServiceGroup(
+        let group = AgentServer(app: app).makeServiceGroup(
             server: server, notifier: SystemdNotifier(socketPath: nil, watchdogInterval: nil, logger: logs.logger),
             gracefulShutdownSignals: [])
 
@@ -164,7 +164,7 @@ struct LifecycleTests {
         configuration.http.port = port
         let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
         await #expect {
-            try await app.run(environment: [:])
+            try await AgentServer(app: app).run(environment: [:])
         } throws: { error in
             "\(error)"
                 == "cannot listen on 127.0.0.1:\(port): the port is already in use; stop the other process or set EDGE_HTTP_PORT"

@@ -259,7 +259,7 @@ struct OTLPExportTests {
             let server = app.makeApplication(router: app.makeRouter()) { channel in
                 running.send(channel.localAddress?.port ?? 0)
             }
-            let group = app.makeServiceGroup(
+            let group = AgentServer(app: app).makeServiceGroup(
                 server: server, notifier: SystemdNotifier(socketPath: nil, watchdogInterval: nil, logger: logs.logger),
                 gracefulShutdownSignals: [])
             try await withThrowingTaskGroup { tasks in
