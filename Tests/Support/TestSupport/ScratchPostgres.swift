@@ -1,5 +1,6 @@
 public import Foundation
 import Logging
+import NIOSSL
 import PostgresNIO
 
 /// Throwaway databases on the PostgreSQL 15 that `provisioning/with-test-postgres.sh` starts (it sets
@@ -57,16 +58,23 @@ public enum ScratchPostgres {
         }
     }
 
-    /// Runs one statement on a connection of its own to the server's maintenance database.
+    /// Runs one statement on a connection of its own to the server's maintenance database. Cancelling
+    /// the task closes the connection (a statement alone does not stop waiting when cancelled).
     private static func execute(_ sql: String, server url: URLComponents) async throws {
         let logger = Logger(label: "scratch-postgres")
+        let mode = url.queryItems?.first { $0.name == "sslmode" }?.value
         let configuration = PostgresConnection.Configuration(
             host: url.host!, port: url.port ?? 5432, username: url.user!,
             password: url.password?.removingPercentEncoding ?? url.password,
-            database: String(url.path.drop { $0 == "/" }), tls: .disable)
+            database: String(url.path.drop { $0 == "/" }),
+            tls: mode == "require" ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            try await withTaskCancellationHandler {
+                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+            } onCancel: {
+                connection.close().whenComplete { _ in }
+            }
             try await connection.close()
         } catch {
             try? await connection.close()

@@ -3,13 +3,9 @@ public import Foundation
 /// Twilio's own Python library (`twilio.request_validator`), so that signatures are checked against
 /// Twilio's code rather than against our reading of its documentation.
 public enum TwilioLibrary {
-    /// The library could not sign.
-    public struct Failed: Error, CustomStringConvertible {
-        public let description: String
-    }
-
     /// `RequestValidator(token).compute_signature(url, params)` for each request; nil when the test
-    /// Python is not installed (CI installs it, and its tests fail without it).
+    /// Python is not installed or cannot import the library (CI installs both, and its tests fail
+    /// without them).
     public static func signatures(_ requests: [(url: String, form: [(String, String)])], token: String) async throws
         -> [String]?
     {
@@ -30,9 +26,7 @@ public enum TwilioLibrary {
                 """,
                 token,
             ], environment: nil, input: json)
-        guard outcome.status == 0 else {
-            throw Failed(description: "twilio's RequestValidator failed: \(outcome.standardError)")
-        }
+        guard outcome.status == 0 else { return nil }
         return outcome.standardOutput.split(separator: "\n").map(String.init)
     }
 }
