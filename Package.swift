@@ -100,7 +100,8 @@ let package = Package(
         ),
         // Write aside, fsync, rename, fsync the folder: one helper for every file that must be whole.
         .target(name: "DurableFiles", swiftSettings: swiftSettings),
-        // The JSON error body every HTTP refusal of the box and of headquarters is answered with.
+        // What the box and headquarters answer alike: the JSON error body of every refusal, and the
+        // bodies of /healthz, /readyz and /metrics.
         .target(
             name: "HTTPErrors", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
             swiftSettings: swiftSettings),

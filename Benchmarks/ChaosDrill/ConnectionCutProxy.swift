@@ -49,9 +49,6 @@ final class ConnectionCutProxy: Sendable {
         }
     }
 
-    /// How many connections are open through the proxy.
-    var openConnections: Int { open.channels.withLock { $0.count } }
-
     func stop() async {
         await cutAll()
         try? await server.close()

@@ -24,7 +24,7 @@ extension CallSession {
     /// The answer is late: a hold line from the cache (or the local voice), unless something of the
     /// turn is already queued.
     private func holdIfSilent(_ turnID: String) async -> Bool {
-        guard let turn = turns.open[turnID], !turn.audioQueued, !ended else { return false }
+        guard !Task.isCancelled, let turn = turns.open[turnID], !turn.audioQueued, !ended else { return false }
         logger.warning("the answer is late; playing a hold line")
         services.metrics.holdLines.increment()
         fallbacks += 1
@@ -33,7 +33,8 @@ extension CallSession {
     }
 
     private func giveUpIfWaiting(_ turnID: String) async {
-        guard let turn = turns.open[turnID], !ended, !turn.answerQueued, !turn.finishedGenerating else { return }
+        guard !Task.isCancelled, let turn = turns.open[turnID], !ended, !turn.answerQueued, !turn.finishedGenerating
+        else { return }
         await giveUp(turnID)
     }
 

@@ -64,8 +64,8 @@ public actor CallSession {
     var recordWriter: Task<Void, Never>?
     /// Names and numbers this call has learnt: sentences containing them are never cached.
     var personalData = PersonalDataFilter()
-    var dtmfDigits = ""
-    var dtmfTask: Task<Void, Never>?
+    /// Keys pressed during the conversation, gathered into one input (see ``KeypadEntry``).
+    var keys = KeypadEntry(clock: ContinuousClock())
     var mode = Mode.conversation
     var keypad: KeypadFlow
     /// When the call last moved to the keypad flow.
@@ -120,8 +120,6 @@ public actor CallSession {
     static let preRollFrames = 40
     /// Frames sent to the recognizer from before the onset itself.
     static let leadInFrames = 10
-    /// How long after the last key the digits are taken as complete.
-    static let keypadPause = Duration.seconds(2)
     /// Characters of conversation sent to the model at most (the system prompt aside).
     static let historyBudget = 12_000
 
@@ -290,23 +288,19 @@ public actor CallSession {
             await pressedOnKeypad(digit)
             return
         }
-        dtmfTask?.cancel()
-        if digit == "#" {
-            flushDigits()
-            return
-        }
-        dtmfDigits += digit
-        dtmfTask = Task {
-            try? await Task.sleep(for: Self.keypadPause)
-            guard !Task.isCancelled else { return }
-            self.flushDigits()
+        if let digits = keys.press(digit, paused: { [weak self] in await self?.keysPaused() }) {
+            answerDigits(digits)
         }
     }
 
-    func flushDigits() {
-        guard !dtmfDigits.isEmpty else { return }
-        let digits = dtmfDigits
-        dtmfDigits = ""
+    /// No key followed the last within the pause: the digits so far are the input (unless a key came
+    /// in the meantime and cancelled this wait).
+    func keysPaused() {
+        guard !Task.isCancelled, let digits = keys.take() else { return }
+        answerDigits(digits)
+    }
+
+    func answerDigits(_ digits: String) {
         answerAfterCurrentTurn(services.phrases.text(.keypadInput, language: language, ["digits": digits]))
     }
 
@@ -812,7 +806,7 @@ public actor CallSession {
         guard !ended else { return }
         ended = true
         turnTask?.cancel()
-        dtmfTask?.cancel()
+        keys.cancel()
         watchdog.cancel()
         messageEndTask?.cancel()
         // The caller hung up: whatever was still to be heard of open turns never was.

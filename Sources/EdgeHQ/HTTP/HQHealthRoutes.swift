@@ -1,4 +1,5 @@
 import Foundation
+import HTTPErrors
 public import Hummingbird
 import Logging
 import PostgresNIO
@@ -15,7 +16,7 @@ public struct HQHealthRoutes: Sendable {
 
     public func register(on router: Router<some RequestContext>) {
         router.get("/healthz") { _, _ in
-            Self.json(["status": "ok"], status: .ok)
+            HealthResponses.json(["status": "ok"], status: .ok)
         }
         router.get("/readyz") { _, context in
             do {
@@ -24,9 +25,9 @@ public struct HQHealthRoutes: Sendable {
                 try await raceDeadline(.seconds(2), late: { CancellationError() }) {
                     try await database.query("SELECT 1", logger: context.logger)
                 }
-                return Self.json(["status": "up", "checks": ["database": ["status": "up"]]], status: .ok)
+                return HealthResponses.json(["status": "up", "checks": ["database": ["status": "up"]]], status: .ok)
             } catch {
-                return Self.json(
+                return HealthResponses.json(
                     [
                         "status": "down",
                         "checks": ["database": ["status": "down", "detail": "PostgreSQL does not answer"]],
@@ -34,16 +35,7 @@ public struct HQHealthRoutes: Sendable {
             }
         }
         router.get("/metrics") { _, _ in
-            Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(string: metrics.exposition())))
+            HealthResponses.metrics(metrics.exposition())
         }
-    }
-
-    static func json(_ object: [String: Any], status: HTTPResponse.Status) -> Response {
-        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-        return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 }
