@@ -120,32 +120,13 @@ struct EndToEndCallTests {
 
     @Test("a Spanish caller (heard through Deepgram) is answered in Spanish, and talking over the agent cuts it off")
     func spanishAndBargeIn() async throws {
-        let tomorrow = CallTestRig.tomorrow
-        let llm = OpenAIChatDouble([
-            ScriptedLLM.text(
-                "Claro que sí. Tenemos mesa para cuatro mañana a las ocho. Le cuento también que esta semana tenemos un menú especial de temporada con platos nuevos, postres caseros y vinos de la región. ¿A nombre de quién hago la reserva?"
-            ),
-            ScriptedLLM.tool(
-                "create_reservation", #"{"name":"Carmen García","party_size":4,"date":"\#(tomorrow)","time":"20:00"}"#),
-            ScriptedLLM.text("Listo, Carmen. Hasta mañana."),
-        ])
-        let deepgram = DeepgramDouble([
-            ("Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "es"),
-            ("A nombre de Carmen García.", "es"),
-        ])
+        let (llm, deepgram) = SpanishBargeIn.doubles()
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: tts, deepgram: deepgram)
         try await rig.run { app, simulator in
             let report = try await simulator.call(
                 callSid: "CA0000000000000000000000000000e2e2", from: "+34600111222", to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("es-booking")),
-                    // The long answer is still playing when the caller gives the name.
-                    .pause(.milliseconds(2500)),
-                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
+                script: try SpanishBargeIn.script())
             await app.waitForEnd(of: report.callID)
             #expect(report.clears >= 1)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
@@ -489,5 +470,39 @@ struct EndToEndCallTests {
             #expect(close?.contains("policyViolation") == true, "\(close ?? "nil")")
             #expect(line.report.agentAudioBytes == 0)
         }
+    }
+}
+
+/// A Spanish caller, heard through Deepgram, who gives their name while the agent's long answer is
+/// still playing: the end-to-end and tracing tests place the same call.
+enum SpanishBargeIn {
+    /// The model's answers (a long one, the booking, goodbye) and what Deepgram hears.
+    static func doubles() -> (OpenAIChatDouble, DeepgramDouble) {
+        let tomorrow = CallTestRig.tomorrow
+        let llm = OpenAIChatDouble([
+            ScriptedLLM.text(
+                "Claro que sí. Tenemos mesa para cuatro mañana a las ocho. Le cuento también que esta semana tenemos un menú especial de temporada con platos nuevos, postres caseros y vinos de la región. ¿A nombre de quién hago la reserva?"
+            ),
+            ScriptedLLM.tool(
+                "create_reservation", #"{"name":"Carmen García","party_size":4,"date":"\#(tomorrow)","time":"20:00"}"#),
+            ScriptedLLM.text("Listo, Carmen. Hasta mañana."),
+        ])
+        let deepgram = DeepgramDouble([
+            ("Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "es"),
+            ("A nombre de Carmen García.", "es"),
+        ])
+        return (llm, deepgram)
+    }
+
+    /// The caller's side: the booking, then the name 2.5 s later, over the answer.
+    static func script() throws -> CallScript {
+        CallScript([
+            .waitForAgent(timeout: .seconds(5)),
+            .say(try EdgeAgentTestAudio.speech("es-booking")),
+            // The long answer is still playing when the caller gives the name.
+            .pause(.milliseconds(2500)),
+            .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)),
+            .hangUp,
+        ])
     }
 }

@@ -111,19 +111,7 @@ struct TracedCallTests {
 
     @Test("talking over the agent: each answer's call.turn says whether it was cut off, in the caller's language")
     func bargeInSpans() async throws {
-        let tomorrow = CallTestRig.tomorrow
-        let llm = OpenAIChatDouble([
-            ScriptedLLM.text(
-                "Claro que sí. Tenemos mesa para cuatro mañana a las ocho. Le cuento también que esta semana tenemos un menú especial de temporada con platos nuevos, postres caseros y vinos de la región. ¿A nombre de quién hago la reserva?"
-            ),
-            ScriptedLLM.tool(
-                "create_reservation", #"{"name":"Carmen García","party_size":4,"date":"\#(tomorrow)","time":"20:00"}"#),
-            ScriptedLLM.text("Listo, Carmen. Hasta mañana."),
-        ])
-        let deepgram = DeepgramDouble([
-            ("Hola, quisiera una mesa para cuatro personas mañana a las ocho.", "es"),
-            ("A nombre de Carmen García.", "es"),
-        ])
+        let (llm, deepgram) = SpanishBargeIn.doubles()
         let tracer = InMemoryTracer()
         var rig = CallTestRig(
             llm: llm, transcription: TranscriptionDouble([]), tts: ElevenLabsDouble(), deepgram: deepgram)
@@ -131,14 +119,7 @@ struct TracedCallTests {
         try await rig.run { app, simulator in
             let report = try await simulator.call(
                 callSid: "CA000000000000000000000000000barge", from: "+34600111222", to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("es-booking")),
-                    // The long answer is still playing when the caller gives the name.
-                    .pause(.milliseconds(2500)),
-                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
+                script: try SpanishBargeIn.script())
             await app.waitForEnd(of: report.callID)
             #expect(report.clears >= 1)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })

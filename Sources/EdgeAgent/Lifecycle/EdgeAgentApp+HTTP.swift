@@ -1,16 +1,8 @@
-public import AsyncHTTPClient
-import CallRecording
 import Foundation
 public import Hummingbird
 public import HummingbirdWebSocket
-public import LocalStore
-public import Logging
+import LocalStore
 public import NIOCore
-public import Resilience
-public import ServiceLifecycle
-public import Sync
-public import SyncAgent
-public import UnixSignals
 
 /// The agent's HTTP side: every route, and the server that serves them.
 extension EdgeAgentApp {

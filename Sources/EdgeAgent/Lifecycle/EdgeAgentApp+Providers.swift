@@ -1,16 +1,8 @@
-public import AsyncHTTPClient
-import CallRecording
 import Foundation
-public import Hummingbird
-public import HummingbirdWebSocket
-public import LocalStore
-public import Logging
-public import NIOCore
+import LocalStore
+import Logging
 public import Resilience
-public import ServiceLifecycle
-public import Sync
-public import SyncAgent
-public import UnixSignals
+import SyncAgent
 
 /// The cloud providers and what stands in for them, each behind its upstream's circuit: the language
 /// model, speech-to-text, the voices, text messages and the phrase warmer.
