@@ -1,4 +1,5 @@
 import Foundation
+import FoundationXML
 import Testing
 
 @testable import EdgeAgent
@@ -29,6 +30,19 @@ struct TwilioSignatureTests {
         let body = "Table%20for%204%20at%207%3A30%20pm%20%2B%20dessert%20%26%20caf%C3%A9"
         #expect(form.encoded == "Body=\(body)&To=%2B18005551212&Body=")
         #expect(try #require(FormParameters(body: Array(form.encoded.utf8))) == form)
+    }
+
+    @Test("TwiML escapes XML's five special characters in values, and the document parses back to them")
+    func twimlEscaping() throws {
+        #expect(XMLEscaping.escape(#"Tom & Jerry's <"bar">"#) == "Tom &amp; Jerry&apos;s &lt;&quot;bar&quot;&gt;")
+        let value = #"a&b<c>"d'e"#
+        let document = TwiML.connectStream(
+            url: "wss://agent.example.com/twilio/media?a=1&b=2", parameters: [(name: "token", value: value)])
+        let xml = try XMLDocument(xmlString: document)
+        let parameter = try #require(try xml.nodes(forXPath: "//Parameter").first as? XMLElement)
+        #expect(parameter.attribute(forName: "value")?.stringValue == value)
+        let stream = try #require(try xml.nodes(forXPath: "//Stream").first as? XMLElement)
+        #expect(stream.attribute(forName: "url")?.stringValue == "wss://agent.example.com/twilio/media?a=1&b=2")
     }
 
     @Test("parameter order on the wire does not matter: names are sorted")

@@ -1,3 +1,5 @@
+import TwilioWire
+
 /// The TwiML documents the agent answers with.
 public enum TwiML {
     /// `<Connect><Stream>`: a bidirectional Media Stream to `url`, carrying `parameters` as
@@ -24,19 +26,5 @@ public enum TwiML {
     }
 
     /// Escapes text for an XML attribute or element.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        escaped.reserveCapacity(text.count)
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    static func escape(_ text: String) -> String { XMLEscaping.escape(text) }
 }

@@ -1,3 +1,5 @@
+import TwilioWire
+
 /// The TwiML headquarters answers while a site's box cannot: the restaurant's fallback message in
 /// the caller's language, the restaurant's own line with a timeout, and otherwise a voicemail.
 enum FallbackTwiML {
@@ -73,19 +75,6 @@ enum FallbackTwiML {
         #"<?xml version="1.0" encoding="UTF-8"?><Response>\#(body)</Response>"#
     }
 
-    /// Text and attribute values with XML's five special characters escaped.
-    static func escape(_ text: String) -> String {
-        var escaped = ""
-        for character in text {
-            switch character {
-            case "&": escaped += "&amp;"
-            case "<": escaped += "&lt;"
-            case ">": escaped += "&gt;"
-            case "\"": escaped += "&quot;"
-            case "'": escaped += "&apos;"
-            default: escaped.append(character)
-            }
-        }
-        return escaped
-    }
+    /// Escapes text for an XML attribute or element.
+    static func escape(_ text: String) -> String { XMLEscaping.escape(text) }
 }
