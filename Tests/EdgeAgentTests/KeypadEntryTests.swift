@@ -5,7 +5,7 @@ import Testing
 @testable import EdgeAgent
 
 /// Keys pressed during the conversation, on a clock the test moves.
-@Suite("Keypad entry")
+@Suite("Keypad entry", .timeLimit(.minutes(1)))
 struct KeypadEntryTests {
     /// When the entry said a pause ended the digits, on the manual clock.
     final class Pauses: Sendable {

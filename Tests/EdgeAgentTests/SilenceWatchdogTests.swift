@@ -5,7 +5,7 @@ import Testing
 @testable import EdgeAgent
 
 /// The silence watchdog on a clock the test moves: what it asks the call, and when.
-@Suite("Silence watchdog")
+@Suite("Silence watchdog", .timeLimit(.minutes(1)))
 struct SilenceWatchdogTests {
     /// What the watchdog asked, with the time on the manual clock.
     final class Asked: Sendable {

@@ -1,9 +1,12 @@
 import Foundation
-import FoundationXML
 import Testing
 
 @testable import EdgeAgent
 @testable import TwilioWire
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// Every expected signature here was computed by Twilio's own Python library (twilio 9.13.0,
 /// `RequestValidator.compute_signature`), not by the code under test.
