@@ -235,4 +235,37 @@ struct KeypadMenuTests {
             #expect(transcription.durations.withLockedValue { $0 }.first.map { $0 > 1 } == true)
         }
     }
+
+    @Test("3 takes a message ended by silence: three seconds after the caller stops, it is left for the staff once")
+    func messageEndedBySilence() async throws {
+        let rig = CallTestRig(
+            llm: OpenAIChatDouble([ScriptedLLM.text("unused")]), transcription: TranscriptionDouble([]),
+            tts: ElevenLabsDouble())
+        try await rig.run { app, simulator in
+            let board = StaffMessageBoard(database: app.database)
+            let report = try await simulator.call(
+                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript([
+                    .waitForAgent(timeout: .seconds(5)),
+                    .press("*"), .waitForAgent(timeout: .seconds(15)),
+                    .press("3"), .waitForAgent(timeout: .seconds(10)),
+                    .say(try EdgeAgentTestAudio.speech("en-name")),
+                    // No key: only the silence after the words ends the message.
+                    .waitUntil(timeout: .seconds(20)) { ((try? await board.open().count) ?? 0) > 0 },
+                    .waitForAgentQuiet(timeout: .seconds(15), quiet: .seconds(1)),
+                    .hangUp,
+                ]))
+            await app.waitForEnd(of: report.callID)
+            #expect(report.timeouts == 0)
+            let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
+            #expect(call.outcome == "message_taken")
+            let said = try await CallLog(database: app.database).turns(callID: call.id)
+                .filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
+            #expect(said.contains(app.phrases.text(.keypadMessageTaken, language: "en")))
+            let messages = try await board.open()
+            #expect(messages.count == 1)
+            #expect(messages.first?.callbackPhone == CallTestRig.caller)
+        }
+    }
 }

@@ -160,12 +160,8 @@ extension CallSession {
             await speak(line(.keypadMessage), turnID: turnID)
             queued(tone: Self.messageTone)
             messageAudio = []
-            messageEndTask = Task {
-                // A caller who says nothing at all is not waited for long.
-                try? await Task.sleep(for: Self.messageSilenceLimit * 3)
-                guard !Task.isCancelled else { return }
-                await self.messageEnded()
-            }
+            // A caller who says nothing at all is not waited for long.
+            messageEnd.start(Self.messageSilenceLimit * 3) { [weak self] in await self?.messageWentSilent() }
         case .endMessage:
             await takeMessage(turnID: turnID)
         case .transfer:
@@ -253,18 +249,19 @@ extension CallSession {
         if (messageAudio?.count ?? 0) < Self.messageMaximumBytes { messageAudio?.append(contentsOf: frame) }
         switch listener.listen(frame, agentSpeaking: false).event {
         case .started:
-            messageEndTask?.cancel()
+            messageEnd.cancel()
         case .ended, .noise, .ignored:
-            messageEndTask?.cancel()
-            messageEndTask = Task {
-                try? await Task.sleep(for: Self.messageSilenceLimit)
-                guard !Task.isCancelled else { return }
-                await self.messageEnded()
-            }
+            messageEnd.start(Self.messageSilenceLimit) { [weak self] in await self?.messageWentSilent() }
         case nil:
             break
         }
         if (messageAudio?.count ?? 0) >= Self.messageMaximumBytes { await messageEnded() }
+    }
+
+    /// The message's countdown ran out (unless the caller spoke again as it did).
+    private func messageWentSilent() async {
+        guard !Task.isCancelled else { return }
+        await messageEnded()
     }
 
     private func messageEnded() async {
@@ -276,7 +273,7 @@ extension CallSession {
     /// Leaves the message for the staff: its words when speech-to-text can still make them out,
     /// otherwise a note with its length and the number to call back.
     private func takeMessage(turnID: String) async {
-        messageEndTask?.cancel()
+        messageEnd.cancel()
         let audio = messageAudio ?? []
         messageAudio = nil
         let seconds = audio.count / TelephoneAudio.sampleRate

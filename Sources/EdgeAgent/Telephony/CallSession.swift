@@ -72,7 +72,8 @@ public actor CallSession {
     var offlineSince: Date?
     /// The caller's audio while they leave a message on the keypad flow.
     var messageAudio: [UInt8]?
-    var messageEndTask: Task<Void, Never>?
+    /// Ends the caller's message after silence (see ``hearMessage(_:)``).
+    var messageEnd = Countdown(clock: ContinuousClock())
     /// The caller spoke but speech-to-text would not start.
     var recognitionUnavailable = false
     /// The call's recording, once it has started (after the notice has been heard).
@@ -808,7 +809,7 @@ public actor CallSession {
         turnTask?.cancel()
         keys.cancel()
         watchdog.cancel()
-        messageEndTask?.cancel()
+        messageEnd.cancel()
         // The caller hung up: whatever was still to be heard of open turns never was.
         for turn in turns.open.values {
             let unheard = turns.pending.filter { $0.turnID == turn.id }.map(\.text).joined(separator: " ")

@@ -9,24 +9,21 @@ struct KeypadEntry<EntryClock: Clock<Duration>>: Sendable {
     let pause: Duration
     /// The digits pressed since the last input was taken.
     private(set) var digits = ""
-    private var timer: Task<Void, Never>?
+    private var countdown: Countdown<EntryClock>
 
     init(clock: EntryClock, pause: Duration = .seconds(2)) {
         self.clock = clock
         self.pause = pause
+        countdown = Countdown(clock: clock)
     }
 
     /// A key. `#` ends the input at once: the digits are returned (nil when there are none). Any other
     /// key is added, and `paused` runs if no key follows within ``pause`` (the call then calls ``take()``).
     mutating func press(_ key: String, paused: @escaping @Sendable () async -> Void) -> String? {
-        timer?.cancel()
+        countdown.cancel()
         if key == "#" { return take() }
         digits += key
-        let (clock, pause) = (self.clock, self.pause)
-        timer = Task {
-            guard (try? await clock.sleep(for: pause)) != nil, !Task.isCancelled else { return }
-            await paused()
-        }
+        countdown.start(pause, paused)
         return nil
     }
 
@@ -39,11 +36,11 @@ struct KeypadEntry<EntryClock: Clock<Duration>>: Sendable {
 
     /// Stops waiting for the pause (the call ended).
     func cancel() {
-        timer?.cancel()
+        countdown.cancel()
     }
 
     /// Returns when the pause being waited for has run out or was cancelled.
     func settled() async {
-        await timer?.value
+        await countdown.settled()
     }
 }
