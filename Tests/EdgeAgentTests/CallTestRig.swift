@@ -18,6 +18,11 @@ struct CallTestRig {
     static let authToken = testAuthToken
     static let caller = "+15551234567"
 
+    /// A CallSid of Twilio's shape no other call of the test run has.
+    static func newCallSid() -> String {
+        "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+    }
+
     let llm: OpenAIChatDouble
     let transcription: TranscriptionDouble
     let tts: ElevenLabsDouble

@@ -47,7 +47,7 @@ struct RecordingRetentionServiceTests {
 
     /// A finished recording of a new call, started at the clock's now.
     static func record(_ app: EdgeAgentApp) async throws -> String {
-        let callSid = "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        let callSid = CallTestRig.newCallSid()
         _ = try await CallLog(database: app.database).recordIncoming(
             .init(callSid: callSid, from: "+15550100100", to: "+15557654321", direction: "inbound", status: .inProgress)
         )

@@ -21,7 +21,7 @@ struct RecordingTests {
         rig.adjust = { $0.recordingPublicKey = identity.publicKeyBase64 }
         try await rig.run { app, simulator in
             let report = try await simulator.call(
-                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                callSid: CallTestRig.newCallSid(),
                 from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(8)),
@@ -159,7 +159,7 @@ struct RecordingTests {
         let logs = rig.logs
         try await rig.run { app, simulator in
             let report = try await simulator.call(
-                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                callSid: CallTestRig.newCallSid(),
                 from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(8)),

@@ -69,7 +69,7 @@ struct SilenceGuaranteeTests {
             }
             let menu = app.phrases.text(.keypadMenu, language: language)
             let report = try await simulator.call(
-                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(), from: caller,
+                callSid: CallTestRig.newCallSid(), from: caller,
                 to: "+15557654321",
                 script: CallScript(
                     [
@@ -152,7 +152,7 @@ struct KeypadRecoveryTests {
         rig.adjust = { $0.resilience.keypadRetrySeconds = 0 }
         try await rig.run { app, simulator in
             let report = try await simulator.call(
-                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                callSid: CallTestRig.newCallSid(),
                 from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)),
@@ -204,7 +204,7 @@ struct KeypadMenuTests {
         }
         try await rig.run { app, simulator in
             let report = try await simulator.call(
-                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                callSid: CallTestRig.newCallSid(),
                 from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)),
@@ -244,7 +244,7 @@ struct KeypadMenuTests {
         try await rig.run { app, simulator in
             let board = StaffMessageBoard(database: app.database)
             let report = try await simulator.call(
-                callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                callSid: CallTestRig.newCallSid(),
                 from: CallTestRig.caller, to: "+15557654321",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)),

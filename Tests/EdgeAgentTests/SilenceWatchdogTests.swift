@@ -1,4 +1,3 @@
-import Synchronization
 import TestSupport
 import Testing
 
@@ -7,45 +6,23 @@ import Testing
 /// The silence watchdog on a clock the test moves: what it asks the call, and when.
 @Suite("Silence watchdog", .timeLimit(.minutes(1)))
 struct SilenceWatchdogTests {
-    /// What the watchdog asked, with the time on the manual clock.
-    final class Asked: Sendable {
-        enum Event: Equatable, Sendable {
-            case hold(String, at: Duration)
-            case giveUp(String, at: Duration)
-        }
+    /// What the watchdog asked the call, for which turn.
+    enum Asked: Equatable, Sendable {
+        case hold(String)
+        case giveUp(String)
+    }
 
-        let clock: ManualClock
-        private let events = Mutex<[Event]>([])
-        let stream: AsyncStream<Event>
-        private let continuation: AsyncStream<Event>.Continuation
-
-        init(clock: ManualClock) {
-            self.clock = clock
-            (stream, continuation) = AsyncStream.makeStream()
-        }
-
-        var all: [Event] { events.withLock { $0 } }
-
-        /// Actions for `turnID`: the hold line is played when `silent` says the turn has queued nothing.
-        func actions(_ turnID: String, silent: Bool = true) -> SilenceWatchdog<ManualClock>.Actions {
-            .init(
-                holdIfSilent: {
-                    self.record(.hold(turnID, at: self.clock.now.offset))
-                    return silent
-                },
-                giveUpIfWaiting: { self.record(.giveUp(turnID, at: self.clock.now.offset)) })
-        }
-
-        private func record(_ event: Event) {
-            events.withLock { $0.append(event) }
-            continuation.yield(event)
-        }
-
-        /// The next thing asked.
-        func next() async -> Event? {
-            var iterator = stream.makeAsyncIterator()
-            return await iterator.next()
-        }
+    /// Actions for `turnID` that record what was asked; the hold line is played when `silent` says the
+    /// turn has queued nothing.
+    static func actions(
+        _ turnID: String, silent: Bool = true, into asked: ClockRecorder<Asked>
+    ) -> SilenceWatchdog<ManualClock>.Actions {
+        .init(
+            holdIfSilent: {
+                asked.record(.hold(turnID))
+                return silent
+            },
+            giveUpIfWaiting: { asked.record(.giveUp(turnID)) })
     }
 
     static let timing = SilenceWatchdog<ManualClock>.Timing(budget: .milliseconds(1500))
@@ -53,50 +30,56 @@ struct SilenceWatchdogTests {
     @Test("an answer still silent gets the hold line 350 ms before the budget, and is given up 1.5 s after it")
     func holdThenGiveUp() async {
         let clock = ManualClock()
-        let asked = Asked(clock: clock)
+        let asked = ClockRecorder<Asked>(clock: clock)
         var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, asked.actions("t1"))
+        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t1", into: asked))
         await clock.waitForSleeper()
         clock.advance(by: .milliseconds(1149))
         #expect(clock.sleepers == 1)
         #expect(asked.all.isEmpty)
         clock.advance(by: .milliseconds(1))
-        #expect(await asked.next() == .hold("t1", at: .milliseconds(1150)))
+        #expect(await asked.next() == .init(event: .hold("t1"), at: .milliseconds(1150)))
         await clock.waitForSleeper()
         clock.advance(by: .milliseconds(1849))
         #expect(clock.sleepers == 1)
         clock.advance(by: .milliseconds(1))
-        #expect(await asked.next() == .giveUp("t1", at: .milliseconds(3000)))
+        #expect(await asked.next() == .init(event: .giveUp("t1"), at: .milliseconds(3000)))
         await watchdog.settled()
-        #expect(asked.all == [.hold("t1", at: .milliseconds(1150)), .giveUp("t1", at: .milliseconds(3000))])
+        #expect(
+            asked.all == [
+                .init(event: .hold("t1"), at: .milliseconds(1150)),
+                .init(event: .giveUp("t1"), at: .milliseconds(3000)),
+            ])
         #expect(watchdog.turnID == "t1")
     }
 
     @Test("an answer already under way gets no hold line and is never given up")
     func answerStarted() async {
         let clock = ManualClock()
-        let asked = Asked(clock: clock)
+        let asked = ClockRecorder<Asked>(clock: clock)
         var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, asked.actions("t1", silent: false))
+        watchdog.watch(
+            turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t1", silent: false, into: asked))
         await clock.waitForSleeper()
         clock.advance(by: .seconds(10))
         await watchdog.settled()
-        #expect(asked.all == [.hold("t1", at: .seconds(10))])
+        #expect(asked.all == [.init(event: .hold("t1"), at: .seconds(10))])
         #expect(clock.sleepers == 0)
     }
 
     @Test("time already passed since the end of speech counts; a keypad turn gets the hold line and is never given up")
     func elapsedAndNoGiveUp() async {
         let clock = ManualClock()
-        let asked = Asked(clock: clock)
+        let asked = ClockRecorder<Asked>(clock: clock)
         var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(turnID: "k1", sinceEndOfSpeech: .milliseconds(1000), giveUp: false, asked.actions("k1"))
+        watchdog.watch(
+            turnID: "k1", sinceEndOfSpeech: .milliseconds(1000), giveUp: false, Self.actions("k1", into: asked))
         await clock.waitForSleeper()
         clock.advance(by: .milliseconds(150))
-        #expect(await asked.next() == .hold("k1", at: .milliseconds(150)))
+        #expect(await asked.next() == .init(event: .hold("k1"), at: .milliseconds(150)))
         await watchdog.settled()
         clock.advance(by: .seconds(10))
-        #expect(asked.all == [.hold("k1", at: .milliseconds(150))])
+        #expect(asked.all == [.init(event: .hold("k1"), at: .milliseconds(150))])
         #expect(clock.sleepers == 0)
     }
 
@@ -105,20 +88,20 @@ struct SilenceWatchdogTests {
     )
     func replaceAndCancel() async {
         let clock = ManualClock()
-        let asked = Asked(clock: clock)
+        let asked = ClockRecorder<Asked>(clock: clock)
         var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, asked.actions("t1"))
+        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t1", into: asked))
         await clock.waitForSleeper()
-        watchdog.watch(turnID: "t2", sinceEndOfSpeech: .zero, giveUp: true, asked.actions("t2"))
+        watchdog.watch(turnID: "t2", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t2", into: asked))
         watchdog.cancel(ifWatching: "t1")
         #expect(watchdog.turnID == "t2")
         clock.advance(by: .milliseconds(1150))
-        #expect(await asked.next() == .hold("t2", at: .milliseconds(1150)))
+        #expect(await asked.next() == .init(event: .hold("t2"), at: .milliseconds(1150)))
         await clock.waitForSleeper()
         watchdog.cancel(ifWatching: "t2")
         await watchdog.settled()
         clock.advance(by: .seconds(10))
-        #expect(asked.all == [.hold("t2", at: .milliseconds(1150))])
+        #expect(asked.all == [.init(event: .hold("t2"), at: .milliseconds(1150))])
         #expect(clock.sleepers == 0)
         #expect(watchdog.turnID == "t2")
     }

@@ -147,7 +147,7 @@ struct StaffPageBrowserTests {
 
                 // A call right after: the menu the model is given leaves the dish out, so it cannot offer it.
                 let report = try await simulator.call(
-                    callSid: "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased(),
+                    callSid: CallTestRig.newCallSid(),
                     from: CallTestRig.caller, to: "+15557654321",
                     script: CallScript([
                         .waitForAgent(timeout: .seconds(8)), .say(try EdgeAgentTestAudio.speech("en-booking")),

@@ -61,6 +61,14 @@ public struct AgentConfiguration: Sendable {
         /// choose another.
         public var voiceChoices: [String: [VoiceChoice]] = [:]
 
+        /// The configured voice of each language that has one (`en`, `es`).
+        public var voicesByLanguage: [String: String] {
+            var voices: [String: String] = [:]
+            voices["en"] = voiceEnglish
+            voices["es"] = voiceSpanish
+            return voices
+        }
+
         /// The voices of `language` staff may choose from, the configured default first.
         public func choices(for language: String) -> [VoiceChoice] {
             let configured = language == "es" ? voiceSpanish : voiceEnglish

@@ -68,9 +68,7 @@ extension EdgeAgentApp {
     /// local voice behind; the local voice alone otherwise.
     public func makeSpeechOutput() -> SpeechOutput {
         let tts = configuration.textToSpeech
-        var voices: [String: String] = [:]
-        voices["en"] = tts.voiceEnglish
-        voices["es"] = tts.voiceSpanish
+        let voices = tts.voicesByLanguage
         var provider: SpeechOutput.Provider?
         if tts.apiKey != nil, !voices.isEmpty {
             let client = ElevenLabsClient(
@@ -123,9 +121,7 @@ extension EdgeAgentApp {
 
     private func makeVoiceSwitcher() -> VoiceSwitcher {
         let tts = configuration.textToSpeech
-        var configured: [String: String] = [:]
-        configured["en"] = tts.voiceEnglish
-        configured["es"] = tts.voiceSpanish
+        let configured = tts.voicesByLanguage
         let app = self
         return VoiceSwitcher(
             selection: voiceSelection, store: VoiceChoiceStore(database: database), configured: configured,

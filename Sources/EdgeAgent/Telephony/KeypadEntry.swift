@@ -4,7 +4,6 @@
 /// It keeps time on any clock, so tests move time by hand; the call is told when a pause ends the
 /// digits and takes them then.
 struct KeypadEntry<EntryClock: Clock<Duration>>: Sendable {
-    let clock: EntryClock
     /// How long after the last key the digits are taken as complete.
     let pause: Duration
     /// The digits pressed since the last input was taken.
@@ -12,7 +11,6 @@ struct KeypadEntry<EntryClock: Clock<Duration>>: Sendable {
     private var countdown: Countdown<EntryClock>
 
     init(clock: EntryClock, pause: Duration = .seconds(2)) {
-        self.clock = clock
         self.pause = pause
         countdown = Countdown(clock: clock)
     }
