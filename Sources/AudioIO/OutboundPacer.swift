@@ -1,9 +1,11 @@
 /// Sends outbound audio in real time: one 20 ms frame per 20 ms of a monotonic clock, never in a
 /// burst, each against its own deadline (anchor + n × 20 ms) so small delays never accumulate.
 ///
-/// Marks are sent right after the frame before them. ``clear()`` drops everything queued (barge-in)
-/// and returns the marks that will now never be reached. The pacer re-anchors when it runs dry, so
-/// the first frame of the next answer goes out at once.
+/// Marks are sent right after the frame before them, and the far end gives each back once its audio
+/// has played (``played(_:)``): the pacer knows from that alone whether the far end still holds audio
+/// to play. ``clear()`` drops everything queued (barge-in) and says whether the far end must be told
+/// to clear as well. The pacer re-anchors when it runs dry, so the first frame of the next answer goes
+/// out at once.
 public actor OutboundPacer<C: Clock> where C.Duration == Duration {
     /// What the pacer sends.
     public enum Item: Sendable, Equatable {
@@ -14,6 +16,21 @@ public actor OutboundPacer<C: Clock> where C.Duration == Duration {
     /// Called for every item, in order; `lateness` is how long after its deadline a frame left.
     public typealias Send = @Sendable (Item, _ lateness: Duration) async -> Void
 
+    /// What ``clear()`` dropped, and whether the far end still had audio to play.
+    public struct Cleared: Sendable, Equatable {
+        /// The marks queued behind the dropped audio: they will never be reached.
+        public var droppedMarks: [String]
+        /// Frames were sent after the last one the far end confirmed played (by giving back a mark
+        /// after it): it may still be playing them, so it must be told to clear too. Decided from
+        /// the far end's own word, not a guess from the clock: audio whose mark came back was heard.
+        public var farEndHoldsAudio: Bool
+
+        public init(droppedMarks: [String], farEndHoldsAudio: Bool) {
+            self.droppedMarks = droppedMarks
+            self.farEndHoldsAudio = farEndHoldsAudio
+        }
+    }
+
     private let clock: C
     private let frameDuration: Duration
     private let send: Send
@@ -23,6 +40,12 @@ public actor OutboundPacer<C: Clock> where C.Duration == Duration {
     private var sentSinceAnchor: Int64 = 0
     private var waiting: CheckedContinuation<Void, Never>?
     private var finished = false
+    /// Frames sent so far.
+    private var framesSent = 0
+    /// Frames the far end has confirmed played (or been told to drop).
+    private var framesPlayed = 0
+    /// Marks sent and not yet given back, oldest first, each with the frames sent before it.
+    private var marksInFlight: [(name: String, framesBefore: Int)] = []
 
     public init(clock: C, frameDuration: Duration = .milliseconds(20), send: @escaping Send) {
         self.clock = clock
@@ -47,16 +70,32 @@ public actor OutboundPacer<C: Clock> where C.Duration == Duration {
         queue[head...].reduce(0) { count, item in if case .frame = item { count + 1 } else { count } }
     }
 
-    /// Drops every queued item; returns the names of the marks dropped with them.
+    /// The far end gave back mark `name`: every frame sent before it has played. Marks come back in
+    /// the order they were sent; an unknown name (one dropped by a clear) changes nothing.
+    public func played(_ name: String) {
+        guard let index = marksInFlight.firstIndex(where: { $0.name == name }) else { return }
+        framesPlayed = max(framesPlayed, marksInFlight[index].framesBefore)
+        marksInFlight.removeFirst(index + 1)
+    }
+
+    /// Whether frames were sent after the last one the far end confirmed played.
+    public var farEndHoldsAudio: Bool { framesSent > framesPlayed }
+
+    /// Drops every queued item, in one step with the decision whether the far end must clear too: a
+    /// frame cannot leave between the two. The caller sends the far end its clear when
+    /// ``Cleared/farEndHoldsAudio``; from here on, what was sent counts as played or dropped.
     @discardableResult
-    public func clear() -> [String] {
+    public func clear() -> Cleared {
         let dropped = queue[head...].compactMap { item -> String? in
             if case .mark(let name) = item { name } else { nil }
         }
+        let cleared = Cleared(droppedMarks: dropped, farEndHoldsAudio: farEndHoldsAudio)
         queue.removeAll(keepingCapacity: true)
         head = 0
         anchor = nil
-        return dropped
+        framesPlayed = framesSent
+        marksInFlight.removeAll()
+        return cleared
     }
 
     /// Stops ``run()`` once the queue is empty.
@@ -75,9 +114,10 @@ public actor OutboundPacer<C: Clock> where C.Duration == Duration {
                 continue
             }
             let item = queue[head]
-            if case .mark = item {
+            if case .mark(let name) = item {
                 head += 1
                 compact()
+                marksInFlight.append((name, framesSent))
                 await send(item, .zero)
                 continue
             }
@@ -98,6 +138,7 @@ public actor OutboundPacer<C: Clock> where C.Duration == Duration {
             }
             head += 1
             sentSinceAnchor += 1
+            framesSent += 1
             compact()
             await send(item, deadline.duration(to: clock.now))
         }

@@ -50,7 +50,9 @@ public struct CallReport: Sendable {
     public var marksEchoed = 0
     /// `clear` messages the agent sent (barge-ins).
     public var clears = 0
-    /// `clear` messages that found nothing left to play: the agent judged as unheard what had all played.
+    /// `clear` messages that found nothing left to play after Twilio had told the agent (by echoing a
+    /// mark after its last audio) that all of it had played: the agent judged as unheard what it knew
+    /// was heard.
     public var clearsOfNothing = 0
     /// From the end of each caller utterance to the first agent audio after it.
     public var responseLatencies: [Duration] = []

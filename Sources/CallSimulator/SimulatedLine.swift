@@ -10,8 +10,14 @@ final class SimulatedLine: Sendable {
         var report = CallReport()
         /// When the audio Twilio has buffered will have finished playing.
         var playoutEnd = ContinuousClock.now
-        /// Marks waiting for their audio to play, with when that will be.
-        var pendingMarks: [(name: String, due: ContinuousClock.Instant)] = []
+        /// Marks waiting for their audio to play, with when that will be and how many media messages
+        /// came before them.
+        var pendingMarks: [(name: String, due: ContinuousClock.Instant, mediaBefore: Int)] = []
+        /// Media messages received from the agent.
+        var mediaMessages = 0
+        /// The media messages the agent has been told have played (an echoed mark after them) or
+        /// dropped (its own clear), and when it was told.
+        var toldPlayed: (mediaMessages: Int, at: ContinuousClock.Instant)?
         var lastAgentFrame: ContinuousClock.Instant?
         var callerSpeechEnded: ContinuousClock.Instant?
         var agentFramesSinceStep = 0
@@ -22,6 +28,17 @@ final class SimulatedLine: Sendable {
         var playback: [(start: ContinuousClock.Instant, end: ContinuousClock.Instant)] = []
         /// Network jitter: a message plays no sooner than this long after it was sent.
         var jitter = JitterSource(maximum: .zero, seed: 0)
+
+        /// Whether the agent had been told, at least ``echoCrossing`` before `now`, that all of its
+        /// audio had played: a clear after that judged as unheard what the agent knew was heard.
+        func hasToldAllPlayed(before now: ContinuousClock.Instant) -> Bool {
+            guard let toldPlayed else { return mediaMessages == 0 }
+            return toldPlayed.mediaMessages == mediaMessages && toldPlayed.at.duration(to: now) >= Self.echoCrossing
+        }
+
+        /// A clear that crossed a mark's echo on the wire is not the agent's mistake: it sent the clear
+        /// before it could know. One frame's time is more than the loopback takes either way.
+        static let echoCrossing = Duration.milliseconds(20)
 
         /// Seconds of agent audio heard at the caller's end between `start` and `now`.
         func played(since start: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Duration {
@@ -81,6 +98,7 @@ final class SimulatedLine: Sendable {
                     }
                     let bytes = payload?.count ?? 0
                     state.report.agentAudioBytes += bytes
+                    state.mediaMessages += 1
                     // Twilio plays what it has at 8 kHz from the first byte; a message delayed by the
                     // network cannot play before it arrives.
                     let start = max(state.playoutEnd, now + state.jitter.next())
@@ -100,18 +118,19 @@ final class SimulatedLine: Sendable {
                 case "mark":
                     if let name = (object["mark"] as? [String: Any])?["name"] as? String {
                         state.report.marksSent += 1
-                        state.pendingMarks.append((name, max(state.playoutEnd, now)))
+                        state.pendingMarks.append((name, max(state.playoutEnd, now), state.mediaMessages))
                     }
                 case "clear":
                     state.report.clears += 1
-                    if state.playoutEnd <= now && state.pendingMarks.allSatisfy({ $0.due <= now }) {
+                    if state.playoutEnd <= now && state.hasToldAllPlayed(before: now) {
                         state.report.clearsOfNothing += 1
                     }
+                    state.toldPlayed = (state.mediaMessages, now)
                     state.playoutEnd = now
                     state.playback = state.playback.compactMap { piece in
                         piece.start < now ? (piece.start, min(piece.end, now)) : nil
                     }
-                    state.pendingMarks = state.pendingMarks.map { ($0.name, now) }
+                    state.pendingMarks = state.pendingMarks.map { ($0.name, now, $0.mediaBefore) }
                 default:
                     break
                 }
@@ -128,10 +147,11 @@ final class SimulatedLine: Sendable {
     private func echoDueMarks(_ outbound: WebSocketOutboundWriter) async {
         let now = ContinuousClock.now
         let due = state.withLock { state -> [String] in
-            let due = state.pendingMarks.filter { $0.due <= now }.map(\.name)
+            let due = state.pendingMarks.filter { $0.due <= now }
             state.pendingMarks.removeAll { $0.due <= now }
+            if let last = due.last { state.toldPlayed = (last.mediaBefore, now) }
             state.report.marksEchoed += due.count
-            return due
+            return due.map(\.name)
         }
         for name in due {
             try? await outbound.write(

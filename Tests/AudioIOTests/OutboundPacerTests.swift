@@ -73,13 +73,56 @@ struct OutboundPacerTests {
         await pacer.enqueueMark("b")
         await log.wait(forCount: 1)
         await clock.waitForSleeper()
-        #expect(await pacer.clear() == ["a", "b"])
+        // The first frame left and no mark came back: the far end may be playing it.
+        #expect(await pacer.clear() == .init(droppedMarks: ["a", "b"], farEndHoldsAudio: true))
         #expect(await pacer.queuedFrames == 0)
         clock.advance(by: .milliseconds(100))
         // The next answer starts at once, on a new anchor.
         await pacer.enqueue(Self.frames(1))
         await log.wait(forCount: 2)
         #expect(log.entries.withLock { $0.map(\.at) } == [.zero, .milliseconds(100)])
+        await pacer.finish()
+        await running.value
+    }
+
+    @Test("the far end holds audio from a frame's sending until a mark after it comes back")
+    func farEndHoldsAudio() async throws {
+        let clock = ManualClock()
+        let log = SentLog()
+        let pacer = OutboundPacer(clock: clock) { item, _ in log.record(item, at: clock.now.offset) }
+        let running = Task { await pacer.run() }
+        #expect(await !pacer.farEndHoldsAudio)
+        await pacer.enqueue(Self.frames(2))
+        await pacer.enqueueMark("a")
+        await log.wait(forCount: 1)
+        #expect(await pacer.farEndHoldsAudio)
+        await clock.waitForSleeper()
+        clock.advance(by: .milliseconds(20))
+        await log.wait(forCount: 3)  // the second frame, then mark a
+        #expect(await pacer.farEndHoldsAudio)  // sent, not yet played
+        await pacer.played("unknown")
+        #expect(await pacer.farEndHoldsAudio)
+        await pacer.played("a")
+        #expect(await !pacer.farEndHoldsAudio)
+        // A frame of the next piece leaves before the far end gives back the mark of the one before.
+        await pacer.enqueue(Self.frames(1))
+        await pacer.enqueueMark("b")
+        await pacer.enqueue(Self.frames(1))
+        await pacer.enqueueMark("c")
+        await log.wait(forCount: 5)  // frame, mark b
+        await clock.waitForSleeper()
+        clock.advance(by: .milliseconds(20))
+        await log.wait(forCount: 7)  // frame, mark c
+        await pacer.played("b")
+        #expect(await pacer.farEndHoldsAudio)  // the frame before c
+        await pacer.played("c")
+        #expect(await !pacer.farEndHoldsAudio)
+        // After the far end's word, a clear has nothing there to clear; nor has a clear after a clear.
+        #expect(await pacer.clear() == .init(droppedMarks: [], farEndHoldsAudio: false))
+        await pacer.enqueue(Self.frames(1))
+        await log.wait(forCount: 8)
+        #expect(await pacer.clear().farEndHoldsAudio)
+        #expect(await !pacer.clear().farEndHoldsAudio)
         await pacer.finish()
         await running.value
     }

@@ -57,8 +57,6 @@ public actor CallSession {
     var responseLatencies: [Double] = []
     var worstLateness: Duration = .zero
     var lateFrames = 0
-    /// Frames sent since the last `clear`: with none, Twilio holds nothing to clear.
-    var framesSinceClear = 0
     private let records: AsyncStream<CallRecord>.Continuation
     private let recordStream: AsyncStream<CallRecord>
     var recordWriter: Task<Void, Never>?
@@ -99,13 +97,6 @@ public actor CallSession {
     var outboundGainDecibels = 0.0
     /// Marks Twilio gave back while the listener was deciding whether a sound was the caller.
     var heldMarks: [String] = []
-    /// When the last frame of the agent's audio left for Twilio.
-    var lastFrameSentAt: ContinuousClock.Instant?
-    /// How long after its last frame was sent the agent's audio, with nothing more queued, is taken to
-    /// have played at Twilio: half a frame, so that a `clear` never arrives after the frame played
-    /// out (the time is taken after the send, a little after Twilio has the frame); at worst the
-    /// caller hears the rest of that one frame.
-    static let playoutMargin = Duration.milliseconds(10)
     /// A tool of the turn under way may have queued a text confirmation.
     var textQueuedThisTurn = false
     /// The caller was asked to press 1 for a text confirmation.
@@ -233,6 +224,8 @@ public actor CallSession {
         case .dtmf(let digit):
             await pressed(digit)
         case .mark(let name):
+            // The audio before the mark has played, whoever hears it (see ``callerInterrupts()``).
+            await pacer.played(name)
             // While a sound over the agent may yet be the caller interrupting, what plays is not yet
             // known to be heard: its marks wait for the listener's decision.
             if listener.isHoldingOnset {
@@ -414,19 +407,12 @@ public actor CallSession {
     /// - otherwise interrupted: cancelled (a tool already running finishes), its tool calls and
     ///   results stay in the history, and a note tells the model what the caller did not hear.
     func callerInterrupts() async {
-        // The pacer sends in real time, so Twilio holds audio while the pacer is in the middle of an
-        // answer (frames queued) or if a frame left just now: an interruption counted after 300 ms
-        // of speech often comes in a pause between pieces, or after the answer played out while the
-        // caller talked (that audio is still not heard: its marks were held), and then there is
-        // nothing at Twilio to clear.
-        let stillPlaying =
-            await pacer.queuedFrames > 0
-            || lastFrameSentAt.map { $0.duration(to: .now) < Self.playoutMargin } == true
-        let audioAtTwilio = !turns.pending.isEmpty && framesSinceClear > 0 && stillPlaying
-        await pacer.clear()
-        if audioAtTwilio {
+        // Twilio holds audio iff frames left after the last one whose mark came back: an interruption
+        // counted after 300 ms of speech often comes in a pause between pieces, or after the answer
+        // played out while the caller talked (that audio is still not heard: its marks were held),
+        // and then there is nothing at Twilio to clear.
+        if await pacer.clear().farEndHoldsAudio {
             await send(.clear)
-            framesSinceClear = 0
         }
         watchdog.cancel()
         let interruptions = turns.interrupt()
@@ -717,7 +703,6 @@ public actor CallSession {
 
     func frameSent(_ bytes: [UInt8], lateness: Duration) {
         listener.agentPlayed(bytes)
-        lastFrameSentAt = .now
         recording?.agent(bytes, at: .now)
         // The first frame of the oldest turn still waiting for one.
         if let turn = turns.open.values.filter({ $0.firstFrameAt == nil && $0.firstAudioAt != nil })
@@ -730,7 +715,6 @@ public actor CallSession {
                 services.metrics.turnResponse.recordNanoseconds(Int64(latency * 1e9))
             }
         }
-        framesSinceClear += 1
         worstLateness = max(worstLateness, lateness)
         if lateness > .milliseconds(20) { lateFrames += 1 }
         services.metrics.frameLateness.recordNanoseconds(Int64(lateness.seconds * 1e9))
