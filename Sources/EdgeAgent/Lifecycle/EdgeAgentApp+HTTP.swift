@@ -1,4 +1,5 @@
 import Foundation
+import HTTPErrors
 public import Hummingbird
 public import HummingbirdWebSocket
 import LocalStore
@@ -11,7 +12,7 @@ extension EdgeAgentApp {
         let router = Router(context: AgentRequestContext.self)
         router.add(middleware: RequestLoggingMiddleware())
         router.add(middleware: HTTPMetricsMiddleware(metrics: metrics))
-        HealthRoutes(
+        HealthRoutes.agent(
             readiness: ReadinessProbe(database: database, configuration: configuration, upstreams: configuredUpstreams),
             metrics: metrics
         )

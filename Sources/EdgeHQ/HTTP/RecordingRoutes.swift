@@ -57,14 +57,8 @@ public struct RecordingRoutes: Sendable {
             throw HQError(
                 .contentTooLarge, code: "payload_too_large", message: "the body is larger than \(limit) bytes")
         }
-        let device: SiteDirectory.Device
-        do {
-            device = try await authenticator.authenticate(request, body: body)
-        } catch let error as HQError {
-            metrics.authenticationFailures(error.code).increment()
-            context.logger.warning("signed request refused", metadata: ["error.code": .string(error.code)])
-            throw error
-        }
+        let device = try await authenticator.device(
+            signing: request, body: body, metrics: metrics, logger: context.logger)
         guard let id = context.parameters.get("id"), RecordingUploads.isValidID(id) else {
             throw HQError.badRequest("the recording id must be 1 to 64 letters, digits, - or _")
         }

@@ -89,3 +89,20 @@ public struct RequestAuthenticator: Sendable {
         return device
     }
 }
+
+extension RequestAuthenticator {
+    /// ``authenticate(_:body:)`` for a route: a refusal is counted in
+    /// `hq_authentication_failures_total{code}` and logged by its code alone (never the headers)
+    /// before it is thrown on to the client.
+    func device(
+        signing request: Request, body: ByteBuffer, metrics: HQMetrics, logger: Logger
+    ) async throws -> SiteDirectory.Device {
+        do {
+            return try await authenticate(request, body: body)
+        } catch let error as HQError {
+            metrics.authenticationFailures(error.code).increment()
+            logger.warning("signed request refused", metadata: ["error.code": .string(error.code)])
+            throw error
+        }
+    }
+}

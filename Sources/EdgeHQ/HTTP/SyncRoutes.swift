@@ -50,13 +50,8 @@ public struct SyncRoutes: Sendable {
     /// A signed no-op: who the signing box is, for `edge-agent doctor` (its key is accepted, and the
     /// site it serves).
     func device(_ request: Request, context: some RequestContext) async throws -> Response {
-        let device: SiteDirectory.Device
-        do {
-            device = try await authenticator.authenticate(request, body: ByteBuffer())
-        } catch let error as HQError {
-            metrics.authenticationFailures(error.code).increment()
-            throw error
-        }
+        let device = try await authenticator.device(
+            signing: request, body: ByteBuffer(), metrics: metrics, logger: context.logger)
         let siteName = try await directory.site(device.siteID)?.name ?? device.siteID
         return try Self.json(
             EnrolmentResponse(deviceID: device.id, siteID: device.siteID, siteName: siteName), status: .ok)
@@ -64,13 +59,8 @@ public struct SyncRoutes: Sendable {
 
     /// A page of headquarters' changes for the signing box's site, after its cursor.
     func changes(_ request: Request, context: some RequestContext) async throws -> Response {
-        let device: SiteDirectory.Device
-        do {
-            device = try await authenticator.authenticate(request, body: ByteBuffer())
-        } catch let error as HQError {
-            metrics.authenticationFailures(error.code).increment()
-            throw error
-        }
+        let device = try await authenticator.device(
+            signing: request, body: ByteBuffer(), metrics: metrics, logger: context.logger)
         guard let cursor = DownloadCursor.parse(request.uri.queryParameters["cursor"].map(String.init)) else {
             throw HQError(
                 .badRequest, code: "bad_cursor",
@@ -116,14 +106,8 @@ public struct SyncRoutes: Sendable {
 
     func upload(_ request: Request, context: some RequestContext) async throws -> Response {
         let raw = try await collect(request, limit: maximumBodyBytes)
-        let device: SiteDirectory.Device
-        do {
-            device = try await authenticator.authenticate(request, body: raw)
-        } catch let error as HQError {
-            metrics.authenticationFailures(error.code).increment()
-            context.logger.warning("signed request refused", metadata: ["error.code": .string(error.code)])
-            throw error
-        }
+        let device = try await authenticator.device(
+            signing: request, body: raw, metrics: metrics, logger: context.logger)
         var body = raw
         if let encoding = request.headers[.contentEncoding] {
             guard encoding.lowercased() == "gzip" else {

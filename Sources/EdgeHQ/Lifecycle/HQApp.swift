@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 public import Foundation
+import HTTPErrors
 public import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
@@ -75,7 +76,7 @@ public struct HQApp: Sendable {
         let router = Router()
         router.add(middleware: LogRequestsMiddleware(.debug))
         router.add(middleware: ServerTimeMiddleware(now: now))
-        HQHealthRoutes(database: database, metrics: metrics).register(on: router)
+        HealthRoutes.headquarters(database: database, metrics: metrics).register(on: router)
         let authenticator = RequestAuthenticator(directory: directory, database: database, logger: logger, now: now)
         RecordingRoutes(authenticator: authenticator, uploads: recordings, metrics: metrics).register(on: router)
         var sync = SyncRoutes(

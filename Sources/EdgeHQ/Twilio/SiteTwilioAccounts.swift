@@ -4,18 +4,19 @@ import NIOCore
 import PostgresNIO
 public import Sync
 
-/// A site's Twilio account as headquarters holds it (the auth token opened from its sealed column).
+/// A site's Twilio account as headquarters holds it: what the box registered (the auth token opened
+/// from its sealed column), its fields read straight off the account (`account.authToken`).
+@dynamicMemberLookup
 public struct SiteTwilioAccount: Sendable, Equatable {
     public var siteID: String
-    public var accountSID: String
-    public var authToken: String
-    public var phoneNumber: String
-    public var landline: String?
-    /// `en` or `es`.
-    public var language: String
-    public var restaurantName: String
+    /// The account as the box registered it.
+    public var registration: TwilioRegistrationRequest
     /// The base URL Twilio was told to reach headquarters at; its signatures are checked against it.
     public var publicBase: String
+
+    public subscript<Value>(dynamicMember field: KeyPath<TwilioRegistrationRequest, Value>) -> Value {
+        registration[keyPath: field]
+    }
 
     /// Where Twilio sends a call the box did not answer.
     public var fallbackURL: String { publicBase + TwilioFallbackRoutes.path(site: siteID) }
@@ -57,10 +58,7 @@ public struct SiteTwilioAccounts: Sendable {
                 landline = EXCLUDED.landline, language = EXCLUDED.language,
                 restaurant_name = EXCLUDED.restaurant_name, public_base = EXCLUDED.public_base, updated_at = now()
             """, logger: logger)
-        return SiteTwilioAccount(
-            siteID: site, accountSID: registration.accountSID, authToken: registration.authToken,
-            phoneNumber: registration.phoneNumber, landline: registration.landline, language: registration.language,
-            restaurantName: registration.restaurantName, publicBase: publicBase)
+        return SiteTwilioAccount(siteID: site, registration: registration, publicBase: publicBase)
     }
 
     /// The site's account, or nil when none is registered.
@@ -88,9 +86,10 @@ public struct SiteTwilioAccounts: Sendable {
                         "the site's Twilio token does not open with this EDGE_HQ_SECRETS_KEY; restore the key, or register the number again from the box"
                 )
             }
-            return SiteTwilioAccount(
-                siteID: site, accountSID: account, authToken: token, phoneNumber: phone, landline: landline,
-                language: language, restaurantName: name, publicBase: base)
+            let registration = TwilioRegistrationRequest(
+                accountSID: account, authToken: token, phoneNumber: phone, landline: landline, language: language,
+                restaurantName: name)
+            return SiteTwilioAccount(siteID: site, registration: registration, publicBase: base)
         }
         return nil
     }

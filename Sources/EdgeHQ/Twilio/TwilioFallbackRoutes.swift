@@ -85,13 +85,8 @@ public struct TwilioFallbackRoutes: Sendable {
         } catch {
             throw HQError(.contentTooLarge, code: "payload_too_large", message: "the body is larger than 16384 bytes")
         }
-        let device: SiteDirectory.Device
-        do {
-            device = try await authenticator.authenticate(request, body: body)
-        } catch let error as HQError {
-            metrics.authenticationFailures(error.code).increment()
-            throw error
-        }
+        let device = try await authenticator.device(
+            signing: request, body: body, metrics: metrics, logger: context.logger)
         let registration: TwilioRegistrationRequest
         do {
             registration = try JSONDecoder().decode(TwilioRegistrationRequest.self, from: Data(body.readableBytesView))
