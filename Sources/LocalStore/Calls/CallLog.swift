@@ -65,10 +65,7 @@ public struct CallLog: Sendable {
             call.status = .completed
             call.endedAt = now
             call.durationSeconds = max(0, durationSeconds)
-            call.version += 1
-            call.updatedAt = now
-            try call.update(db)
-            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            try call.saveChange(at: now, in: db)
         }
     }
 
@@ -110,10 +107,7 @@ public struct CallLog: Sendable {
             call.durationSeconds = durationSeconds ?? call.durationSeconds
         }
         guard call != original else { return original }
-        call.version += 1
-        call.updatedAt = now
-        try call.update(db)
-        try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+        try call.saveChange(at: now, in: db)
         return call
     }
 
@@ -139,10 +133,7 @@ public struct CallLog: Sendable {
             call.language = language ?? call.language
             call.outcome = outcome ?? call.outcome
             guard call != original else { return call }
-            call.version += 1
-            call.updatedAt = now
-            try call.update(db)
-            try Outbox.enqueueUpsert(.call(call), at: now, in: db)
+            try call.saveChange(at: now, in: db)
             return call
         }
     }
@@ -226,9 +217,6 @@ public struct CallLog: Sendable {
         else { return }
         customer.callCount += 1
         customer.lastCallAt = now
-        customer.version += 1
-        customer.updatedAt = now
-        try customer.update(db)
-        try Outbox.enqueueUpsert(.customer(customer), at: now, in: db)
+        try customer.saveChange(at: now, in: db)
     }
 }

@@ -26,10 +26,7 @@ public struct CustomerDirectory: Sendable {
                 return
             }
             customer.preferredLanguage = language
-            customer.version += 1
-            customer.updatedAt = now
-            try customer.update(db)
-            try Outbox.enqueueUpsert(.customer(customer), at: now, in: db)
+            try customer.saveChange(at: now, in: db)
         }
     }
 
@@ -54,10 +51,7 @@ public struct CustomerDirectory: Sendable {
                 changed = true
             }
             guard changed else { return existing }
-            existing.version += 1
-            existing.updatedAt = now
-            try existing.update(db)
-            try Outbox.enqueueUpsert(.customer(existing), at: now, in: db)
+            try existing.saveChange(at: now, in: db)
             return existing
         }
         let customer = Customer(

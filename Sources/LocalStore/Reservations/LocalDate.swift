@@ -1,7 +1,7 @@
 public import Foundation
 
 /// A calendar day in the restaurant's time zone, written `YYYY-MM-DD`.
-public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct LocalDate: Hashable, Comparable, Sendable, CodableAsText {
     public let year: Int
     public let month: Int
     public let day: Int
@@ -74,19 +74,8 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
         (lhs.year, lhs.month, lhs.day) < (rhs.year, rhs.month, rhs.day)
     }
 
-    public init(from decoder: any Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        guard let date = LocalDate(text) else {
-            throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a YYYY-MM-DD date"))
-        }
-        self = date
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(description)
-    }
+    /// What the text of a date looks like, for the error when it does not.
+    public static let textForm = "a YYYY-MM-DD date"
 
     static func calendar(_ timeZone: TimeZone) -> Calendar {
         var calendar = Calendar(identifier: .gregorian)
@@ -96,7 +85,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, CustomStringConvertible
 }
 
 /// A time of day on the 24-hour clock, written `HH:MM`.
-public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible, Codable {
+public struct LocalTime: Hashable, Comparable, Sendable, CodableAsText {
     /// Minutes since midnight, 0 to 1440 (1440 is the end of the day, `24:00`, allowed as a closing time).
     public let minutesSinceMidnight: Int
 
@@ -136,13 +125,25 @@ public struct LocalTime: Hashable, Comparable, Sendable, CustomStringConvertible
         lhs.minutesSinceMidnight < rhs.minutesSinceMidnight
     }
 
+    /// What the text of a time looks like, for the error when it does not.
+    public static let textForm = "an HH:MM time"
+}
+
+/// A value JSON holds as its text (`2026-12-07`, `19:30`): decoded with ``init(_:)``, encoded as its
+/// ``description``.
+public protocol CodableAsText: Codable, LosslessStringConvertible {
+    /// What the text must look like, for the error when it does not ("a YYYY-MM-DD date").
+    static var textForm: String { get }
+}
+
+extension CodableAsText {
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
-        guard let time = LocalTime(text) else {
+        guard let value = Self(text) else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not an HH:MM time"))
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not \(Self.textForm)"))
         }
-        self = time
+        self = value
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -217,10 +217,7 @@ public struct ReservationBook: Sendable {
             }
             reservation.partySize = partySize
             if let notes = changes.notes { reservation.notes = notes }
-            reservation.version += 1
-            reservation.updatedAt = nowMilliseconds
-            try reservation.update(db)
-            try Outbox.enqueueUpsert(.reservation(reservation), at: nowMilliseconds, in: db)
+            try reservation.saveChange(at: nowMilliseconds, in: db)
             try AuditLog.record(
                 actor: actor, action: "reservation.update", entity: SyncTable.reservations.rawValue,
                 entityID: reservation.id, details: ["version": "\(reservation.version)"], at: nowMilliseconds, in: db)
@@ -240,10 +237,7 @@ public struct ReservationBook: Sendable {
                 throw ReservationError(.alreadyCancelled, "reservation \(id) is \(reservation.status.rawValue)")
             }
             reservation.status = .cancelled
-            reservation.version += 1
-            reservation.updatedAt = nowMilliseconds
-            try reservation.update(db)
-            try Outbox.enqueueUpsert(.reservation(reservation), at: nowMilliseconds, in: db)
+            try reservation.saveChange(at: nowMilliseconds, in: db)
             try AuditLog.record(
                 actor: actor, action: "reservation.cancel", entity: SyncTable.reservations.rawValue,
                 entityID: reservation.id, at: nowMilliseconds, in: db)
