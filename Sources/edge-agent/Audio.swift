@@ -56,19 +56,17 @@ struct Audio: AsyncParsableCommand {
         func run() async throws {
             guard (1...60).contains(seconds) else { throw fail("--seconds must be 1 to 60", code: 2) }
             guard ["en", "es"].contains(language) else { throw fail("--language must be en or es", code: 2) }
-            let app = try await options.prepare(http: true, maintenance: false)
-            let text = app.phrases.text(
-                .greeting, language: language, ["restaurant": app.configuration.restaurant.name])
-            var phrase: [UInt8] = []
-            do {
+            let phrase = try await options.withApp(
+                http: true, maintenance: false, failure: "the greeting could not be spoken: "
+            ) { app in
+                let text = app.phrases.text(
+                    .greeting, language: language, ["restaurant": app.configuration.restaurant.name])
+                var phrase: [UInt8] = []
                 for try await chunk in app.makeSpeechOutput().speak(Utterance(text, language: language)) {
                     phrase += chunk
                 }
-            } catch {
-                await app.shutdown()
-                throw fail("the greeting could not be spoken: \(error)", code: 1)
+                return phrase
             }
-            await app.shutdown()
             let (playback, capture) = (devices.playback, devices.capture)
             print("playing on \(playback), then recording \(seconds) s from \(capture)")
             let report: AudioCheck.Report
@@ -101,27 +99,22 @@ struct Talk: AsyncParsableCommand {
 
     func run() async throws {
         guard (1...60).contains(minutes) else { throw fail("--minutes must be 1 to 60", code: 2) }
-        let app = try await options.prepare(http: true, maintenance: false)
-        let stop = LocalConversationStop()
-        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
-        signal(SIGINT, SIG_IGN)
-        interrupt.setEventHandler { stop.open(reason: "stopped with Ctrl-C") }
-        interrupt.resume()
-        print("talking through \(devices.capture) and \(devices.playback); Ctrl-C ends the call")
-        let call: Call
-        do {
-            call = try await LocalConversation(
+        try await options.withApp(http: true, maintenance: false) { app in
+            let stop = LocalConversationStop()
+            let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
+            signal(SIGINT, SIG_IGN)
+            interrupt.setEventHandler { stop.open(reason: "stopped with Ctrl-C") }
+            interrupt.resume()
+            print("talking through \(devices.capture) and \(devices.playback); Ctrl-C ends the call")
+            let call = try await LocalConversation(
                 services: app.makeCallServices(), playbackDevice: devices.playback, captureDevice: devices.capture,
                 longest: .seconds(minutes * 60), logger: app.logger
             ).run(stop: stop)
-        } catch {
-            await app.shutdown()
-            throw fail("\(error)", code: 1)
+            let turns = (try? await CallLog(database: app.database).turns(callID: call.id)) ?? []
+            for turn in turns where !turn.text.isEmpty {
+                print("\(turn.speaker == .caller ? "you" : "agent"): \(turn.text)")
+            }
+            print("call \(call.id): \(call.outcome ?? "no outcome"), \(call.durationSeconds ?? 0) s")
         }
-        for turn in (try? await CallLog(database: app.database).turns(callID: call.id)) ?? [] where !turn.text.isEmpty {
-            print("\(turn.speaker == .caller ? "you" : "agent"): \(turn.text)")
-        }
-        print("call \(call.id): \(call.outcome ?? "no outcome"), \(call.durationSeconds ?? 0) s")
-        await app.shutdown()
     }
 }

@@ -23,19 +23,14 @@ struct Backup: AsyncParsableCommand {
 
     func run() async throws {
         // Beside a serving agent: its open recordings are left alone.
-        let app = try await options.prepare(maintenance: false)
-        let backups = DatabaseBackups(
-            folder: to ?? DatabaseBackups.defaultFolder(dataDirectory: app.configuration.dataDirectory))
-        do {
-            let report = try await backups.take(of: app.database)
-            await app.shutdown()
-            print(
-                "backup written: \(report.path) (\(report.bytes) bytes); \(report.removed.count) older removed, "
-                    + "\(backups.backups().count) kept")
-        } catch {
-            await app.shutdown()
-            throw fail("backup failed: \(error)", code: 1)
+        let (report, backups) = try await options.withApp(maintenance: false, failure: "backup failed: ") { app in
+            let backups = DatabaseBackups(
+                folder: to ?? DatabaseBackups.defaultFolder(dataDirectory: app.configuration.dataDirectory))
+            return (try await backups.take(of: app.database), backups)
         }
+        print(
+            "backup written: \(report.path) (\(report.bytes) bytes); \(report.removed.count) older removed, "
+                + "\(backups.backups().count) kept")
     }
 }
 

@@ -39,6 +39,28 @@ struct Cache: AsyncParsableCommand {
                 throw fail("\(error)", code: 1)
             }
         }
+
+        /// Runs `body` with the agent prepared (``prepare(http:maintenance:)``), and shuts the agent
+        /// down after, whatever happens. An error from `body`, other than an exit code it chose, is
+        /// printed after `failure` and exits 1.
+        func withApp<Result>(
+            http: Bool = false, maintenance: Bool = true, failure: String = "",
+            _ body: (EdgeAgentApp) async throws -> Result
+        ) async throws -> Result {
+            let app = try await prepare(http: http, maintenance: maintenance)
+            let result: Result
+            do {
+                result = try await body(app)
+            } catch let exit as ExitCode {
+                await app.shutdown()
+                throw exit
+            } catch {
+                await app.shutdown()
+                throw fail(failure + "\(error)", code: 1)
+            }
+            await app.shutdown()
+            return result
+        }
     }
 
     struct Warm: AsyncParsableCommand {
@@ -52,18 +74,11 @@ struct Cache: AsyncParsableCommand {
         var concurrency: Int?
 
         func run() async throws {
-            let app = try await options.prepare(http: true)
-            let warmer = app.makePhraseWarmer(concurrency: concurrency)
             let bar = ProgressBar()
-            let report: PhraseWarmer.Report
-            do {
-                report = try await warmer.warm { bar.show($0) }
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
+            let report = try await options.withApp(http: true) { app in
+                try await app.makePhraseWarmer(concurrency: concurrency).warm { bar.show($0) }
             }
             bar.end()
-            await app.shutdown()
             print(
                 "\(report.phrases) phrases: \(report.alreadyCached) already cached, \(report.fetched) fetched "
                     + "(\(ByteCountFormatter.string(fromByteCount: Int64(report.bytes), countStyle: .file))), "
@@ -85,18 +100,12 @@ struct Cache: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let app = try await options.prepare()
-            defer { Task { await app.shutdown() } }
-            let summary: PhraseCacheSummary
-            do {
-                summary = try await PhraseCacheSummary(
+            let summary = try await options.withApp { app in
+                try await PhraseCacheSummary(
                     statistics: app.phraseCache.statistics(),
                     pricePerThousandCharacters: app.configuration.textToSpeech.pricePerThousandCharacters)
-            } catch {
-                throw fail("\(error)", code: 1)
             }
             print(json ? summary.json : summary.table)
-            await app.shutdown()
         }
     }
 
@@ -108,15 +117,7 @@ struct Cache: AsyncParsableCommand {
         @OptionGroup var options: Options
 
         func run() async throws {
-            let app = try await options.prepare()
-            let report: PhraseCache.VerifyReport
-            do {
-                report = try await app.phraseCache.verify()
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
-            }
-            await app.shutdown()
+            let report = try await options.withApp { app in try await app.phraseCache.verify() }
             print(
                 "\(report.intact) intact (\(ByteCountFormatter.string(fromByteCount: report.bytes, countStyle: .file))), "
                     + "\(report.corrupt) damaged, \(report.missing) missing, \(report.orphans) stray files removed")

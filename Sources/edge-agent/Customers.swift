@@ -27,17 +27,11 @@ struct Customers: AsyncParsableCommand {
         var phone: String
 
         func run() async throws {
-            let app = try await options.prepare()
-            let json: Data
-            do {
+            let json = try await options.withApp { app in
                 let export = try await PrivacyRequests(database: app.database).export(phone: phone, actor: "technician")
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-                json = try encoder.encode(export) + Data("\n".utf8)
-                await app.shutdown()
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
+                return try encoder.encode(export) + Data("\n".utf8)
             }
             if let out {
                 guard
@@ -66,21 +60,16 @@ struct Customers: AsyncParsableCommand {
         var phone: String
 
         func run() async throws {
-            let app = try await options.prepare()
-            do {
-                let report = try await app.eraseCustomer(phone: phone, actor: "technician")
-                await app.shutdown()
-                if report.isEmpty {
-                    print("nothing was held about that number; the request is in the audit log")
-                } else {
-                    print(
-                        "erased: \(report.customers) profile, \(report.reservations) reservations, \(report.calls) calls "
-                            + "(\(report.turns) turns), \(report.recordings) recordings, \(report.messages) messages; "
-                            + "headquarters is told at the next sync")
-                }
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
+            let report = try await options.withApp { app in
+                try await app.eraseCustomer(phone: phone, actor: "technician")
+            }
+            if report.isEmpty {
+                print("nothing was held about that number; the request is in the audit log")
+            } else {
+                print(
+                    "erased: \(report.customers) profile, \(report.reservations) reservations, \(report.calls) calls "
+                        + "(\(report.turns) turns), \(report.recordings) recordings, \(report.messages) messages; "
+                        + "headquarters is told at the next sync")
             }
         }
     }

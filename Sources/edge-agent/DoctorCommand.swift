@@ -21,9 +21,7 @@ struct DoctorCommand: AsyncParsableCommand {
 
     func run() async throws {
         // Beside a serving agent: its open recordings are left alone.
-        let app = try await options.prepare(maintenance: false)
-        let checks = await Doctor(app: app).run()
-        await app.shutdown()
+        let checks = try await options.withApp(maintenance: false) { app in await Doctor(app: app).run() }
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]

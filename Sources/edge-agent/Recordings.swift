@@ -19,15 +19,7 @@ struct Recordings: AsyncParsableCommand {
         @OptionGroup var options: Cache.Options
 
         func run() async throws {
-            let app = try await options.prepare()
-            let recordings: [Sync.Recording]
-            do {
-                recordings = try await RecordingVault(database: app.database).all()
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
-            }
-            await app.shutdown()
+            let recordings = try await options.withApp { app in try await RecordingVault(database: app.database).all() }
             print(
                 "id                                    call                                  duration  size      state")
             for recording in recordings {
@@ -71,9 +63,8 @@ struct Recordings: AsyncParsableCommand {
             } catch {
                 throw fail("\(identity): \(error)", code: 1)
             }
-            let app = try await options.prepare()
-            let vault = RecordingVault(database: app.database)
-            do {
+            try await options.withApp { app in
+                let vault = RecordingVault(database: app.database)
                 guard let recording = try await vault.recording(id: id) else {
                     throw CommandFailure("no recording \(id); see `edge-agent recordings list`")
                 }
@@ -104,10 +95,6 @@ struct Recordings: AsyncParsableCommand {
                 } else {
                     FileHandle.standardOutput.write(Data(plain.bytes))
                 }
-                await app.shutdown()
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
             }
         }
     }

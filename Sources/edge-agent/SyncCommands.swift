@@ -50,17 +50,12 @@ struct Provision: AsyncParsableCommand {
     func run() async throws {
         if let hq, let token { try await enrol(hq: hq, token: token) }
         if let twilioNumber {
-            let app = try await options.prepare()
-            do {
-                let number = try await TwilioNumberProvisioning(app: app).provision(number: twilioNumber)
-                await app.shutdown()
-                print(
-                    "\(number.phoneNumber) calls \(number.voiceURL), and \(number.fallbackURL ?? "nothing") when this box cannot answer"
-                )
-            } catch {
-                await app.shutdown()
-                throw fail(error.description, code: 1)
+            let number = try await options.withApp { app in
+                try await TwilioNumberProvisioning(app: app).provision(number: twilioNumber)
             }
+            print(
+                "\(number.phoneNumber) calls \(number.voiceURL), and \(number.fallbackURL ?? "nothing") when this box cannot answer"
+            )
         }
     }
 
@@ -72,13 +67,11 @@ struct Provision: AsyncParsableCommand {
             }
             pem = text
         }
-        let app = try await options.prepare()
-        let dataDirectory = app.configuration.dataDirectory
-        await app.shutdown()
+        let (dataDirectory, logger) = try await options.withApp { app in (app.configuration.dataDirectory, app.logger) }
         do {
             let link = try await Provisioning.provision(
                 dataDirectory: dataDirectory, headquartersURL: hq, token: token, caCertificatePEM: pem,
-                name: ProcessInfo.processInfo.hostName, force: force, logger: app.logger)
+                name: ProcessInfo.processInfo.hostName, force: force, logger: logger)
             print("enrolled as device \(link.deviceID) of site \(link.siteName) (\(link.siteID))")
         } catch {
             throw fail(error.description, code: 1)
@@ -99,28 +92,19 @@ struct SyncCommand: AsyncParsableCommand {
         @OptionGroup var options: Cache.Options
 
         func run() async throws {
-            let app = try await options.prepare()
-            guard let worker = app.makeSyncWorker() else {
-                await app.shutdown()
-                throw fail(
-                    "this box is not enrolled at headquarters; run edge-agent provision --hq URL --token TOKEN", code: 1
-                )
+            let (round, status) = try await options.withApp { app in
+                guard let worker = app.makeSyncWorker() else {
+                    throw fail(
+                        "this box is not enrolled at headquarters; run edge-agent provision --hq URL --token TOKEN",
+                        code: 1)
+                }
+                return (try await worker.runOnce(), try await SyncState(database: app.database).status())
             }
-            do {
-                let round = try await worker.runOnce()
-                let status = try await SyncState(database: app.database).status()
-                await app.shutdown()
-                let report = round.upload
-                print(
-                    "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); received \(round.download.applied); \(round.recordings.uploaded) recordings uploaded; backlog \(status.backlog)"
-                )
-                if status.backlog > 0 { throw ExitCode(1) }
-            } catch let error as ExitCode {
-                throw error
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
-            }
+            let report = round.upload
+            print(
+                "sent \(report.sent) changes in \(report.batches) batches (\(report.superseded) already newer at headquarters, \(report.rejected) rejected); received \(round.download.applied); \(round.recordings.uploaded) recordings uploaded; backlog \(status.backlog)"
+            )
+            if status.backlog > 0 { throw ExitCode(1) }
         }
     }
 
@@ -134,19 +118,13 @@ struct SyncCommand: AsyncParsableCommand {
         var json = false
 
         func run() async throws {
-            let app = try await options.prepare()
-            let status: SyncState.Status
-            do {
-                status = try await SyncState(database: app.database).status()
-            } catch {
-                await app.shutdown()
-                throw fail("\(error)", code: 1)
+            let (status, link) = try await options.withApp { app in
+                let link = try? HeadquartersLink.load(
+                    dataDirectory: app.configuration.dataDirectory,
+                    urlOverride: app.configuration.headquartersURL?.absoluteString)
+                return (try await SyncState(database: app.database).status(), link)
             }
-            let link = try? HeadquartersLink.load(
-                dataDirectory: app.configuration.dataDirectory,
-                urlOverride: app.configuration.headquartersURL?.absoluteString)
             let now = Int64(Date().timeIntervalSince1970 * 1000)
-            await app.shutdown()
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.sortedKeys]

@@ -41,15 +41,7 @@ struct Tokens: AsyncParsableCommand {
     static func withTokens<T: Sendable>(
         _ options: Cache.Options, _ body: @Sendable (AdminTokens) async throws -> T
     ) async throws -> T {
-        let app = try await options.prepare(maintenance: false)
-        do {
-            let result = try await body(AdminTokens(database: app.database))
-            await app.shutdown()
-            return result
-        } catch {
-            await app.shutdown()
-            throw fail("\(error)", code: 1)
-        }
+        try await options.withApp(maintenance: false) { app in try await body(AdminTokens(database: app.database)) }
     }
 
     struct Add: AsyncParsableCommand {
