@@ -367,7 +367,7 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ResilienceTests",
-            dependencies: ["Resilience", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            dependencies: ["Resilience", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

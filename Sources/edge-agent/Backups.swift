@@ -53,14 +53,7 @@ struct Restore: AsyncParsableCommand {
     var file: String
 
     func run() async throws {
-        let configuration: AgentConfiguration
-        do {
-            configuration = try ConfigurationLoader().load(
-                filePath: config, environment: ProcessInfo.processInfo.environment
-            ).configuration
-        } catch {
-            throw fail(error.description, code: 2)
-        }
+        let configuration = try loadConfiguration(config).configuration
         let folder = configuration.dataDirectory
         do {
             let lock = try DataFolderLock(dataDirectory: folder)

@@ -20,13 +20,7 @@ struct Cache: AsyncParsableCommand {
 
         /// Loads the configuration and opens the agent's store (exit 2 for configuration errors, 1 otherwise).
         func prepare(http: Bool = false, maintenance: Bool = true) async throws -> EdgeAgentApp {
-            let environment = ProcessInfo.processInfo.environment
-            let loaded: ConfigurationLoader.Loaded
-            do {
-                loaded = try ConfigurationLoader().load(filePath: config, environment: environment)
-            } catch {
-                throw fail(error.description, code: 2)
-            }
+            let loaded = try loadConfiguration(config)
             var logging = loaded.configuration.logging
             logging.level = "warning"
             let logger = AgentLogging.bootstrap(logging)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeAgent
 import Foundation
 
 /// `edge-agent`: the restaurant phone agent. Each subcommand is argument parsing and wiring only;
@@ -21,4 +22,14 @@ func fail(_ message: String, code: Int32) -> ExitCode {
     let line = "edge-agent: " + message.replacingOccurrences(of: "\n", with: " ") + "\n"
     FileHandle.standardError.write(Data(line.utf8))
     return ExitCode(code)
+}
+
+/// The configuration from the embedded defaults, `path` (or the standard file) and the environment;
+/// an invalid one is one line on standard error and exit 2.
+func loadConfiguration(_ path: String?) throws -> ConfigurationLoader.Loaded {
+    do {
+        return try ConfigurationLoader().load(filePath: path, environment: ProcessInfo.processInfo.environment)
+    } catch {
+        throw fail(error.description, code: 2)
+    }
 }

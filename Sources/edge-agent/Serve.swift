@@ -21,13 +21,7 @@ struct Serve: AsyncParsableCommand {
     var checkConfig = false
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
-        let loaded: ConfigurationLoader.Loaded
-        do {
-            loaded = try ConfigurationLoader().load(filePath: config, environment: environment)
-        } catch {
-            throw fail(error.description, code: 2)
-        }
+        let loaded = try loadConfiguration(config)
         if checkConfig {
             print(loaded.effectiveDescription)
             return
@@ -46,7 +40,7 @@ struct Serve: AsyncParsableCommand {
             let tracing = try TracingBackend.make(settings: loaded.configuration.tracing, logger: logger)
             let app = try await EdgeAgentApp.prepare(
                 configuration: loaded.configuration, logger: logger, http: http, tracing: tracing)
-            try await AgentServer(app: app).run(environment: environment)
+            try await AgentServer(app: app).run(environment: ProcessInfo.processInfo.environment)
         } catch {
             try? await http.shutdown()
             throw fail("\(error)", code: 1)

@@ -76,28 +76,12 @@ struct SystemdNotifierTests {
         }
     }
 
-    /// Hands every logged message to a stream, so a test can wait for one.
-    struct StreamingLogHandler: LogHandler {
-        let continuation: AsyncStream<String>.Continuation
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            continuation.yield(event.message.description)
-        }
-    }
-
     @Test("a stuck agent stops pinging the watchdog: every ping follows a health check answered in time")
     func stuckStopsPings() async throws {
         let folder = TemporaryFolder()
         let socket = try NotifySocket(folder: folder)
         let (messages, logged) = AsyncStream<String>.makeStream()
-        let logger = Logger(label: "test") { _ in StreamingLogHandler(continuation: logged) }
+        let logger = RecordingLogHandler.Store(messages: logged).logger()
         let healthyLeft = Mutex(2)
         let (stuck, enteredStuck) = AsyncStream<Void>.makeStream()
         let notifier = SystemdNotifier(

@@ -1,5 +1,6 @@
 import Logging
 import MetricsTestKit
+import TestSupport
 import Testing
 
 @testable import Resilience
