@@ -32,6 +32,15 @@ struct PhraseCacheRig {
             cache: cache, localVoice: LocalVoice(logger: logs.logger), metrics: metrics, logger: logs.logger)
     }
 
+    /// Serves `double` on loopback while `body` speaks through it.
+    func withSpeech<Result: Sendable>(
+        from double: ElevenLabsDouble, maxCharacters: Int = 5000, _ body: (SpeechOutput) async throws -> Result
+    ) async throws -> Result {
+        let router = Router()
+        double.register(on: router)
+        return try await withLoopbackServer(router) { url in try await body(speech(url, maxCharacters: maxCharacters)) }
+    }
+
     static func audio(_ stream: AsyncThrowingStream<[UInt8], any Error>) async throws -> [UInt8] {
         var audio: [UInt8] = []
         for try await chunk in stream { audio += chunk }
@@ -83,10 +92,7 @@ struct PhraseCacheTests {
     func missThenHits() async throws {
         let rig = try PhraseCacheRig()
         let double = ElevenLabsDouble()
-        let router = Router()
-        double.register(on: router)
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             let utterance = Utterance("Let me check that for you.", language: "en")
             let first = try await PhraseCacheRig.audio(speech.speak(utterance))
             #expect(first == ElevenLabsDouble.audio(milliseconds: 600))
@@ -117,10 +123,7 @@ struct PhraseCacheTests {
         let rig = try PhraseCacheRig()
         let gate = Gate()
         let double = ElevenLabsDouble(gate: gate)
-        let router = Router()
-        double.register(on: router)
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             let utterance = Utterance("Your table is booked.", language: "en")
             let results = try await withThrowingTaskGroup(of: [UInt8].self) { group in
                 for _ in 0..<12 { group.addTask { try await PhraseCacheRig.audio(speech.speak(utterance)) } }
@@ -140,10 +143,7 @@ struct PhraseCacheTests {
     func corruptFiles() async throws {
         let rig = try PhraseCacheRig()
         let double = ElevenLabsDouble()
-        let router = Router()
-        double.register(on: router)
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             let utterance = Utterance("Thank you for your patience.", language: "en")
             let good = try await PhraseCacheRig.audio(speech.speak(utterance))
             let key = speech.key(for: utterance.text, language: "en")!
@@ -251,10 +251,7 @@ struct PhraseCacheTests {
 
         let rig = try PhraseCacheRig()
         let double = ElevenLabsDouble()
-        let router = Router()
-        double.register(on: router)
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             let text = "Thank you, Maria, see you soon."
             for _ in 0..<2 {
                 let audio = try await PhraseCacheRig.audio(
@@ -274,10 +271,7 @@ struct PhraseCacheTests {
         // A file where the folder should be: every write fails, as on a full or read-only disk.
         try Data("not a folder".utf8).write(to: URL(fileURLWithPath: rig.cache.folder))
         let double = ElevenLabsDouble()
-        let router = Router()
-        double.register(on: router)
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             for index in 0..<5 {
                 let key = speech.key(for: "Sentence number \(index).", language: "en")!
                 let audio = try await PhraseCacheRig.audio(
@@ -296,12 +290,10 @@ struct PhraseCacheTests {
     func longPhrase() async throws {
         let rig = try PhraseCacheRig()
         let double = ElevenLabsDouble()
-        let router = Router()
-        double.register(on: router)
         let text = (1...6).map { "Terrace number \($0) has heaters for the colder evenings of the year." }
             .joined(separator: " ")
-        let audio = try await withLoopbackServer(router) { url in
-            try await PhraseCacheRig.audio(rig.speech(url, maxCharacters: 150).speak(Utterance(text, language: "en")))
+        let audio = try await rig.withSpeech(from: double, maxCharacters: 150) { speech in
+            try await PhraseCacheRig.audio(speech.speak(Utterance(text, language: "en")))
         }
         let sent = double.requests.withLockedValue { $0.map(\.text) }
         #expect(sent.joined(separator: " ") == text)
@@ -315,8 +307,6 @@ struct PhraseCacheTests {
     func composedFallback() async throws {
         let rig = try PhraseCacheRig()
         let double = ElevenLabsDouble()
-        let router = Router()
-        double.register(on: router)
         let catalog = try #require(try PhraseCatalog.load()["en"])
         let today = LocalDate(year: 2026, month: 11, day: 25)!
         let utterance = catalog.booking(
@@ -327,8 +317,7 @@ struct PhraseCacheTests {
             fragments == [
                 "A table for", "four", "people", "Friday", "November", "twenty-seventh", "at", "seven thirty p.m.",
             ])
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             var expected: [UInt8] = []
             for fragment in fragments {
                 let key = speech.key(for: fragment, language: "en")!
@@ -364,10 +353,7 @@ struct PhraseCacheTests {
     func garbageIsNotAudio() async throws {
         let rig = try PhraseCacheRig()
         let double = ElevenLabsDouble(fault: .garbage)
-        let router = Router()
-        double.register(on: router)
-        try await withLoopbackServer(router) { url in
-            let speech = rig.speech(url)
+        try await rig.withSpeech(from: double) { speech in
             let audio = try await PhraseCacheRig.audio(speech.speak(Utterance("One moment.", language: "en")))
             #expect(!audio.contains(UInt8(ascii: "<")) || audio.count > 4000)
             #expect(try await rig.cache.storedKeys().isEmpty)
