@@ -43,7 +43,7 @@ struct ConversationEngineTests {
         ConversationEngine(
             model: OpenAIChatClient(
                 http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
-                model: "m", logger: LogCapture().logger),
+                model: "m"),
             tools: ToolRunner(tools: tools, calls: CallLog(database: bench.app.database), logger: LogCapture().logger),
             phrases: bench.app.phrases, logger: LogCapture().logger, fillerAfter: fillerAfter)
     }

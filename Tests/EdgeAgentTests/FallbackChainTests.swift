@@ -35,11 +35,11 @@ struct FallbackChainTests {
                 let model = FallbackLanguageModel(
                     primary: OpenAIChatClient(
                         http: .shared, baseURL: primaryURL.appendingPathComponent("v1"),
-                        apiKey: Secret(OpenAIChatDouble.apiKey), model: "big", logger: logs.logger),
+                        apiKey: Secret(OpenAIChatDouble.apiKey), model: "big"),
                     primaryUpstream: upstreams.llm,
                     fallback: OpenAIChatClient(
                         http: .shared, baseURL: fallbackURL.appendingPathComponent("v1"),
-                        apiKey: Secret(OpenAIChatDouble.apiKey), model: "small", logger: logs.logger),
+                        apiKey: Secret(OpenAIChatDouble.apiKey), model: "small"),
                     fallbackUpstream: upstreams.llmFallback, metrics: metrics, logger: logs.logger)
                 let request = ChatRequest(messages: [.user("Hi")])
                 let first = try await Self.text(model.stream(request))
@@ -77,7 +77,7 @@ struct FallbackChainTests {
             let model = FallbackLanguageModel(
                 primary: OpenAIChatClient(
                     http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
-                    model: "m", logger: logs.logger),
+                    model: "m"),
                 primaryUpstream: upstream, fallback: nil, fallbackUpstream: upstream, metrics: metrics,
                 logger: logs.logger)
             await #expect {
@@ -110,7 +110,7 @@ struct FallbackChainTests {
                         GuardedRecognizer(
                             OpenAITranscriptionClient(
                                 http: .shared, baseURL: url.appendingPathComponent("v1"),
-                                apiKey: Secret(OpenAIChatDouble.apiKey), model: "whisper", logger: logs.logger),
+                                apiKey: Secret(OpenAIChatDouble.apiKey), model: "whisper"),
                             upstream: upstreams.transcription)
                     ),
                 ], metrics: metrics, logger: logs.logger)
@@ -142,7 +142,7 @@ struct FallbackChainTests {
                         GuardedRecognizer(
                             OpenAITranscriptionClient(
                                 http: .shared, baseURL: url.appendingPathComponent("v1"),
-                                apiKey: Secret(OpenAIChatDouble.apiKey), model: "whisper", logger: logs.logger),
+                                apiKey: Secret(OpenAIChatDouble.apiKey), model: "whisper"),
                             upstream: upstreams.transcription)
                     )
                 ], metrics: metrics, logger: logs.logger)

@@ -27,8 +27,7 @@ struct OpenAIChatClientTests {
     func client(_ url: URL, key: String = OpenAIChatDouble.apiKey, logs: LogCapture = LogCapture()) -> OpenAIChatClient
     {
         OpenAIChatClient(
-            http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(key), model: "gpt-4o-mini",
-            logger: logs.logger)
+            http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(key), model: "gpt-4o-mini")
     }
 
     func collect(_ model: some LanguageModel, _ request: ChatRequest) async throws -> [ChatEvent] {
@@ -166,7 +165,7 @@ struct OpenAIChatClientTests {
         let http = UpstreamHTTP.makeClient(connectTimeout: .milliseconds(300))
         let dead = OpenAIChatClient(
             http: http, baseURL: URL(string: "http://127.0.0.1:9/v1")!, apiKey: nil, model: "m",
-            timeout: .seconds(30), logger: LogCapture().logger)
+            timeout: .seconds(30))
         await #expect {
             try await collect(dead, ChatRequest(messages: [.user("hi")]))
         } throws: {

@@ -11,10 +11,10 @@ extension EdgeAgentApp {
     public func makeLanguageModel() -> any LanguageModel {
         let llm = configuration.llm
         let primary = OpenAIChatClient(
-            http: http, baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model, logger: logger)
+            http: http, baseURL: llm.baseURL, apiKey: llm.apiKey, model: llm.model)
         var fallback: (any LanguageModel)?
         if let url = llm.fallbackBaseURL, let model = llm.fallbackModel {
-            fallback = OpenAIChatClient(http: http, baseURL: url, apiKey: llm.apiKey, model: model, logger: logger)
+            fallback = OpenAIChatClient(http: http, baseURL: url, apiKey: llm.apiKey, model: model)
         }
         return FallbackLanguageModel(
             primary: primary, primaryUpstream: upstreams.llm, fallback: fallback,
@@ -42,7 +42,7 @@ extension EdgeAgentApp {
                 GuardedRecognizer(
                     OpenAITranscriptionClient(
                         http: http, baseURL: speech.transcriptionBaseURL ?? llm.baseURL, apiKey: llm.apiKey,
-                        model: speech.transcriptionModel, logger: logger),
+                        model: speech.transcriptionModel),
                     upstream: upstreams.transcription)
             ))
         return FallbackRecognizer(chain: chain, metrics: metrics, logger: logger)

@@ -1,6 +1,5 @@
 public import AsyncHTTPClient
 public import Foundation
-public import Logging
 public import NIOCore
 
 /// One OpenAI-compatible server as the chat and transcription clients reach it: base URL, key,
@@ -13,15 +12,13 @@ public struct OpenAICompatibleServer: Sendable {
     let model: String
     /// The longest a whole answer may take.
     let timeout: TimeAmount
-    let logger: Logger
 
-    public init(http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount, logger: Logger) {
+    public init(http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount) {
         self.http = http
         self.baseURL = baseURL
         self.apiKey = apiKey
         self.model = model
         self.timeout = timeout
-        self.logger = logger
     }
 
     /// A `POST` to `path` under the base URL with `body` of `contentType`.

@@ -1,6 +1,5 @@
 public import AsyncHTTPClient
 public import Foundation
-public import Logging
 public import NIOCore
 import NIOHTTP1
 
@@ -13,11 +12,10 @@ public struct OpenAIChatClient: LanguageModel {
     var baseURL: URL { server.baseURL }
 
     public init(
-        http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount = .seconds(30),
-        logger: Logger
+        http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount = .seconds(30)
     ) {
         server = OpenAICompatibleServer(
-            http: http, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout, logger: logger)
+            http: http, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout)
     }
 
     public func stream(_ request: ChatRequest) -> AsyncThrowingStream<ChatEvent, any Error> {

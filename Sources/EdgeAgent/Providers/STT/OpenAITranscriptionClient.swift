@@ -1,7 +1,6 @@
 public import AsyncHTTPClient
 import AudioIO
 public import Foundation
-public import Logging
 public import NIOCore
 import Synchronization
 
@@ -11,11 +10,10 @@ public struct OpenAITranscriptionClient: SpeechRecognizer {
     let server: OpenAICompatibleServer
 
     public init(
-        http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount = .seconds(10),
-        logger: Logger
+        http: HTTPClient, baseURL: URL, apiKey: Secret?, model: String, timeout: TimeAmount = .seconds(10)
     ) {
         server = OpenAICompatibleServer(
-            http: http, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout, logger: logger)
+            http: http, baseURL: baseURL, apiKey: apiKey, model: model, timeout: timeout)
     }
 
     public func startUtterance(languageHint: String?) async throws -> any UtteranceRecognition {
