@@ -105,7 +105,7 @@ extension EdgeAgentApp {
             http: http, baseURL: configuration.twilio.apiBaseURL, accountSID: sid, authToken: token, logger: logger)
         return TextConfirmationSender(
             queue: TextConfirmations(database: database),
-            transport: TwilioTextTransport(client: client, lookupBaseURL: configuration.twilio.lookupBaseURL),
+            twilio: client, lookupBaseURL: configuration.twilio.lookupBaseURL,
             from: from, lookup: configuration.textMessages.lookup, wake: textSignal.wakes, idle: idle, logger: logger)
     }
 

@@ -8,14 +8,10 @@ public import ServiceLifecycle
 /// configured), a number that replied STOP, or one Twilio refuses for good is skipped; a failure
 /// that may pass (no network, 429, 5xx) is tried again later, backing off to an hour.
 public struct TextConfirmationSender: Service {
-    /// How the sender reaches Twilio.
-    public protocol Transport: Sendable {
-        func send(to: String, from: String, body: String) async throws -> String
-        func lineType(of phone: String) async throws -> String?
-    }
-
     let queue: TextConfirmations
-    let transport: any Transport
+    let twilio: TwilioRESTClient
+    /// Twilio Lookup's base URL, asked for the line type when `lookup` is on.
+    let lookupBaseURL: URL
     let from: String
     let lookup: Bool
     let wake: AsyncStream<Void>
@@ -23,15 +19,17 @@ public struct TextConfirmationSender: Service {
     let logger: Logger
 
     /// - Parameters:
+    ///   - twilio: the restaurant's Twilio account, the Messages and Lookup APIs.
     ///   - from: the restaurant's Twilio number the messages come from.
     ///   - lookup: ask Twilio Lookup whether the number is a mobile before sending.
     ///   - wake: a signal that something was queued (the sender also looks every `idle`).
     public init(
-        queue: TextConfirmations, transport: any Transport, from: String, lookup: Bool, wake: AsyncStream<Void>,
-        idle: Duration = .seconds(30), logger: Logger
+        queue: TextConfirmations, twilio: TwilioRESTClient, lookupBaseURL: URL, from: String, lookup: Bool,
+        wake: AsyncStream<Void>, idle: Duration = .seconds(30), logger: Logger
     ) {
         self.queue = queue
-        self.transport = transport
+        self.twilio = twilio
+        self.lookupBaseURL = lookupBaseURL
         self.from = from
         self.lookup = lookup
         self.wake = wake
@@ -86,13 +84,13 @@ public struct TextConfirmationSender: Service {
                 try await queue.markSkipped(message.id, reason: "opted out")
                 return false
             }
-            if lookup, let type = try await transport.lineType(of: message.to),
+            if lookup, let type = try await twilio.lineType(of: message.to, lookupBaseURL: lookupBaseURL),
                 !["mobile", "voip", "nonFixedVoip"].contains(type)
             {
                 try await queue.markSkipped(message.id, reason: "not a mobile (\(type))")
                 return false
             }
-            let sid = try await transport.send(to: message.to, from: from, body: message.body)
+            let sid = try await twilio.sendMessage(to: message.to, from: from, body: message.body)
             try await queue.markSent(message.id, providerID: sid)
             logger.info("text confirmation sent", metadata: ["text.id": .string(message.id)])
             return true
@@ -112,24 +110,5 @@ public struct TextConfirmationSender: Service {
                 metadata: ["text.id": .string(message.id), "retry.seconds": .stringConvertible(delay)])
             return false
         }
-    }
-}
-
-/// Twilio's REST API as the sender's transport.
-public struct TwilioTextTransport: TextConfirmationSender.Transport {
-    let client: TwilioRESTClient
-    let lookupBaseURL: Foundation.URL
-
-    public init(client: TwilioRESTClient, lookupBaseURL: Foundation.URL) {
-        self.client = client
-        self.lookupBaseURL = lookupBaseURL
-    }
-
-    public func send(to: String, from: String, body: String) async throws -> String {
-        try await client.sendMessage(to: to, from: from, body: body)
-    }
-
-    public func lineType(of phone: String) async throws -> String? {
-        try await client.lineType(of: phone, lookupBaseURL: lookupBaseURL)
     }
 }
