@@ -70,8 +70,9 @@ public actor OutboundPacer<C: Clock> where C.Duration == Duration {
         queue[head...].reduce(0) { count, item in if case .frame = item { count + 1 } else { count } }
     }
 
-    /// The far end gave back mark `name`: every frame sent before it has played. Marks come back in
-    /// the order they were sent; an unknown name (one dropped by a clear) changes nothing.
+    /// The far end gave back mark `name`: every frame sent before it has played, and every mark sent
+    /// before it is settled too. A mark given back late (after a later one, or after a clear) or
+    /// never sent changes nothing.
     public func played(_ name: String) {
         guard let index = marksInFlight.firstIndex(where: { $0.name == name }) else { return }
         framesPlayed = max(framesPlayed, marksInFlight[index].framesBefore)

@@ -50,9 +50,10 @@ public struct CallReport: Sendable {
     public var marksEchoed = 0
     /// `clear` messages the agent sent (barge-ins).
     public var clears = 0
-    /// `clear` messages that found nothing left to play after Twilio had told the agent (by echoing a
-    /// mark after its last audio) that all of it had played: the agent judged as unheard what it knew
-    /// was heard.
+    /// `clear` messages that found nothing left to play after Twilio had told the agent that all of
+    /// its audio had played (by echoing a mark after its last audio, or by an earlier clear), a while
+    /// before (see `SimulatedLine.State.echoCrossing`): the agent judged as unheard what it knew was
+    /// heard.
     public var clearsOfNothing = 0
     /// From the end of each caller utterance to the first agent audio after it.
     public var responseLatencies: [Duration] = []

@@ -36,9 +36,11 @@ final class SimulatedLine: Sendable {
             return toldPlayed.mediaMessages == mediaMessages && toldPlayed.at.duration(to: now) >= Self.echoCrossing
         }
 
-        /// A clear that crossed a mark's echo on the wire is not the agent's mistake: it sent the clear
-        /// before it could know. One frame's time is more than the loopback takes either way.
-        static let echoCrossing = Duration.milliseconds(20)
+        /// A clear that crossed a mark's echo is not the agent's mistake: it sent the clear before it
+        /// could know (it hears the caller's frame that counted as an interruption before the echo
+        /// sent after that frame, and a busy machine may take a while over both). A mistake, an
+        /// agent clearing what it was told had played, shows up long after this.
+        static let echoCrossing = Duration.milliseconds(200)
 
         /// Seconds of agent audio heard at the caller's end between `start` and `now`.
         func played(since start: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Duration {
@@ -149,7 +151,10 @@ final class SimulatedLine: Sendable {
         let due = state.withLock { state -> [String] in
             let due = state.pendingMarks.filter { $0.due <= now }
             state.pendingMarks.removeAll { $0.due <= now }
-            if let last = due.last { state.toldPlayed = (last.mediaBefore, now) }
+            // Marks given back by a clear already count as told (by the clear, with all before it).
+            if let last = due.last, last.mediaBefore > state.toldPlayed?.mediaMessages ?? -1 {
+                state.toldPlayed = (last.mediaBefore, now)
+            }
             state.report.marksEchoed += due.count
             return due.map(\.name)
         }

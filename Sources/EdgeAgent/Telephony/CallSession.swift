@@ -407,6 +407,13 @@ public actor CallSession {
     /// - otherwise interrupted: cancelled (a tool already running finishes), its tool calls and
     ///   results stay in the history, and a note tells the model what the caller did not hear.
     func callerInterrupts() async {
+        watchdog.cancel()
+        let interruptions = turns.interrupt()
+        // The turns stop first, so none queues more audio while the pacer and Twilio are cleared.
+        for interruption in interruptions {
+            interruption.turn.task?.cancel()
+            if generatingTurnID == interruption.turn.id { generatingTurnID = nil }
+        }
         // Twilio holds audio iff frames left after the last one whose mark came back: an interruption
         // counted after 300 ms of speech often comes in a pause between pieces, or after the answer
         // played out while the caller talked (that audio is still not heard: its marks were held),
@@ -414,12 +421,8 @@ public actor CallSession {
         if await pacer.clear().farEndHoldsAudio {
             await send(.clear)
         }
-        watchdog.cancel()
-        let interruptions = turns.interrupt()
         for interruption in interruptions {
             let turn = interruption.turn
-            turn.task?.cancel()
-            if generatingTurnID == turn.id { generatingTurnID = nil }
             logger.info("barge-in", metadata: ["call.turn": .string(turn.id)])
             if interruption.folded { removeFromHistory(turn) }
             let unheard = interruption.unheardPieces.joined(separator: " ")
