@@ -81,7 +81,7 @@ public final class CallerAudioCleaner {
             preprocessor, SPEEX_PREPROCESS_SET_NOISE_SUPPRESS, -Int32(settings.noiseSuppressionDecibels))
         _ = cspeex_preprocess_set_int(preprocessor, SPEEX_PREPROCESS_SET_AGC, settings.automaticGain ? 1 : 0)
         if settings.automaticGain {
-            let level = Float(32768 * pow(10, settings.gainTargetDecibels / 20))
+            let level = Float(32768 * Decibels.amplitude(settings.gainTargetDecibels))
             _ = cspeex_preprocess_set_float(preprocessor, SPEEX_PREPROCESS_SET_AGC_LEVEL, level)
             _ = cspeex_preprocess_set_int(
                 preprocessor, SPEEX_PREPROCESS_SET_AGC_MAX_GAIN, Int32(settings.maximumGainDecibels))

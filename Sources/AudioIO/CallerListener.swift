@@ -141,7 +141,7 @@ public final class CallerListener {
         let audio = cleaner?.clean(frame) ?? frame
         let event = detector.process(audio)
         if started, detector.lastFrameWasSpeech {
-            utterancePower += pow(10, detector.lastLevel / 10)
+            utterancePower += Decibels.power(detector.lastLevel)
             utteranceFrames += 1
         }
         switch event {
@@ -188,7 +188,7 @@ public final class CallerListener {
         }
         callerFrames += 1
         if firstCallerFrame == nil { firstCallerFrame = frameIndex }
-        callerFramePowers.append(pow(10, detector.lastLevel / 10))
+        callerFramePowers.append(Decibels.power(detector.lastLevel))
         if callerFramePowers.count > framesForBargeIn { callerFramePowers.removeFirst() }
     }
 
@@ -201,7 +201,7 @@ public final class CallerListener {
     /// within ``Settings/bargeInBelowCallerDecibels`` of the caller's usual level.
     private var heldSpeechIsCallersLevel: Bool {
         guard let margin = settings.bargeInBelowCallerDecibels, !callerFramePowers.isEmpty else { return true }
-        let level = 10 * log10(callerFramePowers.reduce(0, +) / Double(callerFramePowers.count))
+        let level = Decibels.level(meanOf: callerFramePowers)
         return level >= callerLevel - margin
     }
 
@@ -214,7 +214,7 @@ public final class CallerListener {
     private func measureUtterance() {
         defer { (utterancePower, utteranceFrames) = (0, 0) }
         guard utteranceFrames > 0 else { return }
-        lastUtteranceLevel = 10 * log10(utterancePower / Double(utteranceFrames))
+        lastUtteranceLevel = Decibels.level(power: utterancePower / Double(utteranceFrames))
     }
 
     /// The recognizer heard words in the last utterance: its level is the caller's own voice (the

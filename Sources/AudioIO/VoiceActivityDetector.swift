@@ -124,9 +124,9 @@ public struct VoiceActivityDetector: Sendable {
         let lowBandShare = settings.minimumLowBandShare == nil ? 1 : lowPass.lowBandShare(of: frame)
         var decibels = frameDecibels
         if settings.smoothingFrames > 1 {
-            recentPowers.append(pow(10, frameDecibels / 10))
+            recentPowers.append(Decibels.power(frameDecibels))
             if recentPowers.count > settings.smoothingFrames { recentPowers.removeFirst() }
-            decibels = 10 * log10(recentPowers.reduce(0, +) / Double(recentPowers.count))
+            decibels = Decibels.level(meanOf: recentPowers)
         }
         if let window = settings.noiseFloorWindow {
             guard frameIndex >= settings.warmUpFrames else { return nil }
@@ -196,7 +196,8 @@ public struct VoiceActivityDetector: Sendable {
 
     /// Minimum statistics: the floor is the quietest (two-frame smoothed) level of the window.
     private mutating func trackFloor(_ decibels: Double, window: Duration) {
-        let smoothed = previousLevel.map { 10 * log10((pow(10, $0 / 10) + pow(10, decibels / 10)) / 2) } ?? decibels
+        let smoothed =
+            previousLevel.map { Decibels.level(meanOf: [Decibels.power($0), Decibels.power(decibels)]) } ?? decibels
         previousLevel = decibels
         windowLevels.append(smoothed)
         let capacity = max(
@@ -218,7 +219,7 @@ public struct VoiceActivityDetector: Sendable {
             previous = sample
         }
         let rms = (sum / Double(frame.count)).squareRoot()
-        return (20 * log10(max(rms, 1) / 32768), crossings)
+        return (Decibels.level(rms: rms), crossings)
     }
 }
 

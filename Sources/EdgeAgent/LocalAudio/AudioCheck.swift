@@ -76,7 +76,7 @@ public struct AudioCheck: Sendable {
     static func decibels(_ samples: ArraySlice<Int16>) -> Double {
         guard !samples.isEmpty else { return -96 }
         let power = samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(samples.count)
-        return max(-96, 20 * log10(max(power.squareRoot(), 0.5) / 32768))
+        return max(-96, Decibels.level(rms: power.squareRoot(), floor: 0.5))
     }
 
     /// Runs blocking ALSA work on its own thread, never on the cooperative pool.

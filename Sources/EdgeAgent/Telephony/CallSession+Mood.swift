@@ -98,7 +98,7 @@ extension CallSession {
     /// `audio` raised by ``outboundGainDecibels`` (clipped at full scale), or as it is.
     func amplified(_ audio: [UInt8]) -> [UInt8] {
         guard outboundGainDecibels > 0 else { return audio }
-        let gain = pow(10, outboundGainDecibels / 20)
+        let gain = Decibels.amplitude(outboundGainDecibels)
         return audio.map { MuLaw.encode(Int16(clamping: Int((Double(MuLaw.decode($0)) * gain).rounded()))) }
     }
 }
