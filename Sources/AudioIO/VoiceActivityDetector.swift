@@ -120,8 +120,9 @@ public struct VoiceActivityDetector: Sendable {
     /// Feeds one 20 ms frame; returns what it changed, if anything.
     public mutating func process(_ frame: [UInt8]) -> Event? {
         defer { frameIndex += 1 }
-        let (frameDecibels, crossings) = Self.measure(frame)
-        let lowBandShare = settings.minimumLowBandShare == nil ? 1 : lowPass.lowBandShare(of: frame)
+        let samples = MuLaw.decode(frame)
+        let (frameDecibels, crossings) = Self.measure(samples)
+        let lowBandShare = settings.minimumLowBandShare == nil ? 1 : lowPass.lowBandShare(of: samples)
         var decibels = frameDecibels
         if settings.smoothingFrames > 1 {
             recentPowers.append(Decibels.power(frameDecibels))
@@ -206,19 +207,17 @@ public struct VoiceActivityDetector: Sendable {
         noiseFloor = windowLevels.min().map { $0 + settings.floorAboveMinimumDecibels }
     }
 
-    /// Level in dBFS and zero crossings of one frame.
-    static func measure(_ frame: [UInt8]) -> (decibels: Double, crossings: Int) {
-        guard !frame.isEmpty else { return (-96, 0) }
+    /// Level in dBFS and zero crossings of one frame's samples.
+    static func measure(_ samples: [Int16]) -> (decibels: Double, crossings: Int) {
+        guard var previous = samples.first else { return (-96, 0) }
         var sum = 0.0
         var crossings = 0
-        var previous = MuLaw.decode(frame[0])
-        for byte in frame {
-            let sample = MuLaw.decode(byte)
+        for sample in samples {
             sum += Double(sample) * Double(sample)
             if (sample >= 0) != (previous >= 0) { crossings += 1 }
             previous = sample
         }
-        let rms = (sum / Double(frame.count)).squareRoot()
+        let rms = (sum / Double(samples.count)).squareRoot()
         return (Decibels.level(rms: rms), crossings)
     }
 }
@@ -236,11 +235,11 @@ struct LowPassFilter: Sendable {
     }()
 
     /// The share (0...1) of the frame's energy below 1 kHz.
-    mutating func lowBandShare(of frame: [UInt8]) -> Double {
+    mutating func lowBandShare(of samples: [Int16]) -> Double {
         var total = 0.0
         var low = 0.0
-        for byte in frame {
-            let x = Double(MuLaw.decode(byte))
+        for sample in samples {
+            let x = Double(sample)
             let y = Self.b0 * x + Self.b1 * x1 + Self.b2 * x2 - Self.a1 * y1 - Self.a2 * y2
             (x2, x1, y2, y1) = (x1, x, y1, y)
             total += x * x
