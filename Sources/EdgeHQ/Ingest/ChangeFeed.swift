@@ -15,30 +15,35 @@ public struct ChangeFeed: Sendable {
         self.logger = logger
     }
 
+    /// The tables headquarters writes for a site and its box downloads.
+    static let downloadedTables: [SyncTable] = [
+        .menuItems, .menuItemTranslations, .reservations, .siteSettings, .voicemails,
+    ]
+
+    /// The rows of every downloaded table after `cursor`, in the order of the site's change counter,
+    /// one more than `limit` (to tell whether more follow).
+    static func pageQuery(site: String, after cursor: Int64, limit: Int) -> PostgresQuery {
+        var binds = PostgresBindings()
+        binds.append(site)
+        binds.append(cursor)
+        binds.append(limit + 1)
+        // Only table names go into the text, and they are SyncTable's own constants; the values are bound.
+        let feed = downloadedTables.map { table in
+            "SELECT '\(table.rawValue)' AS table_name, id, version, changed_at, row, seq FROM \(table.rawValue) "
+                + "WHERE site_id = $1 AND seq > $2"
+        }
+        return PostgresQuery(
+            unsafeSQL: "SELECT table_name, id, version, changed_at, row::text, seq FROM ("
+                + feed.joined(separator: " UNION ALL ") + ") feed ORDER BY seq LIMIT $3",
+            binds: binds)
+    }
+
     /// At most `limit` changes after `cursor`.
     public func page(site: String, after cursor: Int64, limit: Int) async throws -> DownloadPage {
         var changes: [SyncChange] = []
         var last = cursor
         let decoder = JSONDecoder()
-        let rows = try await database.query(
-            """
-            SELECT table_name, id, version, changed_at, row::text, seq FROM (
-                SELECT 'menu_items' AS table_name, id, version, changed_at, row, seq FROM menu_items
-                    WHERE site_id = \(site) AND seq > \(cursor)
-                UNION ALL
-                SELECT 'menu_item_translations', id, version, changed_at, row, seq FROM menu_item_translations
-                    WHERE site_id = \(site) AND seq > \(cursor)
-                UNION ALL
-                SELECT 'reservations', id, version, changed_at, row, seq FROM reservations
-                    WHERE site_id = \(site) AND seq > \(cursor)
-                UNION ALL
-                SELECT 'site_settings', id, version, changed_at, row, seq FROM site_settings
-                    WHERE site_id = \(site) AND seq > \(cursor)
-                UNION ALL
-                SELECT 'voicemails', id, version, changed_at, row, seq FROM voicemails
-                    WHERE site_id = \(site) AND seq > \(cursor)
-            ) feed ORDER BY seq LIMIT \(limit + 1)
-            """, logger: logger)
+        let rows = try await database.query(Self.pageQuery(site: site, after: cursor, limit: limit), logger: logger)
         var more = false
         for try await (table, id, version, changedAt, json, seq) in rows.decode(
             (String, String, Int64, Int64, String, Int64).self)
