@@ -101,9 +101,13 @@ let package = Package(
         // Write aside, fsync, rename, fsync the folder: one helper for every file that must be whole.
         .target(name: "DurableFiles", swiftSettings: swiftSettings),
         // What the box and headquarters answer alike: the JSON error body of every refusal, and the
-        // bodies of /healthz, /readyz and /metrics.
+        // health routes (/healthz, /readyz, /metrics).
         .target(
-            name: "HTTPErrors", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+            name: "HTTPErrors",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: swiftSettings),
         .target(
             name: "LocalStore",

@@ -24,7 +24,7 @@ public enum Decibels {
         10 * log10(power)
     }
 
-    /// The level of the mean of `powers` (none: minus infinity).
+    /// The level of the mean of `powers`, which must not be empty.
     public static func level(meanOf powers: some Collection<Double>) -> Double {
         level(power: powers.reduce(0, +) / Double(powers.count))
     }

@@ -70,9 +70,9 @@ struct Cache: AsyncParsableCommand {
         func run() async throws {
             let bar = ProgressBar()
             let report = try await options.withApp(http: true) { app in
-                try await app.makePhraseWarmer(concurrency: concurrency).warm { bar.show($0) }
+                defer { bar.end() }
+                return try await app.makePhraseWarmer(concurrency: concurrency).warm { bar.show($0) }
             }
-            bar.end()
             print(
                 "\(report.phrases) phrases: \(report.alreadyCached) already cached, \(report.fetched) fetched "
                     + "(\(ByteCountFormatter.string(fromByteCount: Int64(report.bytes), countStyle: .file))), "

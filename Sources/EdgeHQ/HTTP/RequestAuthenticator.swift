@@ -92,7 +92,7 @@ public struct RequestAuthenticator: Sendable {
 
 extension RequestAuthenticator {
     /// ``authenticate(_:body:)`` for a route: a refusal is counted in
-    /// `hq_authentication_failures_total{code}` and logged by its code alone (never the headers)
+    /// `edge_hq_authentication_failures_total{code}` and logged by its code alone (never the headers)
     /// before it is thrown on to the client.
     func device(
         signing request: Request, body: ByteBuffer, metrics: HQMetrics, logger: Logger
