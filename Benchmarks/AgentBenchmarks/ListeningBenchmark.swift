@@ -1,5 +1,5 @@
 public import AudioIO
-public import EdgeAgent
+import EdgeAgent
 import Foundation
 
 /// `edge-agent audio bench`: how well the agent hears a caller on a noisy line, with the listening

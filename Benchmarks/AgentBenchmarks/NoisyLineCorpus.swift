@@ -1,5 +1,5 @@
 import AudioIO
-public import EdgeAgent
+import EdgeAgent
 import Foundation
 
 /// The audio of a busy restaurant's phone line, made on the box (no download): caller and agent

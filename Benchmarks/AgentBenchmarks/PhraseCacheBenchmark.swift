@@ -1,6 +1,6 @@
 import AudioIO
 public import CallSimulator
-public import EdgeAgent
+import EdgeAgent
 import Foundation
 import Hummingbird
 import LocalStore

@@ -1,5 +1,5 @@
-public import AudioIO
-public import EdgeAgent
+import AudioIO
+import EdgeAgent
 import Foundation
 public import LocalSpeech
 

@@ -1,6 +1,6 @@
 import AudioIO
 import CallRecording
-public import EdgeAgent
+import EdgeAgent
 import Foundation
 
 /// `edge-agent recordings bench`: what recording costs a call. Records calls of two-channel telephone

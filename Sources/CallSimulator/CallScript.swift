@@ -1,4 +1,4 @@
-public import EdgeAgent
+import EdgeAgent
 
 /// What a simulated caller does, step by step.
 public struct CallScript: Sendable {

@@ -1,12 +1,12 @@
 public import AsyncHTTPClient
-public import EdgeAgent
+import EdgeAgent
 public import Foundation
 import HTTPTypes
 import HummingbirdWSClient
 public import Logging
 import NIOCore
 import Synchronization
-public import TwilioWire
+import TwilioWire
 
 /// A Twilio-side client for the agent: posts the signed voice webhook, opens the Media Stream the
 /// TwiML names, sends the caller's audio paced like Twilio (20 ms messages), DTMF and `stop`, and plays

@@ -1,5 +1,5 @@
 import AudioIO
-public import EdgeAgent
+import EdgeAgent
 import Foundation
 
 /// Makes a simulated caller's speech: espeak-ng (the `espeak-ng` program from Debian) reads the text,

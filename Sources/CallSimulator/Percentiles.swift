@@ -1,4 +1,4 @@
-public import EdgeAgent
+import EdgeAgent
 
 /// Nearest-rank percentiles of measured durations.
 public struct Percentiles: Sendable, CustomStringConvertible {

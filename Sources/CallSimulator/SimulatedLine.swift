@@ -1,5 +1,5 @@
 import AudioIO
-public import EdgeAgent
+import EdgeAgent
 import Foundation
 import HummingbirdWSClient
 import Synchronization

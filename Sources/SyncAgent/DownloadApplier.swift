@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
-public import LocalStore
-public import Logging
-public import Resilience
+import LocalStore
+import Logging
+import Resilience
 public import Sync
 
 /// Brings headquarters' changes down by cursor and applies each page in one local transaction, with

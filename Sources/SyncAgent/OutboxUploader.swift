@@ -2,8 +2,8 @@ import Crypto
 import Foundation
 import GRDB
 public import LocalStore
-public import Logging
-public import Resilience
+import Logging
+import Resilience
 import Sync
 
 /// Sends the outbox to headquarters, oldest first, in batches bounded by rows and bytes. A batch's

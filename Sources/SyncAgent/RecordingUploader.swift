@@ -1,11 +1,11 @@
 import Crypto
 import Foundation
-public import LocalStore
-public import Logging
+import LocalStore
+import Logging
 import NIOCore
 import NIOPosix
-public import Resilience
-public import Sync
+import Resilience
+import Sync
 
 /// Sends closed recordings' encrypted files to headquarters after their call, oldest first, part by
 /// part (never the whole file in memory). Every upload starts by asking headquarters where it stands,

@@ -126,7 +126,7 @@ struct LifecycleTests {
         let services = app.makeCallServices()
         #expect(services.policy.openingHours[1] == [ReservationPolicy.Period("11:00-14:00")!])
         #expect(services.book.availability.policy.seatsPerSlot == 12)
-        let hours = try await services.engine.tools.perform(
+        let hours = await services.engine.tools.perform(
             name: "get_opening_hours", arguments: #"{"date":"2030-01-07"}"#,
             context: ToolContext(callID: "c", callerPhone: "+15550000000", callSid: "CA1", language: "en"),
             turnID: "t")

@@ -242,7 +242,7 @@ struct ObservabilityFilesTests {
     static func scrapeRunningAgent() async throws -> Set<String> {
         let folder = TemporaryFolder()
         let log = folder.file("agent.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        #expect(FileManager.default.createFile(atPath: log, contents: nil))
         let process = Process()
         process.executableURL = CommandLineTests.binary
         process.arguments = ["serve"]

@@ -153,7 +153,7 @@ struct RecordingTests {
             try! FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             try! Self.mountSmallFileSystem(at: folder, kilobytes: 64)
             mountPoint.withLockedValue { $0 = folder }
-            FileManager.default.createFile(atPath: folder + "/filler", contents: Data(count: 56 * 1024))
+            #expect(FileManager.default.createFile(atPath: folder + "/filler", contents: Data(count: 56 * 1024)))
         }
         defer { if let folder = mountPoint.withLockedValue({ $0 }) { Self.unmount(folder) } }
         let logs = rig.logs
@@ -248,7 +248,7 @@ struct RecordingCrashTests {
         #expect(recording.state == .partial)
         let file = [UInt8](try Data(contentsOf: URL(fileURLWithPath: app.recordings!.path(of: recording.fileName))))
         #expect(file.count == recording.sizeBytes)
-        await #expect(throws: RecordingFileError.self) { try SealedStreamReader.decrypt(file, identity: identity) }
+        #expect(throws: RecordingFileError.self) { try SealedStreamReader.decrypt(file, identity: identity) }
         let partial = try SealedStreamReader.decrypt(file, identity: identity, allowPartial: true)
         // Three seconds were written; with chunks of about a second, at least two reached the disk.
         #expect(

@@ -93,14 +93,17 @@ struct DatabaseBackupsTests {
         var day = parse.date(from: "2026-10-20T03:30:00Z")!
         while day <= parse.date(from: "2026-12-02T03:30:00Z")! {
             let iso = parse.string(from: day)
-            FileManager.default.createFile(
-                atPath: (backups.folder as NSString).appendingPathComponent(name(iso)), contents: Data())
+            #expect(
+                FileManager.default.createFile(
+                    atPath: (backups.folder as NSString).appendingPathComponent(name(iso)), contents: Data()))
             day += 86_400
         }
-        FileManager.default.createFile(
-            atPath: (backups.folder as NSString).appendingPathComponent(name("2026-12-02T01:00:00Z")), contents: Data())
+        #expect(
+            FileManager.default.createFile(
+                atPath: (backups.folder as NSString).appendingPathComponent(name("2026-12-02T01:00:00Z")),
+                contents: Data()))
         let unrelated = (backups.folder as NSString).appendingPathComponent("notes.txt")
-        FileManager.default.createFile(atPath: unrelated, contents: Data("keep me".utf8))
+        #expect(FileManager.default.createFile(atPath: unrelated, contents: Data("keep me".utf8)))
 
         let report = try await backups.take(of: store.database, now: parse.date(from: "2026-12-03T03:30:00Z")!)
         let kept = Set(try FileManager.default.contentsOfDirectory(atPath: backups.folder))
@@ -177,7 +180,7 @@ struct DatabaseBackupsTests {
     func unusableFolder() async throws {
         let store = try TestStore()
         let blocker = store.folder.file("backups")
-        FileManager.default.createFile(atPath: blocker, contents: Data("a file where the folder should be".utf8))
+        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("a file where the folder should be".utf8)))
         await #expect {
             try await DatabaseBackups(folder: blocker).take(of: store.database)
         } throws: { error in

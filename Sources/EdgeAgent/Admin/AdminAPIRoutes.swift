@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 public import Hummingbird
-public import LocalStore
+import LocalStore
 import NIOCore
 import Sync
 

@@ -1,6 +1,6 @@
 import Foundation
-public import LocalStore
-public import Sync
+import LocalStore
+import Sync
 
 /// The bodies of `/api/v1`, as `Sources/EdgeAgent/Resources/admin-openapi.json` describes them.
 /// Encoded with snake_case keys; times of day and dates in the restaurant's time zone, instants as

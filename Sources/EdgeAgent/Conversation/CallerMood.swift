@@ -95,7 +95,7 @@ public struct CallerMood: Sendable {
         let correction = Self.correctionOpenings.contains { words.hasPrefix($0) }
         if correction { add(.correction, 0.15) }
         recentCorrections = Array((recentCorrections + [correction]).suffix(3))
-        if correction && recentCorrections.count { $0 } >= 2 { add(.repeatedCorrections, 0.2) }
+        if correction && recentCorrections.count(where: { $0 }) >= 2 { add(.repeatedCorrections, 0.2) }
         let question = Self.contentWords(words)
         if question.count >= 3 {
             let times = earlierQuestions.count { Self.similarity($0, question) >= 0.6 }

@@ -1,5 +1,5 @@
 import Foundation
-public import Hummingbird
+import Hummingbird
 public import ServiceLifecycle
 public import UnixSignals
 

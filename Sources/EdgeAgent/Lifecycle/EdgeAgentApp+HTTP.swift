@@ -1,7 +1,7 @@
 import Foundation
 import HTTPErrors
 public import Hummingbird
-public import HummingbirdWebSocket
+import HummingbirdWebSocket
 import LocalStore
 public import NIOCore
 

@@ -1,16 +1,16 @@
 public import AsyncHTTPClient
 import CallRecording
 import Foundation
-public import Hummingbird
-public import HummingbirdWebSocket
+import Hummingbird
+import HummingbirdWebSocket
 public import LocalStore
 public import Logging
-public import NIOCore
-public import Resilience
-public import ServiceLifecycle
+import NIOCore
+import Resilience
+import ServiceLifecycle
 public import Sync
 public import SyncAgent
-public import UnixSignals
+import UnixSignals
 
 /// The agent, wired: configuration, database, metrics and routes, and the service group that runs
 /// them. `edge-agent serve` calls ``run(environment:)``; tests use the parts.

@@ -1,4 +1,4 @@
-public import AudioIO
+import AudioIO
 import Dispatch
 import Foundation
 

@@ -1,4 +1,4 @@
-public import AudioIO
+import AudioIO
 import Dispatch
 import Foundation
 import LocalStore
@@ -48,7 +48,7 @@ public struct LocalConversation: Sendable {
         speaker.onMark = { name in Task { await session.receive(.mark(name: name)) } }
         await session.begin()
         microphone.start()
-        try await withThrowingTaskGroup(of: Void.self) { group in
+        await withTaskGroup(of: Void.self) { group in
             group.addTask {
                 var chunk = 0
                 for await frame in frames {

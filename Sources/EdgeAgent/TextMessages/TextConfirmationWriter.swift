@@ -1,6 +1,6 @@
 import Foundation
-public import LocalStore
-public import Sync
+import LocalStore
+import Sync
 
 /// Writes the text message that confirms a booking, a change or a cancellation, in the caller's
 /// language, with the restaurant's name, the day, the time, the party size and how to cancel.

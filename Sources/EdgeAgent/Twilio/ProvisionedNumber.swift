@@ -1,5 +1,5 @@
 import DurableFiles
-public import Foundation
+import Foundation
 
 /// The Twilio number `edge-agent provision --twilio-number` pointed at this box, in
 /// `EDGE_DATA_DIR/twilio-number.json` (0600), so `edge-agent doctor` can check that it still does.

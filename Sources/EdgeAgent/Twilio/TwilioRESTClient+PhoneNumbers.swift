@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-public import Foundation
+import Foundation
 import NIOCore
 
 /// One of the account's phone numbers, as Twilio's `IncomingPhoneNumbers` resource describes it.

@@ -38,15 +38,27 @@ public struct HQDatabase: Sendable {
     /// Use this rather than `client.query`: PostgresNIO 1.33.2's pool query waits forever, and keeps
     /// its connection leased, when its statement is written to a connection the server has just
     /// closed (so a replica whose connections PostgreSQL dropped would run out of them while looking
-    /// alive). A statement that cannot have reached PostgreSQL is sent once more on another connection.
+    /// alive). A statement that cannot have reached PostgreSQL (the pool lent a connection the
+    /// server had closed) is sent again once the pool has had a moment to notice, a few times at most.
     @discardableResult
     public func query(_ query: PostgresQuery, logger: Logger? = nil) async throws -> HQRows {
-        do {
-            return try await connection { try await Self.rows(of: query, on: $0, logger: logger) }
-        } catch let lost as HQConnection.ConnectionLost where !lost.mayHaveRun {
-            return try await connection { try await Self.rows(of: query, on: $0, logger: logger) }
+        var attempt = 1
+        while true {
+            do {
+                return try await connection { try await Self.rows(of: query, on: $0, logger: logger) }
+            } catch let lost as HQConnection.ConnectionLost where !lost.mayHaveRun && attempt < Self.closedLendings {
+                // The pool learns of a closed connection on its event loop and may lend it again
+                // until then; the pause lets it, and the next lending is a live connection.
+                attempt += 1
+                try await Task.sleep(for: Self.closedLendingPause)
+            }
         }
     }
+
+    /// How many times a statement is tried on connections the pool lent already closed.
+    static let closedLendings = 10
+    /// The pause before trying again on another connection.
+    static let closedLendingPause = Duration.milliseconds(10)
 
     /// Every row of `query`, read within the statement deadline.
     private static func rows(of query: PostgresQuery, on connection: HQConnection, logger: Logger?) async throws

@@ -11,7 +11,7 @@ extension HealthRoutes {
                 do {
                     // Bounded whatever the pool does: a lease waited for while every connection is
                     // held (stuck handlers) is not-ready too.
-                    try await raceDeadline(.seconds(2), late: { CancellationError() }) {
+                    _ = try await raceDeadline(.seconds(2), late: { CancellationError() }) {
                         try await database.query("SELECT 1", logger: logger)
                     }
                     return (["status": "up", "checks": ["database": ["status": "up"]]], true)

@@ -1,6 +1,6 @@
 import DurableFiles
 import Foundation
-public import NIOCore
+import NIOCore
 import NIOPosix
 
 /// Recording files under a folder, at `key` (for example `sites/SITE/recordings/ID.sealed`). A file

@@ -1,5 +1,5 @@
 public import Foundation
-public import GRDB
+import GRDB
 public import Sync
 
 /// Rolls a day of calls up into one ``DailyCallSummary`` row (`daily_call_summaries`), which the

@@ -1,6 +1,6 @@
 import DurableFiles
 public import Foundation
-public import GRDB
+import GRDB
 
 #if canImport(Glibc)
 import Glibc

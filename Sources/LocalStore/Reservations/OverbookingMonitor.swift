@@ -1,6 +1,6 @@
 import Foundation
 public import GRDB
-public import Sync
+import Sync
 
 /// A moment when more guests hold seats than the restaurant has: possible only after a merge (an
 /// online booking from headquarters meeting one taken on the box while offline) or when

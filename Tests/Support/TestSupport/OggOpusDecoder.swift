@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Decodes Ogg Opus with `opusdec` (opus-tools), an implementation other than the one under test.
 public enum OggOpusDecoder {

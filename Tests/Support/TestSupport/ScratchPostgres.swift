@@ -70,7 +70,7 @@ public enum ScratchPostgres {
             tls: mode == "require" ? .require(try NIOSSLContext(configuration: .makeClientConfiguration())) : .disable)
         let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: logger)
         do {
-            try await withTaskCancellationHandler {
+            _ = try await withTaskCancellationHandler {
                 try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
             } onCancel: {
                 connection.close().whenComplete { _ in }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A temporary folder removed when the value is released.
 public final class TemporaryFolder: Sendable {

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Twilio's own Python library (`twilio.request_validator`), so that signatures are checked against
 /// Twilio's code rather than against our reading of its documentation.
