@@ -7,6 +7,8 @@ let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // The house style: a warning is an error (in our targets; dependencies keep their own settings).
+    .treatAllWarnings(as: .error),
 ]
 
 let package = Package(
