@@ -180,7 +180,8 @@ struct DatabaseBackupsTests {
     func unusableFolder() async throws {
         let store = try TestStore()
         let blocker = store.folder.file("backups")
-        #expect(FileManager.default.createFile(atPath: blocker, contents: Data("a file where the folder should be".utf8)))
+        #expect(
+            FileManager.default.createFile(atPath: blocker, contents: Data("a file where the folder should be".utf8)))
         await #expect {
             try await DatabaseBackups(folder: blocker).take(of: store.database)
         } throws: { error in
