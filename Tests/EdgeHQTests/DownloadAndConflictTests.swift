@@ -6,6 +6,7 @@ import LocalStore
 import Logging
 import PostgresNIO
 import Sync
+import TestSupport
 import Testing
 
 @testable import SyncAgent
@@ -38,13 +39,11 @@ struct DownloadAndConflictTests {
         try await HQHarness.with { hq in
             try await hq.serve { url in
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
-                let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: folder) }
-                let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+                let folder = TemporaryFolder(prefix: "box")
+                let database = try EdgeDatabase(dataDirectory: folder.path, logger: Logger(label: "box"))
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
                 try await body(
-                    hq, Box(database: database, client: client, identity: identity, link: link, folder: folder))
+                    hq, Box(database: database, client: client, identity: identity, link: link, folder: folder.path))
                 try database.close()
             }
         }
@@ -318,14 +317,13 @@ struct DownloadAndConflictTests {
         try await HQHarness.with { hq in
             try await hq.serve { url in
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
-                let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: folder) }
-                let database = try EdgeDatabase(dataDirectory: folder, clock: FastClock(), logger: Logger(label: "box"))
+                let folder = TemporaryFolder(prefix: "box")
+                let database = try EdgeDatabase(
+                    dataDirectory: folder.path, clock: FastClock(), logger: Logger(label: "box"))
                 let client = try SyncClient(baseURL: url, logger: Auth.logger) {
                     Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
                 }
-                let box = Box(database: database, client: client, identity: identity, link: link, folder: folder)
+                let box = Box(database: database, client: client, identity: identity, link: link, folder: folder.path)
                 let uploader = OutboxUploader(
                     session: SyncSession(
                         database: database, client: client, identity: identity, link: link,

@@ -177,11 +177,9 @@ struct ChaosDrillTests {
     )
     func drill() async throws {
         // Output to files, which the drill can never fill up.
-        let folder = NSTemporaryDirectory() + "drill-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        _ = FileManager.default.createFile(atPath: folder + "/out", contents: nil)
-        _ = FileManager.default.createFile(atPath: folder + "/err", contents: nil)
+        let folder = TemporaryFolder(prefix: "drill")
+        _ = FileManager.default.createFile(atPath: folder.path + "/out", contents: nil)
+        _ = FileManager.default.createFile(atPath: folder.path + "/err", contents: nil)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [
@@ -189,14 +187,14 @@ struct ChaosDrillTests {
             CommandLineSyncTests.binary("chaos-drill").path, "--runs", "12", "--seed", "1",
         ]
         process.environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin"]
-        process.standardOutput = FileHandle(forWritingAtPath: folder + "/out")
-        process.standardError = FileHandle(forWritingAtPath: folder + "/err")
+        process.standardOutput = FileHandle(forWritingAtPath: folder.path + "/out")
+        process.standardError = FileHandle(forWritingAtPath: folder.path + "/err")
         try process.run()
         await process.exited()
         let outcome = ChildProcess.Outcome(
             status: process.terminationStatus,
-            standardOutput: (try? String(contentsOfFile: folder + "/out", encoding: .utf8)) ?? "",
-            standardError: (try? String(contentsOfFile: folder + "/err", encoding: .utf8)) ?? "")
+            standardOutput: (try? String(contentsOfFile: folder.path + "/out", encoding: .utf8)) ?? "",
+            standardError: (try? String(contentsOfFile: folder.path + "/err", encoding: .utf8)) ?? "")
         #expect(outcome.status == 0, "\(outcome.standardOutput)\(outcome.standardError.suffix(2000))")
         let summary = outcome.standardOutput
         #expect(summary.contains("rows lost 0, duplicated 0, divergent 0; stuck handlers 0"), "\(summary)")

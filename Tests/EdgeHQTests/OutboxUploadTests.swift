@@ -8,6 +8,7 @@ import Metrics
 import PostgresNIO
 import Resilience
 import Sync
+import TestSupport
 import Testing
 
 @testable import SyncAgent
@@ -87,10 +88,8 @@ struct OutboxUploadTests {
 
     @Test("headquarters down: nothing is marked sent; back: the backlog drains oldest first, row for row, once")
     func downThenBack() async throws {
-        let folder = NSTemporaryDirectory() + "sync-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let box = try await Self.boxDatabase(folder: folder, calls: 150)
+        let folder = TemporaryFolder(prefix: "sync")
+        let box = try await Self.boxDatabase(folder: folder.path, calls: 150)
         let backlog = try await box.read { db in try Outbox.backlog(in: db).count }
         #expect(backlog == 150 * 3)
         try await HQHarness.with { hq in
@@ -137,10 +136,8 @@ struct OutboxUploadTests {
     @Test(
         "a batch headquarters applied but the box never marked (killed before): resent with the same key, applied once")
     func answeredButNotMarked() async throws {
-        let folder = NSTemporaryDirectory() + "sync-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let box = try await Self.boxDatabase(folder: folder, calls: 20)
+        let folder = TemporaryFolder(prefix: "sync")
+        let box = try await Self.boxDatabase(folder: folder.path, calls: 20)
         try await HQHarness.with { hq in
             try await hq.serve { url in
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
@@ -170,10 +167,8 @@ struct OutboxUploadTests {
     @Test("the box's clock an hour fast or slow: requests are re-signed with headquarters' time and go through")
     func clockOff() async throws {
         for offset in [Int64(3_600_000), -3_600_000] {
-            let folder = NSTemporaryDirectory() + "sync-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            defer { try? FileManager.default.removeItem(atPath: folder) }
-            let box = try await Self.boxDatabase(folder: folder, calls: 5)
+            let folder = TemporaryFolder(prefix: "sync")
+            let box = try await Self.boxDatabase(folder: folder.path, calls: 5)
             try await HQHarness.with { hq in
                 try await hq.serve { url in
                     let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
@@ -196,10 +191,8 @@ struct OutboxUploadTests {
 
     @Test("a day's roll-up of calls reaches headquarters, and its newer version replaces it")
     func dailySummaries() async throws {
-        let folder = NSTemporaryDirectory() + "sync-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let box = try await Self.boxDatabase(folder: folder, calls: 3)
+        let folder = TemporaryFolder(prefix: "sync")
+        let box = try await Self.boxDatabase(folder: folder.path, calls: 3)
         let zone = TimeZone(identifier: "UTC")!
         let today = LocalDate(Date(), in: zone)
         try await CallSummaries(database: box).rollUp(date: today, timeZone: zone)

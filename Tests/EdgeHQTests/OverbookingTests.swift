@@ -5,6 +5,7 @@ import LocalStore
 import Logging
 import PostgresNIO
 import Sync
+import TestSupport
 import Testing
 
 @testable import SyncAgent
@@ -22,13 +23,11 @@ struct OverbookingTests {
             try await hq.serve { url in
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
                 let site = link.siteID
-                let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                defer { try? FileManager.default.removeItem(atPath: folder) }
-                let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+                let folder = TemporaryFolder(prefix: "box")
+                let database = try EdgeDatabase(dataDirectory: folder.path, logger: Logger(label: "box"))
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
                 let box = Downloads.Box(
-                    database: database, client: client, identity: identity, link: link, folder: folder)
+                    database: database, client: client, identity: identity, link: link, folder: folder.path)
                 let uploader = OutboxUploader(
                     session: SyncSession(
                         database: database, client: client, identity: identity, link: link,

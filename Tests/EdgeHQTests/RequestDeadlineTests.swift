@@ -11,6 +11,7 @@ import Resilience
 import Sync
 import SyncAgent
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import EdgeHQ
@@ -92,10 +93,8 @@ struct RequestDeadlineTests {
 
     @Test("a batch held by a lock past the limit: answered 503 in time, nothing applied, applied once after")
     func lockedBatch() async throws {
-        let folder = NSTemporaryDirectory() + "deadline-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let box = try await OutboxUploadTests.boxDatabase(folder: folder, calls: 3)
+        let folder = TemporaryFolder(prefix: "deadline")
+        let box = try await OutboxUploadTests.boxDatabase(folder: folder.path, calls: 3)
         let configure: (inout HQConfiguration) -> Void = { $0.requestTimeout = .seconds(2) }
         try await HQHarness.with(configure: configure) { hq in
             try await hq.serve { url in

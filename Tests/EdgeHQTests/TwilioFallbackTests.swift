@@ -262,10 +262,8 @@ struct TwilioFallbackTests {
                     #expect(twilio.recordingFetches.withLockedValue { $0 } == [recordingSID, recordingSID])
 
                     // The box, back online, downloads it as one staff message, and only once.
-                    let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-                    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-                    defer { try? FileManager.default.removeItem(atPath: folder) }
-                    let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+                    let folder = TemporaryFolder(prefix: "box")
+                    let database = try EdgeDatabase(dataDirectory: folder.path, logger: Logger(label: "box"))
                     let applier = DownloadApplier(
                         session: SyncSession(
                             database: database, client: client, identity: identity, link: link,
