@@ -165,6 +165,8 @@ struct OneRequestOnceTests {
             let cut = try #require(turns.first { $0.interrupted })
             #expect(model.confirmation.hasPrefix(cut.text) && !cut.text.isEmpty)
             #expect(cut.unheardText?.isEmpty == false)
+            // Every word of the cut answer is on record as heard or not heard, none twice.
+            #expect("\(cut.text) \(cut.unheardText ?? "")" == model.confirmation)
             #expect(
                 Self.answersHeardWhole(turns) == [
                     model.alreadyBooked, model.goodbye,

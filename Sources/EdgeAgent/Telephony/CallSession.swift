@@ -655,6 +655,11 @@ public actor CallSession {
         let text = utterance.text
         markCounter += 1
         let mark = "m\(markCounter)"
+        // Pending from before its first frame: a barge-in while it streams counts it as not heard. A
+        // piece that never gets its mark (synthesis failed) leaves again: nothing will confirm it.
+        turns.pending.append(PendingPiece(mark: mark, text: text, turnID: turnID, hold: hold))
+        var markQueued = false
+        defer { if !markQueued { turns.pending.removeAll { $0.mark == mark } } }
         var leftover: [UInt8] = []
         do {
             for try await chunk in services.speech.speak(utterance) {
@@ -677,7 +682,7 @@ public actor CallSession {
             queued(turnID, hold: hold)
             await pacer.enqueue(MuLawFrame.frames(from: leftover))
         }
-        turns.pending.append(PendingPiece(mark: mark, text: text, turnID: turnID, hold: hold))
+        markQueued = true
         await pacer.enqueueMark(mark)
     }
 
