@@ -29,13 +29,15 @@ struct OneRequestOnceTests {
     ///
     /// The silence budget is widened: these tests are about what is booked and answered, not how soon,
     /// and on a busy test machine a late answer would add a hold line to what the caller hears.
-    static func rig(_ spoken: SpokenLines, model: BookingModelDouble, llm: OpenAIChatDouble) -> CallTestRig {
+    static func rig(
+        _ spoken: SpokenLines, model: BookingModelDouble, llm: OpenAIChatDouble,
+        tts: ElevenLabsDouble = ElevenLabsDouble()
+    ) -> CallTestRig {
         var rig =
             spoken.language == "es"
             ? CallTestRig(
-                llm: llm, transcription: TranscriptionDouble([]), tts: ElevenLabsDouble(),
-                deepgram: DeepgramDouble(hearing: spoken))
-            : CallTestRig(llm: llm, transcription: TranscriptionDouble(hearing: spoken), tts: ElevenLabsDouble())
+                llm: llm, transcription: TranscriptionDouble([]), tts: tts, deepgram: DeepgramDouble(hearing: spoken))
+            : CallTestRig(llm: llm, transcription: TranscriptionDouble(hearing: spoken), tts: tts)
         rig.adjust = { $0.resilience.silenceBudgetSeconds = 6 }
         return rig
     }
@@ -171,6 +173,43 @@ struct OneRequestOnceTests {
                 Self.answersHeardWhole(turns) == [
                     model.alreadyBooked, model.goodbye,
                 ])
+        }
+    }
+
+    @Test(
+        "speaking while the confirmation's first sentence is still coming from ElevenLabs: that sentence is on record as not heard, and the model is told"
+    )
+    func speakingOverAStreamingSentence() async throws {
+        let spoken = try SpokenLines(Self.lines["en"]!, language: "en")
+        let model = BookingModelDouble(language: "en", tomorrow: CallTestRig.tomorrow)
+        let llm = model.double()
+        // The confirmation's first sentence (1.3 s of audio) takes 2.75 s to arrive.
+        let tts = ElevenLabsDouble(fault: .slow(textsStartingWith: "Wonderful"))
+        let rig = Self.rig(spoken, model: model, llm: llm, tts: tts)
+        try await rig.run { app, simulator in
+            let report = try await simulator.call(
+                callSid: "CA00000000000000000000000000011f01", from: CallTestRig.caller, to: "+15557654321",
+                script: CallScript(
+                    [
+                        .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
+                        .say(spoken.audio[0]),
+                        .waitForAgentAudio(played: .milliseconds(400), timeout: .seconds(10)),
+                    ] + Self.askThenGoodbye(spoken)))
+            await app.waitForEnd(of: report.callID)
+
+            #expect(try await Self.reservations(app).count == 1)
+            #expect(try await Self.bookingsRun(app) == 1)
+            // Frames of the sentence were at Twilio with no mark after them: the clear cut something.
+            #expect(report.clears == 1)
+            #expect(report.clearsOfNothing == 0)
+            let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
+            let cut = try #require(turns.first { $0.interrupted })
+            #expect(cut.text.isEmpty)
+            let unheard = try #require(cut.unheardText)
+            #expect(!unheard.isEmpty && model.confirmation.hasPrefix(unheard))
+            let messages = try Self.conversation(answering: spoken.texts[2], llm)
+            let note = try #require(messages.first { $0["role"] == "system" && $0 != messages.first })
+            #expect(note["content"]?.stringValue?.contains("They did not hear: \"\(unheard)\"") == true)
         }
     }
 

@@ -90,6 +90,9 @@ final class ElevenLabsDouble: Sendable {
         case garbage
         /// Answers 200, then sends a byte every 300 ms.
         case drip
+        /// Streams a text that starts with this at half real time (1,000 bytes, 125 ms of audio, every
+        /// 250 ms), as ElevenLabs under load; other texts as usual.
+        case slow(textsStartingWith: String)
     }
 
     static let apiKey = "el-test-key"
@@ -148,8 +151,9 @@ final class ElevenLabsDouble: Sendable {
             defer { self.concurrency.withLockedValue { $0.now -= 1 } }
             self.arrived.open()
             if let gate = self.gate { await gate.wait() }
-            switch self.fault.withLockedValue({ $0 }) {
-            case .none:
+            let fault = self.fault.withLockedValue { $0 }
+            switch fault {
+            case .none, .slow:
                 break
             case .status(let status):
                 return OpenAIChatDouble.json(
@@ -172,6 +176,7 @@ final class ElevenLabsDouble: Sendable {
                         try await writer.finish(nil)
                     })
             }
+            let slow = if case .slow(let prefix) = fault { text.hasPrefix(prefix) } else { false }
             let words = max(1, text.split(separator: " ").count)
             let audio = Self.audio(milliseconds: words * 100)
             return Response(
@@ -183,6 +188,7 @@ final class ElevenLabsDouble: Sendable {
                         let end = min(index + 1000, audio.count)
                         try await writer.write(ByteBuffer(bytes: audio[index..<end]))
                         index = end
+                        if slow && index < audio.count { try await Task.sleep(for: .milliseconds(250)) }
                     }
                     try await writer.finish(nil)
                 })
