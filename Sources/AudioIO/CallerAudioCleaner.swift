@@ -95,8 +95,13 @@ public final class CallerAudioCleaner {
 
     /// A 20 ms mu-law frame the agent played to the caller: the reference the echo is cancelled against.
     public func agentPlayed(_ frame: [UInt8]) {
-        guard echoCanceller != nil, frame.count == TelephoneAudio.samplesPerFrame else { return }
-        played.append(MuLaw.decode(frame))
+        agentPlayed(samples: MuLaw.decode(frame))
+    }
+
+    /// ``agentPlayed(_:)`` for a frame already decoded.
+    func agentPlayed(samples: [Int16]) {
+        guard echoCanceller != nil, samples.count == TelephoneAudio.samplesPerFrame else { return }
+        played.append(samples)
         if played.count > Self.maximumWaitingFrames { played.removeFirst(played.count - Self.maximumWaitingFrames) }
     }
 

@@ -116,8 +116,9 @@ public final class CallerListener {
 
     /// A frame the agent played to the caller (the echo canceller's reference).
     public func agentPlayed(_ frame: [UInt8]) {
-        cleaner?.agentPlayed(frame)
-        let level = VoiceActivityDetector.measure(MuLaw.decode(frame)).decibels
+        let samples = MuLaw.decode(frame)
+        cleaner?.agentPlayed(samples: samples)
+        let level = VoiceActivityDetector.measure(samples).decibels
         if level > -60 { agentFramesHeard += 1 }
         agentLevels.append(level)
         if agentLevels.count > Self.echoWindowFrames { agentLevels.removeFirst() }

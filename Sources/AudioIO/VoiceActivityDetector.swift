@@ -198,7 +198,7 @@ public struct VoiceActivityDetector: Sendable {
     /// Minimum statistics: the floor is the quietest (two-frame smoothed) level of the window.
     private mutating func trackFloor(_ decibels: Double, window: Duration) {
         let smoothed =
-            previousLevel.map { Decibels.level(meanOf: [Decibels.power($0), Decibels.power(decibels)]) } ?? decibels
+            previousLevel.map { Decibels.level(power: (Decibels.power($0) + Decibels.power(decibels)) / 2) } ?? decibels
         previousLevel = decibels
         windowLevels.append(smoothed)
         let capacity = max(

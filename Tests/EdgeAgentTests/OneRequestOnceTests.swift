@@ -74,6 +74,23 @@ struct OneRequestOnceTests {
         ]
     }
 
+    /// The booking line; then, once `played` of the answer has played, the question over it, and
+    /// goodbye (``askThenGoodbye(_:)``).
+    static func speakOverTheAnswer(_ spoken: SpokenLines, after played: Duration) -> CallScript {
+        CallScript(
+            [
+                .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
+                .say(spoken.audio[0]),
+                .waitForAgentAudio(played: played, timeout: .seconds(10)),
+            ] + askThenGoodbye(spoken))
+    }
+
+    /// The note the model was given about an answer the caller spoke over (the system message after
+    /// the prompt).
+    static func interruptionNote(in messages: [JSONValue]) -> String? {
+        messages.dropFirst().first { $0["role"] == "system" }?["content"]?.stringValue
+    }
+
     static func reservations(_ app: EdgeAgentApp) async throws -> [Reservation] {
         try await app.database.read { db in try Reservation.fetchAll(db) }
     }
@@ -144,13 +161,8 @@ struct OneRequestOnceTests {
             let report = try await simulator.call(
                 callSid: "CA00000000000000000000000000011b\(language == "en" ? "01" : "02")",
                 from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript(
-                    [
-                        .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
-                        .say(spoken.audio[0]),
-                        // Part-way into the confirmation (its first sentence heard), the caller asks.
-                        .waitForAgentAudio(played: .milliseconds(1800), timeout: .seconds(10)),
-                    ] + Self.askThenGoodbye(spoken)))
+                // Part-way into the confirmation (its first sentence heard), the caller asks.
+                script: Self.speakOverTheAnswer(spoken, after: .milliseconds(1800)))
             await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
@@ -161,8 +173,7 @@ struct OneRequestOnceTests {
             // The request answering the question over the confirmation carries the booking and what was missed.
             let messages = try Self.conversation(answering: spoken.texts[2], llm)
             #expect(model.hasBooking(messages))
-            let note = try #require(messages.first { $0["role"] == "system" && $0 != messages.first })
-            #expect(note["content"]?.stringValue?.contains("They did not hear") == true)
+            #expect(Self.interruptionNote(in: messages)?.contains("They did not hear") == true)
             let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
             let cut = try #require(turns.first { $0.interrupted })
             #expect(model.confirmation.hasPrefix(cut.text) && !cut.text.isEmpty)
@@ -189,12 +200,7 @@ struct OneRequestOnceTests {
         try await rig.run { app, simulator in
             let report = try await simulator.call(
                 callSid: "CA00000000000000000000000000011f01", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript(
-                    [
-                        .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
-                        .say(spoken.audio[0]),
-                        .waitForAgentAudio(played: .milliseconds(400), timeout: .seconds(10)),
-                    ] + Self.askThenGoodbye(spoken)))
+                script: Self.speakOverTheAnswer(spoken, after: .milliseconds(400)))
             await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
@@ -208,8 +214,7 @@ struct OneRequestOnceTests {
             let unheard = try #require(cut.unheardText)
             #expect(!unheard.isEmpty && model.confirmation.hasPrefix(unheard))
             let messages = try Self.conversation(answering: spoken.texts[2], llm)
-            let note = try #require(messages.first { $0["role"] == "system" && $0 != messages.first })
-            #expect(note["content"]?.stringValue?.contains("They did not hear: \"\(unheard)\"") == true)
+            #expect(Self.interruptionNote(in: messages)?.contains("They did not hear: \"\(unheard)\"") == true)
         }
     }
 

@@ -11,20 +11,17 @@ public enum TwiML {
         url: String, parameters: [(name: String, value: String)], recordingCallback: String? = nil
     ) -> String {
         let parameterElements = parameters.map {
-            "<Parameter name=\"\(escape($0.name))\" value=\"\(escape($0.value))\"/>"
+            "<Parameter name=\"\(XMLEscaping.escape($0.name))\" value=\"\(XMLEscaping.escape($0.value))\"/>"
         }.joined()
         let recording = recordingCallback.map {
             """
-            <Start><Recording channels="dual" recordingStatusCallback="\(escape($0))" \
+            <Start><Recording channels="dual" recordingStatusCallback="\(XMLEscaping.escape($0))" \
             recordingStatusCallbackEvent="completed absent" recordingStatusCallbackMethod="POST" track="both"/></Start>
             """
         }
         return """
             <?xml version="1.0" encoding="UTF-8"?>\
-            <Response>\(recording ?? "")<Connect><Stream url="\(escape(url))">\(parameterElements)</Stream></Connect></Response>
+            <Response>\(recording ?? "")<Connect><Stream url="\(XMLEscaping.escape(url))">\(parameterElements)</Stream></Connect></Response>
             """
     }
-
-    /// Escapes text for an XML attribute or element.
-    static func escape(_ text: String) -> String { XMLEscaping.escape(text) }
 }

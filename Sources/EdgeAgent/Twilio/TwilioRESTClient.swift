@@ -42,7 +42,7 @@ public struct TwilioRESTClient: CallControl {
 
     /// Replaces the call's TwiML with a `<Dial>` to `number`.
     public func transfer(callSid: String, to number: String) async throws {
-        let twiml = "<Response><Dial>\(TwiML.escape(number))</Dial></Response>"
+        let twiml = "<Response><Dial>\(XMLEscaping.escape(number))</Dial></Response>"
         try await updateCall(callSid: callSid, form: [("Twiml", twiml)])
         logger.info("call transferred to staff", metadata: ["call.sid": .string(callSid)])
     }

@@ -56,7 +56,7 @@ public struct TwilioWebhookRoutes: Sendable {
             throw APIError.badRequest("From and Body are required")
         }
         let reply = try await textReplies?.handle(from: from, body: body)
-        let twiml = reply.map { "<Response><Message>\(TwiML.escape($0))</Message></Response>" } ?? "<Response/>"
+        let twiml = reply.map { "<Response><Message>\(XMLEscaping.escape($0))</Message></Response>" } ?? "<Response/>"
         return Response(
             status: .ok, headers: [.contentType: "text/xml; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(string: twiml)))

@@ -43,8 +43,8 @@ enum FallbackTwiML {
         }
         return document(
             say(lines.greeting(restaurant) + " " + lines.connecting, lines)
-                + #"<Dial action="\#(escape(dialAction))" method="POST" timeout="\#(dialTimeoutSeconds)">"#
-                + escape(landline) + "</Dial>")
+                + #"<Dial action="\#(XMLEscaping.escape(dialAction))" method="POST" timeout="\#(dialTimeoutSeconds)">"#
+                + XMLEscaping.escape(landline) + "</Dial>")
     }
 
     /// After the landline rang out, was busy or failed: the voicemail.
@@ -62,19 +62,16 @@ enum FallbackTwiML {
     static func hangUp() -> String { document("<Hangup />") }
 
     static func record(action: String, callback: String) -> String {
-        #"<Record action="\#(escape(action))" maxLength="120" method="POST" playBeep="true" "#
-            + #"recordingStatusCallback="\#(escape(callback))" recordingStatusCallbackEvent="completed" "#
+        #"<Record action="\#(XMLEscaping.escape(action))" maxLength="120" method="POST" playBeep="true" "#
+            + #"recordingStatusCallback="\#(XMLEscaping.escape(callback))" recordingStatusCallbackEvent="completed" "#
             + #"timeout="5" trim="trim-silence" />"#
     }
 
     static func say(_ text: String, _ lines: Lines) -> String {
-        #"<Say language="\#(lines.sayLanguage)">\#(escape(text))</Say>"#
+        #"<Say language="\#(lines.sayLanguage)">\#(XMLEscaping.escape(text))</Say>"#
     }
 
     static func document(_ body: String) -> String {
         #"<?xml version="1.0" encoding="UTF-8"?><Response>\#(body)</Response>"#
     }
-
-    /// Escapes text for an XML attribute or element.
-    static func escape(_ text: String) -> String { XMLEscaping.escape(text) }
 }
