@@ -87,9 +87,12 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // The code of a failure (`ErrorCode`) and the code-and-message error most modules throw.
+        .target(name: "ErrorCodes", swiftSettings: swiftSettings),
         .target(
             name: "Resilience",
             dependencies: [
+                "ErrorCodes",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],
@@ -97,7 +100,7 @@ let package = Package(
         ),
         .target(
             name: "CallRecording",
-            dependencies: ["AudioIO", "CSodium", "COpusEnc"],
+            dependencies: ["AudioIO", "CSodium", "COpusEnc", "ErrorCodes"],
             swiftSettings: swiftSettings
         ),
         // Write aside, fsync, rename, fsync the folder: one helper for every file that must be whole.
@@ -114,6 +117,7 @@ let package = Package(
         .target(
             name: "LocalStore",
             dependencies: [
+                "ErrorCodes",
                 "Sync",
                 "DurableFiles",
                 "CSodium",
@@ -170,6 +174,7 @@ let package = Package(
             dependencies: [
                 "AudioIO",
                 "DurableFiles",
+                "ErrorCodes",
                 "HTTPErrors",
                 "CallRecording",
                 "CEspeak",

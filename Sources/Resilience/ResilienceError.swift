@@ -1,23 +1,11 @@
+public import ErrorCodes
+
 /// Why a call to a provider was not made or did not finish, in words a technician can act on.
 ///
 /// The message names the provider and never contains request data.
 public struct ResilienceError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of refusal; stable, for code that reacts to it (fall back, tell the caller to hold on).
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        private let name: String
-        private init(_ name: String) { self.name = name }
-
-        /// The provider failed repeatedly and its circuit breaker is open.
-        public static let circuitOpen = Code("circuit_open")
-        /// An attempt took longer than its timeout (or the caller's deadline).
-        public static let timedOut = Code("timed_out")
-        /// No request slot became free within the queue wait.
-        public static let limitReached = Code("limit_reached")
-        /// The provider asked us to wait (429 with Retry-After) for longer than the caller can.
-        public static let rateLimited = Code("rate_limited")
-
-        public var description: String { name }
-    }
+    public typealias Code = ErrorCode<ResilienceError>
 
     public let code: Code
     /// The provider's name (`elevenlabs`, `llm`, ...).
@@ -69,4 +57,15 @@ public struct ResilienceError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     public var description: String { message }
+}
+
+extension ResilienceError.Code {
+    /// The provider failed repeatedly and its circuit breaker is open.
+    public static var circuitOpen: Self { Self("circuit_open") }
+    /// An attempt took longer than its timeout (or the caller's deadline).
+    public static var timedOut: Self { Self("timed_out") }
+    /// No request slot became free within the queue wait.
+    public static var limitReached: Self { Self("limit_reached") }
+    /// The provider asked us to wait (429 with Retry-After) for longer than the caller can.
+    public static var rateLimited: Self { Self("rate_limited") }
 }

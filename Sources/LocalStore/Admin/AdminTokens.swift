@@ -1,3 +1,4 @@
+public import ErrorCodes
 import Foundation
 import GRDB
 
@@ -63,35 +64,22 @@ public struct AdminTokenSummary: Sendable, Equatable, Codable {
 }
 
 /// Why a token could not be made, revoked or given a PIN; messages hold no token or PIN.
-public struct AdminTokenError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// What went wrong; extensible without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let value: String
-        private init(_ value: String) { self.value = value }
+public typealias AdminTokenError = CodedError<AdminTokenFailure>
 
-        /// The name is empty, too long, or has characters other than letters, digits, space, `.`, `_`, `-`.
-        public static let invalidName = Code("invalid_name")
-        /// A working token already has that name.
-        public static let duplicateName = Code("duplicate_name")
-        /// No token has that name.
-        public static let notFound = Code("not_found")
-        /// The PIN is not 4 to 8 digits.
-        public static let invalidPIN = Code("invalid_pin")
-        /// libsodium failed (hashing, random bytes).
-        public static let crypto = Code("crypto")
+/// The kinds of ``AdminTokenError``.
+public enum AdminTokenFailure {}
 
-        public var description: String { value }
-    }
-
-    public let code: Code
-    public let message: String
-
-    public init(_ code: Code, _ message: String) {
-        self.code = code
-        self.message = message
-    }
-
-    public var description: String { message }
+extension AdminTokenError.Code {
+    /// The name is empty, too long, or has characters other than letters, digits, space, `.`, `_`, `-`.
+    public static var invalidName: Self { Self("invalid_name") }
+    /// A working token already has that name.
+    public static var duplicateName: Self { Self("duplicate_name") }
+    /// No token has that name.
+    public static var notFound: Self { Self("not_found") }
+    /// The PIN is not 4 to 8 digits.
+    public static var invalidPIN: Self { Self("invalid_pin") }
+    /// libsodium failed (hashing, random bytes).
+    public static var crypto: Self { Self("crypto") }
 }
 
 /// The staff admin API's bearer tokens, made and revoked by `edge-agent tokens`.

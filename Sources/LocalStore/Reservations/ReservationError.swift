@@ -1,20 +1,10 @@
+public import ErrorCodes
+
 /// Why a reservation could not be made, changed or cancelled; the message is safe to show the LLM
 /// and staff (it holds no personal data).
 public struct ReservationError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What went wrong; extensible without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let value: String
-        private init(_ value: String) { self.value = value }
-
-        public static let unavailable = Code("unavailable")
-        public static let invalidName = Code("invalid_name")
-        public static let invalidPhone = Code("invalid_phone")
-        public static let notFound = Code("not_found")
-        public static let ambiguous = Code("ambiguous")
-        public static let alreadyCancelled = Code("already_cancelled")
-
-        public var description: String { value }
-    }
+    public typealias Code = ErrorCode<ReservationError>
 
     public let code: Code
     public let message: String
@@ -28,4 +18,13 @@ public struct ReservationError: Error, CustomStringConvertible, Sendable, Equata
     }
 
     public var description: String { message }
+}
+
+extension ReservationError.Code {
+    public static var unavailable: Self { Self("unavailable") }
+    public static var invalidName: Self { Self("invalid_name") }
+    public static var invalidPhone: Self { Self("invalid_phone") }
+    public static var notFound: Self { Self("not_found") }
+    public static var ambiguous: Self { Self("ambiguous") }
+    public static var alreadyCancelled: Self { Self("already_cancelled") }
 }

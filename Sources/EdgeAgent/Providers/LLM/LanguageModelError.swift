@@ -1,21 +1,9 @@
+public import ErrorCodes
+
 /// A failed chat completion, with what the resilience layer needs to decide on a retry.
 public struct LanguageModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure; extensible without breaking callers.
-    public struct Code: Hashable, Sendable, CustomStringConvertible {
-        let value: String
-        private init(_ value: String) { self.value = value }
-
-        /// The server answered with an error status.
-        public static let status = Code("status")
-        /// The server sent an `error` object in the middle of the stream.
-        public static let streamError = Code("stream_error")
-        /// The body was not the documented event stream.
-        public static let malformed = Code("malformed")
-        /// No answer, or a broken connection.
-        public static let transport = Code("transport")
-
-        public var description: String { value }
-    }
+    public typealias Code = ErrorCode<LanguageModelError>
 
     public let code: Code
     /// The HTTP status, for ``Code/status``.
@@ -44,4 +32,15 @@ public struct LanguageModelError: Error, Sendable, Equatable, CustomStringConver
     public var description: String {
         "chat completion failed (\(code)\(status.map { " \($0)" } ?? "")): \(message)"
     }
+}
+
+extension LanguageModelError.Code {
+    /// The server answered with an error status.
+    public static var status: Self { Self("status") }
+    /// The server sent an `error` object in the middle of the stream.
+    public static var streamError: Self { Self("stream_error") }
+    /// The body was not the documented event stream.
+    public static var malformed: Self { Self("malformed") }
+    /// No answer, or a broken connection.
+    public static var transport: Self { Self("transport") }
 }
