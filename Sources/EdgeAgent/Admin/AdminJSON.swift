@@ -80,16 +80,43 @@ public enum AdminJSON {
         public var nextFree: [String]
     }
 
-    public struct CallSummary: Codable, Sendable {
+    /// What a call's row in the list and its detail both show, encoded flat into either body.
+    public struct CallFacts: Codable, Sendable {
         public var id: String
         public var startedAt: String
         public var durationSeconds: Int?
         public var status: String
         public var outcome: String?
         public var language: String?
-        /// The caller's number, all but its last four digits hidden (the whole number is in the call's detail).
+        /// The caller's number: in the list all but its last four digits hidden, whole in the detail.
         public var from: String
+    }
+
+    /// A call in the list: its facts, the caller's number masked, and how often it fell back.
+    @dynamicMemberLookup
+    public struct CallSummary: Codable, Sendable {
+        public var facts: CallFacts
         public var fallbacks: Int
+
+        public init(facts: CallFacts, fallbacks: Int) {
+            self.facts = facts
+            self.fallbacks = fallbacks
+        }
+
+        public subscript<Value>(dynamicMember path: KeyPath<CallFacts, Value>) -> Value { facts[keyPath: path] }
+
+        private enum CodingKeys: String, CodingKey { case fallbacks }
+
+        public init(from decoder: any Decoder) throws {
+            facts = try CallFacts(from: decoder)
+            fallbacks = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .fallbacks)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try facts.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(fallbacks, forKey: .fallbacks)
+        }
     }
 
     public struct Turn: Codable, Sendable {
@@ -125,19 +152,51 @@ public enum AdminJSON {
         public var sizeBytes: Int?
     }
 
+    /// One call: its facts with the caller's whole number, and what happened in it.
+    @dynamicMemberLookup
     public struct CallDetail: Codable, Sendable {
-        public var id: String
-        public var startedAt: String
-        public var durationSeconds: Int?
-        public var status: String
-        public var outcome: String?
-        public var language: String?
-        public var from: String
+        public var facts: CallFacts
         public var to: String
         public var turns: [Turn]
         public var toolCalls: [ToolCall]
         public var timings: [Timing]
         public var recordings: [RecordingInfo]
+
+        public init(
+            facts: CallFacts, to: String, turns: [Turn], toolCalls: [ToolCall], timings: [Timing],
+            recordings: [RecordingInfo]
+        ) {
+            self.facts = facts
+            self.to = to
+            self.turns = turns
+            self.toolCalls = toolCalls
+            self.timings = timings
+            self.recordings = recordings
+        }
+
+        public subscript<Value>(dynamicMember path: KeyPath<CallFacts, Value>) -> Value { facts[keyPath: path] }
+
+        private enum CodingKeys: String, CodingKey { case to, turns, toolCalls, timings, recordings }
+
+        public init(from decoder: any Decoder) throws {
+            facts = try CallFacts(from: decoder)
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            to = try container.decode(String.self, forKey: .to)
+            turns = try container.decode([Turn].self, forKey: .turns)
+            toolCalls = try container.decode([ToolCall].self, forKey: .toolCalls)
+            timings = try container.decode([Timing].self, forKey: .timings)
+            recordings = try container.decode([RecordingInfo].self, forKey: .recordings)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try facts.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(to, forKey: .to)
+            try container.encode(turns, forKey: .turns)
+            try container.encode(toolCalls, forKey: .toolCalls)
+            try container.encode(timings, forKey: .timings)
+            try container.encode(recordings, forKey: .recordings)
+        }
     }
 
     public struct Message: Codable, Sendable {

@@ -61,9 +61,7 @@ public struct AdminQueries: Sendable {
             let fallbacks = try await log.metrics(callID: call.id).first { $0.name == "fallbacks" }?.value ?? 0
             summaries.append(
                 AdminJSON.CallSummary(
-                    id: call.id, startedAt: AdminJSON.instant(call.startedAt), durationSeconds: call.durationSeconds,
-                    status: call.status.rawValue, outcome: call.outcome, language: call.language,
-                    from: AdminJSON.masked(call.fromNumber), fallbacks: Int(fallbacks)))
+                    facts: Self.facts(call, from: AdminJSON.masked(call.fromNumber)), fallbacks: Int(fallbacks)))
         }
         return summaries
     }
@@ -94,9 +92,14 @@ public struct AdminQueries: Sendable {
         }
         try await auditRead(reader, what: "call", entity: "calls", entityID: id)
         return AdminJSON.CallDetail(
+            facts: Self.facts(call, from: call.fromNumber), to: call.toNumber, turns: turns, toolCalls: tools,
+            timings: timings, recordings: recordings)
+    }
+
+    static func facts(_ call: Call, from: String) -> AdminJSON.CallFacts {
+        AdminJSON.CallFacts(
             id: call.id, startedAt: AdminJSON.instant(call.startedAt), durationSeconds: call.durationSeconds,
-            status: call.status.rawValue, outcome: call.outcome, language: call.language, from: call.fromNumber,
-            to: call.toNumber, turns: turns, toolCalls: tools, timings: timings, recordings: recordings)
+            status: call.status.rawValue, outcome: call.outcome, language: call.language, from: from)
     }
 
     static func message(_ message: StaffMessage) -> AdminJSON.Message {
