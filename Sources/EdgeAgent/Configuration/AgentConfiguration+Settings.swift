@@ -133,14 +133,17 @@ extension AgentConfiguration {
                     }
                     configuration.reservations.timeZone = zone
                 }, render: { $0.reservations.timeZone.identifier }),
-            .policyInteger("reservations.slot_minutes", "EDGE_SLOT_MINUTES", \.slotMinutes, in: 5...240),
-            .policyInteger("reservations.seats_per_slot", "EDGE_SEATS_PER_SLOT", \.seatsPerSlot, in: 1...10_000),
-            .policyInteger("reservations.max_party_size", "EDGE_MAX_PARTY_SIZE", \.maxPartySize, in: 1...1000),
-            .policyInteger("reservations.dining_minutes", "EDGE_DINING_MINUTES", \.diningMinutes, in: 5...720),
-            .policyInteger(
-                "reservations.minimum_notice_minutes", "EDGE_MINIMUM_NOTICE_MINUTES", \.minimumNoticeMinutes,
+            .integer("reservations.slot_minutes", "EDGE_SLOT_MINUTES", \.reservations.slotMinutes, in: 5...240),
+            .integer("reservations.seats_per_slot", "EDGE_SEATS_PER_SLOT", \.reservations.seatsPerSlot, in: 1...10_000),
+            .integer("reservations.max_party_size", "EDGE_MAX_PARTY_SIZE", \.reservations.maxPartySize, in: 1...1000),
+            .integer("reservations.dining_minutes", "EDGE_DINING_MINUTES", \.reservations.diningMinutes, in: 5...720),
+            .integer(
+                "reservations.minimum_notice_minutes", "EDGE_MINIMUM_NOTICE_MINUTES",
+                \.reservations.minimumNoticeMinutes,
                 in: 0...10_080),
-            .policyInteger("reservations.horizon_days", "EDGE_BOOKING_HORIZON_DAYS", \.bookingHorizonDays, in: 1...730),
+            .integer(
+                "reservations.horizon_days", "EDGE_BOOKING_HORIZON_DAYS", \.reservations.bookingHorizonDays, in: 1...730
+            ),
         ]
         + ReservationPolicy.weekdayKeys.enumerated().map { index, day in
             Setting.openingHours(weekday: index + 1, key: day)
@@ -262,31 +265,6 @@ extension Setting {
     }
 
     /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
-    fileprivate static func flag(
-        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Bool> & Sendable
-    ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
-                switch raw.lowercased() {
-                case "true", "yes", "1", "on": configuration[keyPath: path] = true
-                case "false", "no", "0", "off": configuration[keyPath: path] = false
-                default: throw SettingError(reason: "'\(raw)' is not true or false")
-                }
-            }, render: { "\($0[keyPath: path])" })
-    }
-
-    fileprivate static func policyInteger(
-        _ key: String, _ environment: String, _ path: any WritableKeyPath<ReservationPolicy, Int> & Sendable,
-        in range: ClosedRange<Int>
-    ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
-                configuration.reservations[keyPath: path] = try parseInteger(raw, in: range)
-            }, render: { "\($0.reservations[keyPath: path])" })
-    }
-
     /// `reservations.opening_hours.mon`: comma-separated `HH:MM-HH:MM` periods; empty means closed.
     fileprivate static func openingHours(weekday: Int, key day: String) -> Setting {
         var setting = Setting(

@@ -27,37 +27,45 @@ struct Setting: Sendable {
 }
 
 extension Setting {
+    /// A setting whose text `parse` turns into the value at `path`, and `render` shows back.
+    ///
+    /// Every typed factory below is this with its own parser; a parser throws the reason a value
+    /// was refused, and the loader adds the key and where the value came from.
+    static func parsed<Value>(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Value> & Sendable,
+        isSecret: Bool = false,
+        parse: @escaping @Sendable (String) throws(SettingError) -> Value,
+        render: @escaping @Sendable (Value) -> String?
+    ) -> Setting {
+        Setting(
+            key: key, environment: environment, isSecret: isSecret,
+            apply: { configuration, raw throws(SettingError) in configuration[keyPath: path] = try parse(raw) },
+            render: { render($0[keyPath: path]) })
+    }
+
     static func string(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String> & Sendable
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
+        parsed(
+            key, environment, path,
+            parse: { raw throws(SettingError) in
                 guard !raw.isEmpty else { throw SettingError(reason: "must not be empty") }
-                configuration[keyPath: path] = raw
-            }, render: { $0[keyPath: path] })
+                return raw
+            }, render: { $0 })
     }
 
     static func optionalString(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String?> & Sendable
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in configuration[keyPath: path] = raw.isEmpty ? nil : raw
-            },
-            render: { $0[keyPath: path] })
+        parsed(key, environment, path, parse: { $0.isEmpty ? nil : $0 }, render: { $0 })
     }
 
     static func secret(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Secret?> & Sendable
-    )
-        -> Setting
-    {
-        Setting(
-            key: key, environment: environment, isSecret: true,
-            apply: { configuration, raw throws(SettingError) in
-                configuration[keyPath: path] = raw.isEmpty ? nil : Secret(raw)
-            }, render: { $0[keyPath: path]?.description })
+    ) -> Setting {
+        parsed(
+            key, environment, path, isSecret: true, parse: { $0.isEmpty ? nil : Secret($0) },
+            render: { $0?.description })
     }
 
     /// A phone number in E.164 form, or none when empty; `reason` says why a value was refused.
@@ -65,27 +73,22 @@ extension Setting {
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String?> & Sendable,
         reason: @escaping @Sendable (String) -> String
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
-                guard !raw.isEmpty else {
-                    configuration[keyPath: path] = nil
-                    return
-                }
+        parsed(
+            key, environment, path,
+            parse: { raw throws(SettingError) in
+                guard !raw.isEmpty else { return nil }
                 guard let number = PhoneNumber.e164(raw) else { throw SettingError(reason: reason(raw)) }
-                configuration[keyPath: path] = number
-            }, render: { $0[keyPath: path] })
+                return number
+            }, render: { $0 })
     }
 
     static func integer(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Int> & Sendable,
         in range: ClosedRange<Int>
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
-                configuration[keyPath: path] = try parseInteger(raw, in: range)
-            }, render: { "\($0[keyPath: path])" })
+        parsed(
+            key, environment, path, parse: { raw throws(SettingError) in try parseInteger(raw, in: range) },
+            render: { "\($0)" })
     }
 
     /// A whole number within `range`, or the error that says so.
@@ -100,52 +103,64 @@ extension Setting {
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Double> & Sendable,
         in range: ClosedRange<Double>
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
+        parsed(
+            key, environment, path,
+            parse: { raw throws(SettingError) in
                 guard let value = Double(raw), range.contains(value) else {
                     throw SettingError(
                         reason: "'\(raw)' is not a number of seconds from \(range.lowerBound) to \(range.upperBound)")
                 }
-                configuration[keyPath: path] = value
-            }, render: { "\($0[keyPath: path])" })
+                return value
+            }, render: { "\($0)" })
     }
 
     static func url(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL> & Sendable,
         schemes: Set<String>
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
-                configuration[keyPath: path] = try parseURL(raw, schemes: schemes)
-            }, render: { $0[keyPath: path].absoluteString })
+        parsed(
+            key, environment, path, parse: { raw throws(SettingError) in try parseURL(raw, schemes: schemes) },
+            render: { $0.absoluteString })
     }
 
     static func optionalURL(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, URL?> & Sendable,
         schemes: Set<String>
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
-                configuration[keyPath: path] = raw.isEmpty ? nil : try parseURL(raw, schemes: schemes)
-            }, render: { $0[keyPath: path]?.absoluteString })
+        parsed(
+            key, environment, path,
+            parse: { raw throws(SettingError) in raw.isEmpty ? nil : try parseURL(raw, schemes: schemes) },
+            render: { $0?.absoluteString })
     }
 
     static func choice(
         _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, String> & Sendable,
         among: [String]
     ) -> Setting {
-        Setting(
-            key: key, environment: environment, isSecret: false,
-            apply: { configuration, raw throws(SettingError) in
+        parsed(
+            key, environment, path,
+            parse: { raw throws(SettingError) in
                 let value = raw.lowercased()
                 guard among.contains(value) else {
                     throw SettingError(reason: "'\(raw)' is not one of \(among.joined(separator: ", "))")
                 }
-                configuration[keyPath: path] = value
-            }, render: { $0[keyPath: path] })
+                return value
+            }, render: { $0 })
+    }
+
+    /// `true`/`yes`/`1`/`on` or `false`/`no`/`0`/`off`, in any case.
+    static func flag(
+        _ key: String, _ environment: String, _ path: any WritableKeyPath<AgentConfiguration, Bool> & Sendable
+    ) -> Setting {
+        parsed(
+            key, environment, path,
+            parse: { raw throws(SettingError) in
+                switch raw.lowercased() {
+                case "true", "yes", "1", "on": return true
+                case "false", "no", "0", "off": return false
+                default: throw SettingError(reason: "'\(raw)' is not true or false")
+                }
+            }, render: { "\($0)" })
     }
 
     /// Parses a base URL: the scheme must be one of `schemes`, a host is required, and credentials,
