@@ -147,22 +147,15 @@ public struct AdminTokens: Sendable {
     /// Revokes the working token named `name` at once. Throws ``AdminTokenError/Code/notFound`` when
     /// no working token has that name (revoking twice is an error too, so a typo is not silent).
     public func revoke(name: String, actor: String) async throws {
-        let name = name.trimmingCharacters(in: .whitespaces)
-        let now = database.clock.nowMilliseconds()
-        try await database.write { db in
-            var row = try Self.working(name: name, in: db)
+        try await changeWorking(name: name, actor: actor, action: "token.revoke") { row, now in
             row.revokedAt = now
-            try row.update(db)
-            try AuditLog.record(
-                actor: actor, action: "token.revoke", entity: AdminTokenRow.databaseTableName, entityID: row.id,
-                details: ["role": row.role.rawValue], at: now, in: db)
+            return ["role": row.role.rawValue]
         }
     }
 
     /// Sets the PIN (4 to 8 digits) of the working token named `name` for the staff page's login, or
     /// removes it with nil. Only an Argon2id hash of the PIN is stored.
     public func setPIN(name: String, pin: String?, actor: String) async throws {
-        let name = name.trimmingCharacters(in: .whitespaces)
         var hash: String?
         if let pin {
             guard Self.isValidPIN(pin) else {
@@ -171,14 +164,28 @@ public struct AdminTokens: Sendable {
             hash = try await SecretHashing.offCooperativePool { try SecretHashing.slowHash(pin) }
         }
         let chosen = hash
+        try await changeWorking(name: name, actor: actor, action: chosen == nil ? "token.pin_clear" : "token.pin_set") {
+            row, _ in
+            row.pinHash = chosen
+            return [:]
+        }
+    }
+
+    /// Changes the working token named `name` and audits the change as `action`, in one transaction;
+    /// `change` is handed the row and the time, and returns the audit entry's details.
+    private func changeWorking(
+        name: String, actor: String, action: String,
+        _ change: @escaping @Sendable (inout AdminTokenRow, Int64) -> [String: String]
+    ) async throws {
+        let name = name.trimmingCharacters(in: .whitespaces)
         let now = database.clock.nowMilliseconds()
         try await database.write { db in
             var row = try Self.working(name: name, in: db)
-            row.pinHash = chosen
+            let details = change(&row, now)
             try row.update(db)
             try AuditLog.record(
-                actor: actor, action: chosen == nil ? "token.pin_clear" : "token.pin_set",
-                entity: AdminTokenRow.databaseTableName, entityID: row.id, at: now, in: db)
+                actor: actor, action: action, entity: AdminTokenRow.databaseTableName, entityID: row.id,
+                details: details, at: now, in: db)
         }
     }
 
