@@ -17,6 +17,8 @@ import Tracing
 struct CallTestRig {
     static let authToken = testAuthToken
     static let caller = "+15551234567"
+    /// The restaurant's number, which every test call dials.
+    static let restaurant = "+15557654321"
 
     /// A CallSid of Twilio's shape no other call of the test run has.
     static func newCallSid() -> String {
@@ -100,6 +102,39 @@ struct CallTestRig {
             }
             await app.shutdown()  // shuts `http` down too
         }
+    }
+}
+
+extension CallSimulator {
+    /// Calls the restaurant from `from` with `script`.
+    func call(
+        callSid: String = CallTestRig.newCallSid(), from: String = CallTestRig.caller, script: CallScript
+    ) async throws -> CallReport {
+        try await call(callSid: callSid, from: from, to: CallTestRig.restaurant, script: script)
+    }
+
+    /// Calls the restaurant, and returns once `app` has ended the call's session and stored everything.
+    @discardableResult
+    func callToEnd(
+        _ app: EdgeAgentApp, callSid: String = CallTestRig.newCallSid(), from: String = CallTestRig.caller,
+        script: CallScript
+    ) async throws -> CallReport {
+        let report = try await call(callSid: callSid, from: from, script: script)
+        await app.waitForEnd(of: report.callID)
+        return report
+    }
+}
+
+extension CallScript {
+    /// A caller who waits up to 5 s for the greeting, then says each recorded line
+    /// (`Tests/Fixtures/speech`) and waits up to 8 s for the agent to answer it; `ending` follows
+    /// (a hang-up by default).
+    static func caller(saying lines: [String], then ending: [Step] = [.hangUp]) throws -> CallScript {
+        var steps: [Step] = [.waitForAgent(timeout: .seconds(5))]
+        for line in lines {
+            steps += [.say(try EdgeAgentTestAudio.speech(line)), .waitForAgent(timeout: .seconds(8))]
+        }
+        return CallScript(steps + ending)
     }
 }
 

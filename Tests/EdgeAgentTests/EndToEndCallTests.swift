@@ -33,16 +33,10 @@ struct EndToEndCallTests {
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA00000000000000000000000000000e2e", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-confirm")), .waitForAgent(timeout: .seconds(8)),
-                    .pause(.seconds(2)), .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA00000000000000000000000000000e2e",
+                script: try .caller(
+                    saying: ["en-booking", "en-name", "en-confirm"], then: [.pause(.seconds(2)), .hangUp]))
 
             // What the caller experienced.
             #expect(report.timeouts == 0)
@@ -124,10 +118,9 @@ struct EndToEndCallTests {
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: tts, deepgram: deepgram)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000e2e2", from: "+34600111222", to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000e2e2", from: "+34600111222",
                 script: try SpanishBargeIn.script())
-            await app.waitForEnd(of: report.callID)
             #expect(report.clears >= 1)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.language == "es")
@@ -159,8 +152,8 @@ struct EndToEndCallTests {
         let transcription = TranscriptionDouble(["Hi, I'd like a table for four people tomorrow at seven thirty."])
         let rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000c1a7", from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000c1a7",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)),
                     .say(try EdgeAgentTestAudio.speech("en-booking")),
@@ -171,7 +164,6 @@ struct EndToEndCallTests {
                     .waitForAgent(timeout: .seconds(15)),
                     .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             #expect(report.timeouts == 0)
             #expect(report.clears == 0)
             let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
@@ -202,15 +194,9 @@ struct EndToEndCallTests {
                 .init(
                     name: "Ada Lovelace", phone: CallTestRig.caller, partySize: 2, date: LocalDate(tomorrow)!,
                     time: LocalTime("19:00")!, source: .staff), actor: "test")
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000c4a1", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-interrupt")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000c4a1",
+                script: try .caller(saying: ["en-name", "en-interrupt"]))
             // The returning caller was greeted by name.
             let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
             #expect(turns.first?.text.hasPrefix("Hi Ada Lovelace, welcome back") == true)
@@ -241,14 +227,9 @@ struct EndToEndCallTests {
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000b11e", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)), .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000b11e",
+                script: try .caller(saying: ["en-booking", "es-name"]))
             let requests = tts.requests.withLockedValue { $0 }
             // Greeting and first answer in English; the Spanish answer is two sentences, two pieces.
             #expect(requests.map(\.voice) == ["voice-en", "voice-en", "voice-es", "voice-es"])
@@ -276,13 +257,8 @@ struct EndToEndCallTests {
             llm: llm, transcription: TranscriptionDouble(["Which of your mains have allergens?"]),
             tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000a11e", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-name")),
-                    .waitForAgent(timeout: .seconds(8)), .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000a11e", script: try .caller(saying: ["en-name"]))
             let second = try #require(llm.requests.withLockedValue { $0 }.dropFirst().first)
             guard case .array(let messages) = second["messages"], let result = messages.last?["content"]?.stringValue,
                 let menu = JSONValue.parse(result), case .array(let items) = menu["items"]
@@ -312,13 +288,12 @@ struct EndToEndCallTests {
                     createdAt: 0, updatedAt: 0
                 ).insert(db)
             }
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000d7f1", from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000d7f1",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)), .press("4"), .press("#"), .waitForAgent(timeout: .seconds(5)),
                     .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             #expect(report.timeouts == 0)
             let request = try #require(llm.requests.withLockedValue { $0 }.first)
             guard case .array(let messages) = request["messages"] else {
@@ -345,13 +320,8 @@ struct EndToEndCallTests {
         let rig = CallTestRig(
             llm: llm, transcription: TranscriptionDouble(["Book me a table for forty."]), tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000e4e1", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-booking")),
-                    .waitForAgent(timeout: .seconds(8)), .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000e4e1", script: try .caller(saying: ["en-booking"]))
             #expect(try await app.database.read { db in try Reservation.fetchCount(db) } == 0)
             let execution = try #require(try await app.database.read { db in try ToolExecution.fetchOne(db) })
             #expect(execution.status == .error)
@@ -380,13 +350,12 @@ struct EndToEndCallTests {
         let rig = CallTestRig(
             llm: llm, transcription: TranscriptionDouble(["What's on the menu?"]), tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000aa11", from: CallTestRig.caller, to: "+15557654321",
+            try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000aa11",
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-name")),
                     .pause(.milliseconds(1500)), .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.outcome == "information")
             let turns = try await CallLog(database: app.database).turns(callID: call.id)
@@ -406,10 +375,9 @@ struct EndToEndCallTests {
         let rig = CallTestRig(
             llm: OpenAIChatDouble([]), transcription: TranscriptionDouble([]), tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000f20e", from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000f20e",
                 script: CallScript([.waitForAgent(timeout: .seconds(5)), .freeze(.seconds(4)), .hangUp]))
-            await app.waitForEnd(of: report.callID)
             #expect(report.agentHungUp)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.outcome == "no_conversation")
@@ -435,11 +403,7 @@ struct EndToEndCallTests {
             async let garbage = HummingbirdWSClientConnect.sendGarbage(
                 url: garbageURL, signature: simulator.webSocketSignature())
             let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000900d", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)), .say(try EdgeAgentTestAudio.speech("en-booking")),
-                    .waitForAgent(timeout: .seconds(8)), .hangUp,
-                ]))
+                callSid: "CA0000000000000000000000000000900d", script: try .caller(saying: ["en-booking"]))
             let garbageClose = try await garbage
             await app.waitForEnd(of: report.callID)
             #expect(report.timeouts == 0)

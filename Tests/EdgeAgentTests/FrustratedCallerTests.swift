@@ -42,17 +42,9 @@ struct FrustratedCallerTests {
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: transcription, tts: tts)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000f7a1", from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-confirm")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000f7a1",
+                script: try .caller(saying: ["en-booking", "en-name", "en-booking", "en-confirm"]))
             let callID = try #require(report.callID)
             #expect(report.timeouts == 0)
 
@@ -118,16 +110,14 @@ struct FrustratedCallerTests {
         let tts = ElevenLabsDouble()
         let rig = CallTestRig(llm: llm, transcription: TranscriptionDouble([]), tts: tts, deepgram: deepgram)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA0000000000000000000000000000f7a2", from: "+34600111333", to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("es-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("es-name")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("es-booking")), .waitForAgent(timeout: .seconds(10)),
-                    .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA0000000000000000000000000000f7a2", from: "+34600111333",
+                script: try .caller(
+                    saying: ["es-booking", "es-name"],
+                    then: [
+                        .say(try EdgeAgentTestAudio.speech("es-booking")), .waitForAgent(timeout: .seconds(10)),
+                        .hangUp,
+                    ]))
             let callID = try #require(report.callID)
             #expect(report.timeouts == 0)
             let requests = llm.requests.withLockedValue { $0 }

@@ -126,10 +126,9 @@ struct OneRequestOnceTests {
         try await rig.run { app, simulator in
             var simulator = simulator
             simulator.jitter = .milliseconds(40)
-            let report = try await simulator.call(
-                callSid: "CA00000000000000000000000000011a\(language == "en" ? "01" : "02")",
-                from: CallTestRig.caller, to: "+15557654321", script: Self.twoLineScript(spoken))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA00000000000000000000000000011a\(language == "en" ? "01" : "02")",
+                script: Self.twoLineScript(spoken))
 
             let reservations = try await Self.reservations(app)
             #expect(reservations.count == 1)
@@ -198,10 +197,9 @@ struct OneRequestOnceTests {
         let tts = ElevenLabsDouble(fault: .slow(textsStartingWith: "Wonderful"))
         let rig = Self.rig(spoken, model: model, llm: llm, tts: tts)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA00000000000000000000000000011f01", from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA00000000000000000000000000011f01",
                 script: Self.speakOverTheAnswer(spoken, after: .milliseconds(400)))
-            await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
             #expect(try await Self.bookingsRun(app) == 1)
@@ -226,9 +224,8 @@ struct OneRequestOnceTests {
         let llm = model.double()
         let rig = Self.rig(spoken, model: model, llm: llm)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA00000000000000000000000000011c\(language == "en" ? "01" : "02")",
-                from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA00000000000000000000000000011c\(language == "en" ? "01" : "02")",
                 script: CallScript(
                     [
                         .waitForPlayback(timeout: .seconds(10), pause: .milliseconds(600)),
@@ -236,7 +233,6 @@ struct OneRequestOnceTests {
                         // The table is booked; the model is still wording the confirmation when the caller asks.
                         .waitUntil(timeout: .seconds(10)) { (try? await Self.reservations(app).count) == 1 },
                     ] + Self.askThenGoodbye(spoken)))
-            await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
             #expect(try await Self.bookingsRun(app) == 1)
@@ -269,7 +265,7 @@ struct OneRequestOnceTests {
                     group.addTask {
                         try await simulator.call(
                             callSid: "CA" + String(format: "%032x", 0xd00 + index),
-                            from: "+1555020\(String(format: "%04d", index))", to: "+15557654321",
+                            from: "+1555020\(String(format: "%04d", index))",
                             script: Self.twoLineScript(spoken, lateBy: .milliseconds(150 * index)))
                     }
                 }
@@ -303,10 +299,8 @@ struct OneRequestOnceTests {
         let llm = model.double()
         let rig = Self.rig(spoken, model: model, llm: llm)
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA00000000000000000000000000011e01", from: CallTestRig.caller, to: "+15557654321",
-                script: Self.twoLineScript(spoken))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA00000000000000000000000000011e01", script: Self.twoLineScript(spoken))
             #expect(try await Self.reservations(app).count == 1)
             #expect(try await Self.bookingsRun(app) == 1)
             let answered = Self.answeredCallerMessages(llm)

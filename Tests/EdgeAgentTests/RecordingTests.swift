@@ -20,15 +20,13 @@ struct RecordingTests {
         var rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
         rig.adjust = { $0.recordingPublicKey = identity.publicKeyBase64 }
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: CallTestRig.newCallSid(),
-                from: CallTestRig.caller, to: "+15557654321",
+            try await simulator.callToEnd(
+                app,
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(8)),
                     .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
                     .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             let agentTurns = try await CallLog(database: app.database).turns(callID: call.id)
                 .filter { $0.speaker == .agent }
@@ -158,16 +156,14 @@ struct RecordingTests {
         defer { if let folder = mountPoint.withLockedValue({ $0 }) { Self.unmount(folder) } }
         let logs = rig.logs
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: CallTestRig.newCallSid(),
-                from: CallTestRig.caller, to: "+15557654321",
+            try await simulator.callToEnd(
+                app,
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(8)),
                     .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
                     .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
                     .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             // The call went on: both answers were spoken after the disk filled.
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             let agentTurns = try await CallLog(database: app.database).turns(callID: call.id).filter {

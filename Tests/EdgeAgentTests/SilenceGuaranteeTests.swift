@@ -68,9 +68,8 @@ struct SilenceGuaranteeTests {
                 }
             }
             let menu = app.phrases.text(.keypadMenu, language: language)
-            let report = try await simulator.call(
-                callSid: CallTestRig.newCallSid(), from: caller,
-                to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, from: caller,
                 script: CallScript(
                     [
                         .waitForAgent(timeout: .seconds(8)),
@@ -85,7 +84,6 @@ struct SilenceGuaranteeTests {
                             .waitForAgentQuiet(timeout: .seconds(20), quiet: .seconds(1)),
                             .press("1"), .waitForAgent(timeout: .seconds(20)), .hangUp,
                         ]))
-            await app.waitForEnd(of: report.callID)
 
             // The caller was never left in silence beyond the budget.
             #expect(report.responseLatencies.count >= 3, "\(report.responseLatencies)")
@@ -151,18 +149,15 @@ struct KeypadRecoveryTests {
         var rig = CallTestRig(llm: llm, transcription: transcription, tts: ElevenLabsDouble())
         rig.adjust = { $0.resilience.keypadRetrySeconds = 0 }
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: CallTestRig.newCallSid(),
-                from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-name")),
-                    .waitForAgentQuiet(timeout: .seconds(20), quiet: .milliseconds(1500)),
-                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app,
+                script: try .caller(
+                    saying: ["en-booking"],
+                    then: [
+                        .say(try EdgeAgentTestAudio.speech("en-name")),
+                        .waitForAgentQuiet(timeout: .seconds(20), quiet: .milliseconds(1500)),
+                        .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)), .hangUp,
+                    ]))
             #expect(report.timeouts == 0)
             #expect(report.responseLatencies.allSatisfy { $0 <= .milliseconds(1500) }, "\(report.responseLatencies)")
 
@@ -203,9 +198,8 @@ struct KeypadMenuTests {
             ]
         }
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: CallTestRig.newCallSid(),
-                from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app,
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)),
                     .press("*"), .waitForAgent(timeout: .seconds(15)),
@@ -216,7 +210,6 @@ struct KeypadMenuTests {
                     .press("#"), .waitForAgentQuiet(timeout: .seconds(15), quiet: .seconds(1)),
                     .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             #expect(report.timeouts == 0)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.language == "es")
@@ -243,9 +236,8 @@ struct KeypadMenuTests {
             tts: ElevenLabsDouble())
         try await rig.run { app, simulator in
             let board = StaffMessageBoard(database: app.database)
-            let report = try await simulator.call(
-                callSid: CallTestRig.newCallSid(),
-                from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app,
                 script: CallScript([
                     .waitForAgent(timeout: .seconds(5)),
                     .press("*"), .waitForAgent(timeout: .seconds(15)),
@@ -256,7 +248,6 @@ struct KeypadMenuTests {
                     .waitForAgentQuiet(timeout: .seconds(15), quiet: .seconds(1)),
                     .hangUp,
                 ]))
-            await app.waitForEnd(of: report.callID)
             #expect(report.timeouts == 0)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             #expect(call.outcome == "message_taken")

@@ -146,14 +146,12 @@ struct StaffPageBrowserTests {
                 }
 
                 // A call right after: the menu the model is given leaves the dish out, so it cannot offer it.
-                let report = try await simulator.call(
-                    callSid: CallTestRig.newCallSid(),
-                    from: CallTestRig.caller, to: "+15557654321",
+                try await simulator.callToEnd(
+                    app,
                     script: CallScript([
                         .waitForAgent(timeout: .seconds(8)), .say(try EdgeAgentTestAudio.speech("en-booking")),
                         .waitForAgent(timeout: .seconds(8)), .hangUp,
                     ]))
-                await app.waitForEnd(of: report.callID)
                 let menuResults = try await app.database.read { db in
                     try String.fetchAll(db, sql: "SELECT result FROM tool_executions WHERE tool = 'get_menu'")
                 }

@@ -40,10 +40,9 @@ struct TextConsentCallTests {
                     .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(10)),
                 ]
                 if press { steps += [.press("1"), .waitForAgent(timeout: .seconds(5))] }
-                let report = try await simulator.call(
-                    callSid: "CA0000000000000000000000000000a5b\(press ? 1 : 2)", from: CallTestRig.caller,
-                    to: "+15557654321", script: CallScript(steps + [.hangUp]))
-                await app.waitForEnd(of: report.callID)
+                let report = try await simulator.callToEnd(
+                    app, callSid: "CA0000000000000000000000000000a5b\(press ? 1 : 2)",
+                    script: CallScript(steps + [.hangUp]))
                 #expect(report.timeouts == 0)
                 let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
                 let said = turns.filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
@@ -98,8 +97,8 @@ struct TextConsentCallTests {
                 configuration.textMessages.from = "+15557654321"
             }
             try await rig.run { app, simulator in
-                let report = try await simulator.call(
-                    callSid: "CA0000000000000000000000000000a5b3", from: CallTestRig.caller, to: "+15557654321",
+                let report = try await simulator.callToEnd(
+                    app, callSid: "CA0000000000000000000000000000a5b3",
                     script: CallScript(
                         [.waitForAgent(timeout: .seconds(5)), .press("*"), .waitForAgent(timeout: .seconds(15))]
                             + "14#2#1930#".map { .press(String($0)) }
@@ -108,7 +107,6 @@ struct TextConsentCallTests {
                                 .press("1"), .waitForAgentQuiet(timeout: .seconds(20), quiet: .seconds(1)),
                                 .press("1"), .waitForAgent(timeout: .seconds(10)), .hangUp,
                             ]))
-                await app.waitForEnd(of: report.callID)
                 let turns = try await CallLog(database: app.database).turns(callID: report.callID ?? "")
                 let said = turns.filter { $0.speaker == .agent }.map(\.text).joined(separator: " ")
                 #expect(said.contains(app.phrases.text(.keypadBooked, language: "en")))

@@ -31,15 +31,9 @@ struct TracedCallTests {
         rig.tracer = tracer
         let callSid = "CA0000000000000000000000000000span"
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: callSid, from: CallTestRig.caller, to: "+15557654321",
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(5)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-name")), .waitForAgent(timeout: .seconds(8)),
-                    .pause(.seconds(2)), .hangUp,
-                ]))
-            await app.waitForEnd(of: report.callID)
+            let report = try await simulator.callToEnd(
+                app, callSid: callSid,
+                script: try .caller(saying: ["en-booking", "en-name"], then: [.pause(.seconds(2)), .hangUp]))
             #expect(report.timeouts == 0)
             #expect(report.agentHungUp)
 
@@ -117,10 +111,9 @@ struct TracedCallTests {
             llm: llm, transcription: TranscriptionDouble([]), tts: ElevenLabsDouble(), deepgram: deepgram)
         rig.tracer = tracer
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA000000000000000000000000000barge", from: "+34600111222", to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA000000000000000000000000000barge", from: "+34600111222",
                 script: try SpanishBargeIn.script())
-            await app.waitForEnd(of: report.callID)
             #expect(report.clears >= 1)
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             // Every answer's row has its call.turn, with the same id and the same interrupted flag.
