@@ -48,6 +48,15 @@ struct CommandLineSyncTests {
 
     struct ServerFailed: Error {}
 
+    /// Records one incoming call `sid` in the box's database in `folder` (so into its outbox), as the agent would.
+    static func addCall(folder: String, sid: String) async throws {
+        let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
+        _ = try await CallLog(database: database).recordIncoming(
+            .init(
+                callSid: sid, from: "+15551234567", to: "+15557654321", direction: "inbound", status: .inProgress))
+        try database.close()
+    }
+
     @Test("a site, a token, a box enrolled with it, its outbox sent by sync now; revoked, it is refused and says so")
     func technicianFlow() async throws {
         try await HQTestDatabase.withFreshDatabase { location in
@@ -88,12 +97,7 @@ struct CommandLineSyncTests {
             #expect(again.status == 1 && again.standardError.contains("enrolled already"))
 
             // Something for headquarters.
-            let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
-            _ = try await CallLog(database: database).recordIncoming(
-                .init(
-                    callSid: "CA00000000000000000000000000000001", from: "+15551234567", to: "+15557654321",
-                    direction: "inbound", status: .inProgress))
-            try database.close()
+            try await Self.addCall(folder: folder, sid: "CA00000000000000000000000000000001")
 
             let now = try await Self.run("edge-agent", ["sync", "now"], environment: box)
             #expect(now.status == 0, "\(now.standardError)")
@@ -109,12 +113,7 @@ struct CommandLineSyncTests {
             #expect(
                 try await Self.run("edge-hq", ["devices", "revoke", deviceID], environment: hqEnvironment).status == 0)
 
-            let reopened = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
-            _ = try await CallLog(database: reopened).recordIncoming(
-                .init(
-                    callSid: "CA00000000000000000000000000000002", from: "+15551234567", to: "+15557654321",
-                    direction: "inbound", status: .inProgress))
-            try reopened.close()
+            try await Self.addCall(folder: folder, sid: "CA00000000000000000000000000000002")
             let afterRevoke = try await Self.run("edge-agent", ["sync", "now"], environment: box)
             #expect(afterRevoke.status == 1)
             #expect(afterRevoke.standardError.contains("revoked"))

@@ -8,6 +8,16 @@ import Testing
 struct HQConfigurationTests {
     static let base = ["EDGE_HQ_DATABASE_URL": "postgres://edge_hq:pa%24%24word@db.internal:5433/edge_hq"]
 
+    /// The message loading fails with when `extra` is merged into ``base``; empty when it loads.
+    static func loadError(_ extra: [String: String]) -> String {
+        do {
+            _ = try HQConfiguration.load(environment: base.merging(extra) { $1 })
+            return ""
+        } catch {
+            return error.description
+        }
+    }
+
     @Test("the database URL, the recording folder by default, and an S3 bucket when its endpoint is set")
     func settings() throws {
         let plain = try HQConfiguration.load(environment: Self.base)
@@ -45,19 +55,11 @@ struct HQConfigurationTests {
         #expect(set.secretsKey == [UInt8](repeating: 9, count: 32))
         #expect(set.publicURL == URL(string: "https://hq.example.com/"))
         #expect(try HQConfiguration.load(environment: Self.base).secretsKey == nil)
-        func error(_ extra: [String: String]) -> String {
-            do {
-                _ = try HQConfiguration.load(environment: Self.base.merging(extra) { $1 })
-                return ""
-            } catch {
-                return error.description
-            }
-        }
-        let short = error(["EDGE_HQ_SECRETS_KEY": Data(repeating: 9, count: 16).base64EncodedString()])
+        let short = Self.loadError(["EDGE_HQ_SECRETS_KEY": Data(repeating: 9, count: 16).base64EncodedString()])
         #expect(short == "EDGE_HQ_SECRETS_KEY must be 32 random bytes in base64 (head -c 32 /dev/urandom | base64)")
-        #expect(error(["EDGE_HQ_SECRETS_KEY": "not base64 at all"]).hasPrefix("EDGE_HQ_SECRETS_KEY must be"))
+        #expect(Self.loadError(["EDGE_HQ_SECRETS_KEY": "not base64 at all"]).hasPrefix("EDGE_HQ_SECRETS_KEY must be"))
         #expect(
-            error(["EDGE_HQ_PUBLIC_URL": "ftp://hq.example.com"])
+            Self.loadError(["EDGE_HQ_PUBLIC_URL": "ftp://hq.example.com"])
                 == "EDGE_HQ_PUBLIC_URL must be https://host[:port][/path], without a query")
     }
 
@@ -98,30 +100,22 @@ struct HQConfigurationTests {
 
     @Test("an incomplete or malformed S3 setting names the variables, never the secret")
     func s3Errors() {
-        func error(_ extra: [String: String]) -> String {
-            do {
-                _ = try HQConfiguration.load(environment: Self.base.merging(extra) { $1 })
-                return ""
-            } catch {
-                return error.description
-            }
-        }
-        let missing = error([
+        let missing = Self.loadError([
             "EDGE_HQ_S3_ENDPOINT": "http://127.0.0.1:9000", "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
         ])
         #expect(missing.contains("EDGE_HQ_S3_BUCKET") && missing.contains("EDGE_HQ_S3_ACCESS_KEY_ID"))
         #expect(!missing.contains("very-secret"))
-        let withPath = error([
+        let withPath = Self.loadError([
             "EDGE_HQ_S3_ENDPOINT": "http://127.0.0.1:9000/bucket", "EDGE_HQ_S3_BUCKET": "b",
             "EDGE_HQ_S3_ACCESS_KEY_ID": "id", "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
         ])
         #expect(withPath.contains("EDGE_HQ_S3_ENDPOINT"))
-        let badBucket = error([
+        let badBucket = Self.loadError([
             "EDGE_HQ_S3_ENDPOINT": "http://127.0.0.1:9000", "EDGE_HQ_S3_BUCKET": "Bad_Bucket",
             "EDGE_HQ_S3_ACCESS_KEY_ID": "id", "EDGE_HQ_S3_SECRET_ACCESS_KEY": "very-secret",
         ])
         #expect(badBucket.contains("EDGE_HQ_S3_BUCKET") && !badBucket.contains("very-secret"))
-        let badDatabase = error(["EDGE_HQ_DATABASE_URL": "mysql://user:hunter2@db/x"])
+        let badDatabase = Self.loadError(["EDGE_HQ_DATABASE_URL": "mysql://user:hunter2@db/x"])
         #expect(badDatabase.contains("EDGE_HQ_DATABASE_URL") && !badDatabase.contains("hunter2"))
     }
 }

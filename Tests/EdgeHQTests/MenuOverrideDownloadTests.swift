@@ -51,6 +51,15 @@ struct MenuOverrideDownloadTests {
         func overrides() async throws -> Int {
             try await database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM menu_item_overrides")! }
         }
+
+        /// Salmon downloaded at version 3 with its English words, then switched off by staff (an override).
+        func switchSalmonOff() async throws {
+            _ = try await apply([MenuOverrideDownloadTests.salmon(version: 3)], cursor: "c1.1")
+            try await database.write { db in try MenuOverrideDownloadTests.salmonWords.insert(db) }
+            #expect(
+                try await MenuCatalog(database: database).setAvailable(itemID: "salmon", available: false, actor: "cli")
+            )
+        }
     }
 
     static func salmon(version: Int64, available: Bool = true, price: Int = 2400) -> MenuItem {
@@ -66,11 +75,7 @@ struct MenuOverrideDownloadTests {
     func sameVersionKeepsLocal() async throws {
         let box = try Box()
         defer { box.close() }
-        _ = try await box.apply([Self.salmon(version: 3)], cursor: "c1.1")
-        try await box.database.write { db in try Self.salmonWords.insert(db) }
-        #expect(
-            try await MenuCatalog(database: box.database).setAvailable(itemID: "salmon", available: false, actor: "cli")
-        )
+        try await box.switchSalmonOff()
 
         let report = try await box.apply([Self.salmon(version: 3)], cursor: "c1.2")
         #expect(report.applied == 1)
@@ -84,11 +89,7 @@ struct MenuOverrideDownloadTests {
     func newVersionWins() async throws {
         let box = try Box()
         defer { box.close() }
-        _ = try await box.apply([Self.salmon(version: 3)], cursor: "c1.1")
-        try await box.database.write { db in try Self.salmonWords.insert(db) }
-        #expect(
-            try await MenuCatalog(database: box.database).setAvailable(itemID: "salmon", available: false, actor: "cli")
-        )
+        try await box.switchSalmonOff()
 
         _ = try await box.apply([Self.salmon(version: 4, price: 2600)], cursor: "c1.2")
         #expect(try await box.item("salmon") == Self.salmon(version: 4, price: 2600))

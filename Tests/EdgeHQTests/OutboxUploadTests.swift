@@ -55,6 +55,19 @@ struct OutboxUploadTests {
             logger: Logger(label: "box"), metricsFactory: NOOPMetricsHandler.instance)
     }
 
+    /// The box's outbox uploader talking to headquarters through `client`, as the enrolled box `link`.
+    static func uploader(
+        _ box: EdgeDatabase, client: SyncClient, identity: DeviceIdentity, link: HeadquartersLink,
+        maximumRows: Int? = nil
+    ) -> OutboxUploader {
+        var uploader = OutboxUploader(
+            session: SyncSession(
+                database: box, client: client, identity: identity, link: link, upstream: upstream(),
+                logger: Auth.logger))
+        if let maximumRows { uploader.maximumRows = maximumRows }
+        return uploader
+    }
+
     /// Every (table, id, version) the box holds that headquarters must have, against headquarters'.
     static func compare(box: EdgeDatabase, hq: HQHarness, site: String) async throws -> (
         box: Set<String>, hq: Set<String>
@@ -99,11 +112,8 @@ struct OutboxUploadTests {
                 var downLink = link
                 downLink.url = "http://127.0.0.1:1"
                 let downClient = try SyncClient(baseURL: downLink.url, timeout: .seconds(2), logger: Auth.logger)
-                var uploader = OutboxUploader(
-                    session: SyncSession(
-                        database: box, client: downClient, identity: identity, link: downLink,
-                        upstream: Self.upstream(), logger: Auth.logger))
-                uploader.maximumRows = 100
+                var uploader = Self.uploader(
+                    box, client: downClient, identity: identity, link: downLink, maximumRows: 100)
                 await #expect(throws: (any Error).self) { try await uploader.drain() }
                 await downClient.shutdown()
                 let afterDown = try await box.read { db in try Outbox.backlog(in: db).count }
@@ -114,11 +124,7 @@ struct OutboxUploadTests {
 
                 // Back.
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
-                uploader = OutboxUploader(
-                    session: SyncSession(
-                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                        logger: Auth.logger))
-                uploader.maximumRows = 100
+                uploader = Self.uploader(box, client: client, identity: identity, link: link, maximumRows: 100)
                 let report = try await uploader.drain()
                 #expect(report.sent == backlog)
                 #expect(report.batches == 5)
@@ -142,10 +148,7 @@ struct OutboxUploadTests {
             try await hq.serve { url in
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
-                let uploader = OutboxUploader(
-                    session: SyncSession(
-                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                        logger: Auth.logger))
+                let uploader = Self.uploader(box, client: client, identity: identity, link: link)
                 // The box sends its first batch and dies before writing down the answer.
                 let first = try #require(try await uploader.nextBatch())
                 _ = try await client.upload(json: first.batch.json, identity: identity, deviceID: link.deviceID)
@@ -175,10 +178,7 @@ struct OutboxUploadTests {
                     let client = try SyncClient(baseURL: url, logger: Auth.logger) {
                         Int64(Date().timeIntervalSince1970 * 1000) + offset
                     }
-                    let uploader = OutboxUploader(
-                        session: SyncSession(
-                            database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                            logger: Auth.logger))
+                    let uploader = Self.uploader(box, client: client, identity: identity, link: link)
                     let report = try await uploader.drain()
                     #expect(report.sent == 15)
                     #expect(abs(client.serverNow() - Int64(Date().timeIntervalSince1970 * 1000)) < 5_000)
@@ -200,10 +200,7 @@ struct OutboxUploadTests {
             try await hq.serve { url in
                 let (identity, link) = try await Auth.enrolledBox(hq, url: url, site: "A")
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
-                let uploader = OutboxUploader(
-                    session: SyncSession(
-                        database: box, client: client, identity: identity, link: link, upstream: Self.upstream(),
-                        logger: Auth.logger))
+                let uploader = Self.uploader(box, client: client, identity: identity, link: link)
                 _ = try await uploader.drain()
                 try await Self.addCalls(to: box, from: 3, count: 2)
                 try await CallSummaries(database: box).rollUp(date: today, timeZone: zone)
