@@ -280,11 +280,7 @@ struct AdminAPITests {
     func calls() async throws {
         try await Self.withAgent { app, api, tokens in
             let log = CallLog(database: app.database)
-            let call = try await log.recordIncoming(
-                .init(
-                    callSid: "CA" + String(repeating: "1", count: 32), from: "+15550109876", to: "+15557654321",
-                    direction: "inbound", status: .inProgress)
-            ).call
+            let call = try await log.inbound(callSid: "CA" + String(repeating: "1", count: 32), from: "+15550109876")
             try await log.append(
                 ConversationTurn(
                     id: "t1", callID: call.id, sequence: 1, speaker: .caller, text: "A table for two tonight",

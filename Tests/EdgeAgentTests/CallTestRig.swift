@@ -138,6 +138,18 @@ extension CallScript {
     }
 }
 
+extension CallLog {
+    /// Records an inbound call to the restaurant, as Twilio's webhook would, and returns it.
+    func inbound(
+        callSid: String = CallTestRig.newCallSid(), from: String = CallTestRig.caller,
+        status: Call.Status = .inProgress
+    ) async throws -> Call {
+        try await recordIncoming(
+            .init(callSid: callSid, from: from, to: CallTestRig.restaurant, direction: "inbound", status: status)
+        ).call
+    }
+}
+
 extension EdgeAgentApp {
     /// Waits until the session of `callID` has ended and stored everything.
     func waitForEnd(of callID: String?) async {

@@ -312,11 +312,7 @@ struct RecordingCommandTests {
         var configuration = testConfiguration(folder: folder)
         configuration.recordingPublicKey = identity.publicKeyBase64
         let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: LogCapture().logger)
-        _ = try await CallLog(database: app.database).recordIncoming(
-            .init(
-                callSid: "CA0000000000000000000000000000c11", from: "+15551234567", to: "+15557654321",
-                direction: "inbound", status: .inProgress))
-        let callID = try #require(try await app.database.read { db in try Call.fetchOne(db)?.id })
+        let callID = try await CallLog(database: app.database).inbound(callSid: "CA0000000000000000000000000000c11").id
         let (recorder, id) = try await app.recordings!.start(callID: callID, at: .now)
         for frame in 0..<100 {
             await recorder.caller(

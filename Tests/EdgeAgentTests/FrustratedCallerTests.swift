@@ -22,6 +22,20 @@ struct FrustratedCallerTests {
             .filter { $0.hasPrefix("(The caller") }
     }
 
+    /// The messages left for the staff, and the call's `escalations` metric.
+    static func messagesAndEscalations(
+        _ app: EdgeAgentApp, callID: String
+    ) async throws -> (messages: Int?, escalations: Double?) {
+        try await app.database.read { db in
+            (
+                try Int.fetchOne(db, sql: "SELECT count(*) FROM staff_messages"),
+                try Double.fetchOne(
+                    db, sql: "SELECT value FROM call_metrics WHERE call_id = ? AND name = 'escalations'",
+                    arguments: [callID])
+            )
+        }
+    }
+
     @Test("English: strained, then upset, offered a call-back instead of a model answer, message taken")
     func english() async throws {
         let offer = try PhraseBook.shipped().text(.escalationOfferMessage, language: "en")
@@ -76,16 +90,9 @@ struct FrustratedCallerTests {
             #expect(frustration.first == 0)
             #expect(frustration[1].map { (0.35..<0.65).contains($0) } == true)
             #expect(frustration[2].map { $0 >= 0.65 } == true)
-            let messages = try await app.database.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM staff_messages")
-            }
-            #expect(messages == 1)
-            let escalations = try await app.database.read { db in
-                try Double.fetchOne(
-                    db, sql: "SELECT value FROM call_metrics WHERE call_id = ? AND name = 'escalations'",
-                    arguments: [callID])
-            }
-            #expect(escalations == 1)
+            let stored = try await Self.messagesAndEscalations(app, callID: callID)
+            #expect(stored.messages == 1)
+            #expect(stored.escalations == 1)
             let today = try await app.database.read { db in
                 try String.fetchOne(db, sql: "SELECT row FROM daily_call_summaries ORDER BY id DESC LIMIT 1")
             }
@@ -136,16 +143,9 @@ struct FrustratedCallerTests {
             #expect(slower.speed == 0.9 && slower.stability == 0.5)
             let calmer = try #require(settings.first { $0.text.hasPrefix("Lo siento mucho") })
             #expect(calmer.speed == 0.9 && calmer.stability == 0.8)
-            let messages = try await app.database.read { db in
-                try Int.fetchOne(db, sql: "SELECT count(*) FROM staff_messages")
-            }
-            #expect(messages == 1)
-            let escalations = try await app.database.read { db in
-                try Double.fetchOne(
-                    db, sql: "SELECT value FROM call_metrics WHERE call_id = ? AND name = 'escalations'",
-                    arguments: [callID])
-            }
-            #expect(escalations == 1)
+            let stored = try await Self.messagesAndEscalations(app, callID: callID)
+            #expect(stored.messages == 1)
+            #expect(stored.escalations == 1)
             let turns = try await CallLog(database: app.database).turns(callID: callID)
             #expect(turns.filter { $0.speaker == .caller }.last?.frustration.map { $0 >= 0.65 } == true)
         }

@@ -47,14 +47,7 @@ struct RecordingRetentionServiceTests {
 
     /// A finished recording of a new call, started at the clock's now.
     static func record(_ app: EdgeAgentApp) async throws -> String {
-        let callSid = CallTestRig.newCallSid()
-        _ = try await CallLog(database: app.database).recordIncoming(
-            .init(callSid: callSid, from: "+15550100100", to: "+15557654321", direction: "inbound", status: .inProgress)
-        )
-        let callID = try #require(
-            try await app.database.read { db in
-                try String.fetchOne(db, sql: "SELECT id FROM calls WHERE call_sid = ?", arguments: [callSid])
-            })
+        let callID = try await CallLog(database: app.database).inbound(from: "+15550100100").id
         let recordings = try #require(app.recordings)
         let (recorder, id) = try await recordings.start(callID: callID, at: .now)
         let summary = await recorder.finish()

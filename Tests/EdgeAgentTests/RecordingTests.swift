@@ -67,11 +67,8 @@ struct RecordingTests {
         configuration.recordingPublicKey = identity.publicKeyBase64
         let logs = LogCapture()
         var app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
-        _ = try await CallLog(database: app.database).recordIncoming(
-            .init(
-                callSid: "CA00000000000000000000000000000crash", from: CallTestRig.caller, to: "+15557654321",
-                direction: "inbound", status: .inProgress))
-        let callID = try #require(try await app.database.read { db in try Call.fetchOne(db)?.id })
+        let callID = try await CallLog(database: app.database).inbound(callSid: "CA00000000000000000000000000000crash")
+            .id
         var (recorder, id) = try await app.recordings!.start(callID: callID, at: .now)
         for frame in 0..<200 {
             await recorder.caller([UInt8](repeating: UInt8(frame % 200), count: 160), timestampMilliseconds: frame * 20)
@@ -104,11 +101,8 @@ struct RecordingTests {
         configuration.recording.retentionDays = 30
         let logs = LogCapture()
         let app = try await EdgeAgentApp.prepare(configuration: configuration, logger: logs.logger)
-        _ = try await CallLog(database: app.database).recordIncoming(
-            .init(
-                callSid: "CA000000000000000000000000000000old", from: CallTestRig.caller, to: "+15557654321",
-                direction: "inbound", status: .inProgress))
-        let callID = try #require(try await app.database.read { db in try Call.fetchOne(db)?.id })
+        let callID = try await CallLog(database: app.database).inbound(callSid: "CA000000000000000000000000000000old")
+            .id
         let (recorder, id) = try await app.recordings!.start(callID: callID, at: .now)
         let summary = await recorder.finish()
         try await app.recordings!.vault.finish(

@@ -40,11 +40,8 @@ struct StaffPageBrowserTests {
             }
         }
         let log = CallLog(database: app.database)
-        let call = try await log.recordIncoming(
-            .init(
-                callSid: "CA" + String(repeating: "7", count: 32), from: "+15550107777", to: "+15557654321",
-                direction: "inbound", status: .completed)
-        ).call
+        let call = try await log.inbound(
+            callSid: "CA" + String(repeating: "7", count: 32), from: "+15550107777", status: .completed)
         try await log.append(
             ConversationTurn(
                 id: "seed-turn-1", callID: call.id, sequence: 1, speaker: .caller,

@@ -35,11 +35,7 @@ struct ToolBench {
         app = try await EdgeAgentApp.prepare(
             configuration: configuration, logger: LogCapture().logger, clock: FixedClock(instant: Self.now))
         let calls = CallLog(database: app.database)
-        let call = try await calls.recordIncoming(
-            .init(
-                callSid: "CA11111111111111111111111111111111", from: "+15551234567", to: "+15557654321",
-                direction: "inbound", status: .inProgress)
-        ).call
+        let call = try await calls.inbound(callSid: "CA11111111111111111111111111111111")
         context = ToolContext(callID: call.id, callerPhone: "+15551234567", callSid: call.callSid, language: "en")
         let book = ReservationBook(database: app.database, policy: policy)
         runner = ToolRunner(
