@@ -594,38 +594,35 @@ struct StaffPageRefusalTests {
                 .prefix { $0 != ";" }
             let csrf = try #require(try Admin.object(login.body)["csrf_token"] as? String)
             let dish = try #require(try await MenuCatalog(database: app.database).items(language: "en").first)
-            var headers: HTTPFields = [
-                .cookie: "\(AdminAccess.cookieName)=\(cookie)", .contentType: "application/x-www-form-urlencoded",
-            ]
-            let forged = try await api.client.execute(
-                uri: "/menu/\(dish.item.id)", method: .post, headers: headers, body: ByteBuffer(string: "available=0"))
+            /// Posts the dish's menu form, `form` as its body, with `cookie` as the session.
+            func post(_ form: String, cookie: some StringProtocol) async throws -> TestResponse {
+                let headers: HTTPFields = [
+                    .cookie: "\(AdminAccess.cookieName)=\(cookie)", .contentType: "application/x-www-form-urlencoded",
+                ]
+                return try await api.client.execute(
+                    uri: "/menu/\(dish.item.id)", method: .post, headers: headers, body: ByteBuffer(string: form))
+            }
+            /// Whether the menu the agent reads still offers the dish.
+            func isOffered() async throws -> Bool {
+                try await MenuCatalog(database: app.database).items(language: "en").contains {
+                    $0.item.id == dish.item.id
+                }
+            }
+
+            let forged = try await post("available=0", cookie: cookie)
             #expect(forged.status == .forbidden)
             #expect(String(buffer: forged.body).contains("the form is stale or forged"))
             #expect(forged.headers[.contentType] == "text/html; charset=utf-8")
-            #expect(
-                try await MenuCatalog(database: app.database).items(language: "en").contains {
-                    $0.item.id == dish.item.id
-                })
+            #expect(try await isOffered())
 
-            let made = try await api.client.execute(
-                uri: "/menu/\(dish.item.id)", method: .post, headers: headers,
-                body: ByteBuffer(string: "csrf_token=\(csrf)&available=0"))
+            let made = try await post("csrf_token=\(csrf)&available=0", cookie: cookie)
             #expect(made.status == .seeOther)
-            #expect(
-                try await !MenuCatalog(database: app.database).items(language: "en").contains {
-                    $0.item.id == dish.item.id
-                })
+            #expect(try await !isOffered())
 
             // Without a session a form goes back to the login, and nothing changes.
-            headers[.cookie] = "\(AdminAccess.cookieName)=expired"
-            let expired = try await api.client.execute(
-                uri: "/menu/\(dish.item.id)", method: .post, headers: headers,
-                body: ByteBuffer(string: "csrf_token=\(csrf)&available=1"))
+            let expired = try await post("csrf_token=\(csrf)&available=1", cookie: "expired")
             #expect(expired.status == .seeOther)
-            #expect(
-                try await !MenuCatalog(database: app.database).items(language: "en").contains {
-                    $0.item.id == dish.item.id
-                })
+            #expect(try await !isOffered())
             let page = try await api.client.execute(
                 uri: "/", method: .get, headers: [.cookie: "\(AdminAccess.cookieName)=expired"])
             #expect(String(buffer: page.body).contains(#"<form method="post" action="/login">"#))

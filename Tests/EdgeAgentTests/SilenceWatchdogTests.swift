@@ -27,12 +27,22 @@ struct SilenceWatchdogTests {
 
     static let timing = SilenceWatchdog<ManualClock>.Timing(budget: .milliseconds(1500))
 
-    @Test("an answer still silent gets the hold line 350 ms before the budget, and is given up 1.5 s after it")
-    func holdThenGiveUp() async {
+    /// A watchdog on a fresh manual clock, already watching `turnID`, and the recorder of what it asks.
+    static func watching(
+        _ turnID: String, sinceEndOfSpeech: Duration = .zero, giveUp: Bool = true, silent: Bool = true
+    ) -> (clock: ManualClock, asked: ClockRecorder<Asked>, watchdog: SilenceWatchdog<ManualClock>) {
         let clock = ManualClock()
         let asked = ClockRecorder<Asked>(clock: clock)
-        var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t1", into: asked))
+        var watchdog = SilenceWatchdog(clock: clock, timing: timing)
+        watchdog.watch(
+            turnID: turnID, sinceEndOfSpeech: sinceEndOfSpeech, giveUp: giveUp,
+            actions(turnID, silent: silent, into: asked))
+        return (clock, asked, watchdog)
+    }
+
+    @Test("an answer still silent gets the hold line 350 ms before the budget, and is given up 1.5 s after it")
+    func holdThenGiveUp() async {
+        let (clock, asked, watchdog) = Self.watching("t1")
         await clock.waitForSleeper()
         clock.advance(by: .milliseconds(1149))
         #expect(clock.sleepers == 1)
@@ -55,11 +65,7 @@ struct SilenceWatchdogTests {
 
     @Test("an answer already under way gets no hold line and is never given up")
     func answerStarted() async {
-        let clock = ManualClock()
-        let asked = ClockRecorder<Asked>(clock: clock)
-        var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(
-            turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t1", silent: false, into: asked))
+        let (clock, asked, watchdog) = Self.watching("t1", silent: false)
         await clock.waitForSleeper()
         clock.advance(by: .seconds(10))
         await watchdog.settled()
@@ -69,11 +75,7 @@ struct SilenceWatchdogTests {
 
     @Test("time already passed since the end of speech counts; a keypad turn gets the hold line and is never given up")
     func elapsedAndNoGiveUp() async {
-        let clock = ManualClock()
-        let asked = ClockRecorder<Asked>(clock: clock)
-        var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(
-            turnID: "k1", sinceEndOfSpeech: .milliseconds(1000), giveUp: false, Self.actions("k1", into: asked))
+        let (clock, asked, watchdog) = Self.watching("k1", sinceEndOfSpeech: .milliseconds(1000), giveUp: false)
         await clock.waitForSleeper()
         clock.advance(by: .milliseconds(150))
         #expect(await asked.next() == .init(event: .hold("k1"), at: .milliseconds(150)))
@@ -87,10 +89,7 @@ struct SilenceWatchdogTests {
         "a new turn replaces the one watched; cancelling another turn's watch changes nothing; cancelling this one stops it"
     )
     func replaceAndCancel() async {
-        let clock = ManualClock()
-        let asked = ClockRecorder<Asked>(clock: clock)
-        var watchdog = SilenceWatchdog(clock: clock, timing: Self.timing)
-        watchdog.watch(turnID: "t1", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t1", into: asked))
+        var (clock, asked, watchdog) = Self.watching("t1")
         await clock.waitForSleeper()
         watchdog.watch(turnID: "t2", sinceEndOfSpeech: .zero, giveUp: true, Self.actions("t2", into: asked))
         watchdog.cancel(ifWatching: "t1")

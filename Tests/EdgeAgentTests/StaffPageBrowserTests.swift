@@ -56,6 +56,17 @@ struct StaffPageBrowserTests {
         return (call.id, message.id)
     }
 
+    /// A new staff token named `name`, for logging in.
+    static func staffToken(_ app: EdgeAgentApp, name: String) async throws -> String {
+        try await AdminTokens(database: app.database).add(name: name, role: .staff, actor: "test").token
+    }
+
+    /// Types `token` into the login form on the page `browser` shows and sends it.
+    static func logIn(_ browser: WebDriver, with token: String) async throws {
+        try await browser.type(token, into: "#token")
+        try await browser.click("#login")
+    }
+
     @Test(
         "log in, read today's book, open a transcript, mark a message handled, switch a dish off; the next call is never offered it"
     )
@@ -70,21 +81,16 @@ struct StaffPageBrowserTests {
             guard let browser = try await WebDriver.start(width: 390, height: 844, phone: true) else { return }
             do {
                 let (callID, messageID) = try await Self.seed(app)
-                let token = try await AdminTokens(database: app.database).add(
-                    name: "Lucia", role: .staff, actor: "test"
-                )
-                .token
+                let token = try await Self.staffToken(app, name: "Lucia")
                 let site = simulator.agentURL.absoluteString
 
                 // Logged out, the page asks for a login; a wrong token says so and lets no one in.
                 try await browser.open(site)
                 #expect(try await browser.title().hasPrefix("Log in"))
-                try await browser.type("eat_wrong", into: "#token")
-                try await browser.click("#login")
+                try await Self.logIn(browser, with: "eat_wrong")
                 #expect(try await browser.text(".error") == "Wrong token, or wrong name or PIN.")
 
-                try await browser.type(token, into: "#token")
-                try await browser.click("#login")
+                try await Self.logIn(browser, with: token)
                 // The book is only on the page after the login (the browser waits for it).
                 let book = try await browser.text("#reservations")
                 #expect(try await browser.title().hasPrefix("Today's book"))
@@ -129,8 +135,7 @@ struct StaffPageBrowserTests {
                 if let desktop = try await WebDriver.start(width: 1280, height: 800) {
                     do {
                         try await desktop.open(site)
-                        try await desktop.type(token, into: "#token")
-                        try await desktop.click("#login")
+                        try await Self.logIn(desktop, with: token)
                         #expect(try await desktop.text("#reservations").contains("Ana Ruiz"))
                         let wide = try await desktop.widths()
                         #expect(wide.content <= wide.viewport)
@@ -174,15 +179,11 @@ struct StaffPageBrowserTests {
             guard let browser = try await WebDriver.start(width: 320, height: 640, phone: true, language: "es-ES")
             else { return }
             do {
-                let token = try await AdminTokens(database: app.database).add(
-                    name: "Pablo", role: .staff, actor: "test"
-                )
-                .token
+                let token = try await Self.staffToken(app, name: "Pablo")
                 let site = simulator.agentURL.absoluteString
                 try await browser.open(site)
                 #expect(try await browser.title().hasPrefix("Entrar"))
-                try await browser.type(token, into: "#token")
-                try await browser.click("#login")
+                try await Self.logIn(browser, with: token)
                 #expect(try await browser.text("#menu-title") == "Carta")
                 #expect(try await browser.title().hasPrefix("Reservas de hoy"))
                 // Readable at 320 px: nothing wider than the screen.
