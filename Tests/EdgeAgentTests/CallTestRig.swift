@@ -170,6 +170,18 @@ extension EdgeAgentApp {
 
 /// SSE bodies the LLM double answers with.
 enum ScriptedLLM {
+    /// The model asks whether four can sit tomorrow at 19:30: the booking most call tests make.
+    static var checkAdasTable: OpenAIChatDouble.Answer {
+        tool("check_availability", #"{"date":"\#(CallTestRig.tomorrow)","time":"19:30","party_size":4}"#)
+    }
+
+    /// The model books that table for Ada Lovelace.
+    static var bookAdasTable: OpenAIChatDouble.Answer {
+        tool(
+            "create_reservation",
+            #"{"name":"Ada Lovelace","party_size":4,"date":"\#(CallTestRig.tomorrow)","time":"19:30"}"#)
+    }
+
     static func text(_ text: String) -> OpenAIChatDouble.Answer {
         let words = text.split(separator: " ", omittingEmptySubsequences: false).enumerated().map { index, word in
             index == 0 ? String(word) : " " + word

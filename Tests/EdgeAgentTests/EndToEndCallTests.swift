@@ -14,13 +14,11 @@ import Testing
 struct EndToEndCallTests {
     @Test("an English booking: availability, name, confirmation, goodbye and hang-up")
     func englishBooking() async throws {
-        let tomorrow = CallTestRig.tomorrow
         let llm = OpenAIChatDouble([
-            ScriptedLLM.tool("check_availability", #"{"date":"\#(tomorrow)","time":"19:30","party_size":4}"#),
+            ScriptedLLM.checkAdasTable,
             ScriptedLLM.text(
                 "Good news, we have a table for four tomorrow at seven thirty. What name should I put it under?"),
-            ScriptedLLM.tool(
-                "create_reservation", #"{"name":"Ada Lovelace","party_size":4,"date":"\#(tomorrow)","time":"19:30"}"#),
+            ScriptedLLM.bookAdasTable,
             ScriptedLLM.text("You're all set, Ada. A table for four tomorrow at seven thirty. Anything else?"),
             ScriptedLLM.tool("end_call", "{}", text: "Thank you for calling, goodbye!"),
         ])

@@ -15,6 +15,18 @@ struct FallbackChainTests {
         return Upstreams(configuration: settings, metrics: metrics, logger: logs.logger)
     }
 
+    /// The transcription endpoint of the double at `url`, guarded, as a link of a recognizer chain.
+    static func transcription(at url: URL, _ upstreams: Upstreams) -> (name: String, recognizer: any SpeechRecognizer) {
+        (
+            "transcription",
+            GuardedRecognizer(
+                OpenAITranscriptionClient(
+                    http: .shared, baseURL: url.appendingPathComponent("v1"), apiKey: Secret(OpenAIChatDouble.apiKey),
+                    model: "whisper"),
+                upstream: upstreams.transcription)
+        )
+    }
+
     static func text(_ stream: AsyncThrowingStream<ChatEvent, any Error>) async throws -> String {
         var text = ""
         for try await event in stream { if case .text(let piece) = event { text += piece } }
@@ -105,14 +117,7 @@ struct FallbackChainTests {
                                 baseURL: URL(string: "ws://127.0.0.1:1")!, apiKey: Secret("dg"), logger: logs.logger),
                             upstream: upstreams.deepgram)
                     ),
-                    (
-                        "transcription",
-                        GuardedRecognizer(
-                            OpenAITranscriptionClient(
-                                http: .shared, baseURL: url.appendingPathComponent("v1"),
-                                apiKey: Secret(OpenAIChatDouble.apiKey), model: "whisper"),
-                            upstream: upstreams.transcription)
-                    ),
+                    Self.transcription(at: url, upstreams),
                 ], metrics: metrics, logger: logs.logger)
             let recognition = try await recognizer.startUtterance(languageHint: "en")
             let speech = try EdgeAgentTestAudio.speech("en-name")
@@ -136,16 +141,7 @@ struct FallbackChainTests {
         transcription.register(on: router)
         try await withLoopbackServer(router) { url in
             let recognizer = FallbackRecognizer(
-                chain: [
-                    (
-                        "transcription",
-                        GuardedRecognizer(
-                            OpenAITranscriptionClient(
-                                http: .shared, baseURL: url.appendingPathComponent("v1"),
-                                apiKey: Secret(OpenAIChatDouble.apiKey), model: "whisper"),
-                            upstream: upstreams.transcription)
-                    )
-                ], metrics: metrics, logger: logs.logger)
+                chain: [Self.transcription(at: url, upstreams)], metrics: metrics, logger: logs.logger)
             let recognition = try await recognizer.startUtterance(languageHint: "en")
             await recognition.send([UInt8](repeating: 0x7F, count: 8000))
             await #expect { _ = try await recognition.finish() } throws: {

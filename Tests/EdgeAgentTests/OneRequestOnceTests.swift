@@ -29,17 +29,33 @@ struct OneRequestOnceTests {
     ///
     /// The silence budget is widened: these tests are about what is booked and answered, not how soon,
     /// and on a busy test machine a late answer would add a hold line to what the caller hears.
-    static func rig(
-        _ spoken: SpokenLines, model: BookingModelDouble, llm: OpenAIChatDouble,
-        tts: ElevenLabsDouble = ElevenLabsDouble()
-    ) -> CallTestRig {
-        var rig =
-            spoken.language == "es"
-            ? CallTestRig(
-                llm: llm, transcription: TranscriptionDouble([]), tts: tts, deepgram: DeepgramDouble(hearing: spoken))
-            : CallTestRig(llm: llm, transcription: TranscriptionDouble(hearing: spoken), tts: tts)
-        rig.adjust = { $0.resilience.silenceBudgetSeconds = 6 }
-        return rig
+    /// One test's booking call: the caller's recorded lines, the model that books, and the agent rig
+    /// that hears the lines (Deepgram in Spanish, the transcription endpoint in English).
+    struct Booking {
+        let spoken: SpokenLines
+        let model: BookingModelDouble
+        let llm: OpenAIChatDouble
+        var rig: CallTestRig
+
+        init(
+            _ language: String, pause: Duration = .milliseconds(320), confirmationDelay: Duration = .zero,
+            tts: ElevenLabsDouble = ElevenLabsDouble()
+        ) throws {
+            spoken = try SpokenLines(OneRequestOnceTests.lines[language]!, language: language, pause: pause)
+            model = BookingModelDouble(
+                language: language, tomorrow: CallTestRig.tomorrow, confirmationDelay: confirmationDelay)
+            llm = model.double()
+            rig =
+                language == "es"
+                ? CallTestRig(
+                    llm: llm, transcription: TranscriptionDouble([]), tts: tts,
+                    deepgram: DeepgramDouble(hearing: spoken))
+                : CallTestRig(llm: llm, transcription: TranscriptionDouble(hearing: spoken), tts: tts)
+            rig.adjust = { $0.resilience.silenceBudgetSeconds = 6 }
+        }
+
+        /// The four, to take apart in a `let`.
+        var parts: (SpokenLines, BookingModelDouble, OpenAIChatDouble, CallTestRig) { (spoken, model, llm, rig) }
     }
 
     /// The caller's messages the model was asked to answer, in order.
@@ -119,10 +135,7 @@ struct OneRequestOnceTests {
         "the two-line call: one reservation, every line answered once, no clear, goodbye answered",
         arguments: ["en", "es"])
     func twoLineCall(language: String) async throws {
-        let spoken = try SpokenLines(Self.lines[language]!, language: language)
-        let model = BookingModelDouble(language: language, tomorrow: CallTestRig.tomorrow)
-        let llm = model.double()
-        let rig = Self.rig(spoken, model: model, llm: llm)
+        let (spoken, model, llm, rig) = try Booking(language).parts
         try await rig.run { app, simulator in
             var simulator = simulator
             simulator.jitter = .milliseconds(40)
@@ -152,10 +165,7 @@ struct OneRequestOnceTests {
         "speaking over the confirmation halfway: the booking stays single, its result goes to the model",
         arguments: ["en", "es"])
     func speakingOverTheConfirmation(language: String) async throws {
-        let spoken = try SpokenLines(Self.lines[language]!, language: language)
-        let model = BookingModelDouble(language: language, tomorrow: CallTestRig.tomorrow)
-        let llm = model.double()
-        let rig = Self.rig(spoken, model: model, llm: llm)
+        let (spoken, model, llm, rig) = try Booking(language).parts
         try await rig.run { app, simulator in
             let report = try await simulator.call(
                 callSid: "CA00000000000000000000000000011b\(language == "en" ? "01" : "02")",
@@ -190,12 +200,10 @@ struct OneRequestOnceTests {
         "speaking while the confirmation's first sentence is still coming from ElevenLabs: that sentence is on record as not heard, and the model is told"
     )
     func speakingOverAStreamingSentence() async throws {
-        let spoken = try SpokenLines(Self.lines["en"]!, language: "en")
-        let model = BookingModelDouble(language: "en", tomorrow: CallTestRig.tomorrow)
-        let llm = model.double()
         // The confirmation's first sentence (1.3 s of audio) takes 2.75 s to arrive.
-        let tts = ElevenLabsDouble(fault: .slow(textsStartingWith: "Wonderful"))
-        let rig = Self.rig(spoken, model: model, llm: llm, tts: tts)
+        let (spoken, model, llm, rig) = try Booking(
+            "en", tts: ElevenLabsDouble(fault: .slow(textsStartingWith: "Wonderful"))
+        ).parts
         try await rig.run { app, simulator in
             let report = try await simulator.callToEnd(
                 app, callSid: "CA00000000000000000000000000011f01",
@@ -218,11 +226,7 @@ struct OneRequestOnceTests {
 
     @Test("speaking before any audio of the booking turn was heard: still one booking", arguments: ["en", "es"])
     func speakingBeforeTheConfirmation(language: String) async throws {
-        let spoken = try SpokenLines(Self.lines[language]!, language: language)
-        let model = BookingModelDouble(
-            language: language, tomorrow: CallTestRig.tomorrow, confirmationDelay: .seconds(3))
-        let llm = model.double()
-        let rig = Self.rig(spoken, model: model, llm: llm)
+        let (spoken, model, llm, rig) = try Booking(language, confirmationDelay: .seconds(3)).parts
         try await rig.run { app, simulator in
             let report = try await simulator.callToEnd(
                 app, callSid: "CA00000000000000000000000000011c\(language == "en" ? "01" : "02")",
@@ -251,14 +255,12 @@ struct OneRequestOnceTests {
 
     @Test("20 two-line calls at once: exactly 20 reservations, every line answered once", arguments: ["en", "es"])
     func twentyCalls(language: String) async throws {
-        let spoken = try SpokenLines(Self.lines[language]!, language: language)
-        let model = BookingModelDouble(language: language, tomorrow: CallTestRig.tomorrow)
-        let llm = model.double()
-        var rig = Self.rig(spoken, model: model, llm: llm)
-        rig.adjust = {
+        var booking = try Booking(language)
+        booking.rig.adjust = {
             $0.reservations.seatsPerSlot = 200
             $0.resilience.silenceBudgetSeconds = 6
         }
+        let (spoken, model, llm, rig) = booking.parts
         try await rig.run { app, simulator in
             let reports = try await withThrowingTaskGroup(of: CallReport.self) { group in
                 for index in 0..<20 {
@@ -294,10 +296,7 @@ struct OneRequestOnceTests {
     func longPauseMidLine() async throws {
         // 900 ms between the sentences: the voice detector ends the utterance in the pause and the agent
         // starts on the first half; the second half folds it (nothing heard, nothing done) into one answer.
-        let spoken = try SpokenLines(Self.lines["en"]!, language: "en", pause: .milliseconds(900))
-        let model = BookingModelDouble(language: "en", tomorrow: CallTestRig.tomorrow)
-        let llm = model.double()
-        let rig = Self.rig(spoken, model: model, llm: llm)
+        let (spoken, model, llm, rig) = try Booking("en", pause: .milliseconds(900)).parts
         try await rig.run { app, simulator in
             let report = try await simulator.callToEnd(
                 app, callSid: "CA00000000000000000000000000011e01", script: Self.twoLineScript(spoken))

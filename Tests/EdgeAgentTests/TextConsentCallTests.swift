@@ -15,10 +15,8 @@ struct TextConsentCallTests {
     static let accountSID = "AC" + String(repeating: "0", count: 31) + "7"
 
     static func run(press: Bool) async throws {
-        let tomorrow = CallTestRig.tomorrow
         let llm = OpenAIChatDouble([
-            ScriptedLLM.tool(
-                "create_reservation", #"{"name":"Ada Lovelace","party_size":4,"date":"\#(tomorrow)","time":"19:30"}"#),
+            ScriptedLLM.bookAdasTable,
             ScriptedLLM.text("You're booked, Ada: four people tomorrow at seven thirty."),
         ])
         let transcription = TranscriptionDouble(["A table for four tomorrow at seven thirty, for Ada Lovelace."])

@@ -15,12 +15,10 @@ import Tracing
 struct TracedCallTests {
     @Test("a booking call: one call.turn per answer, its stages back to back, its tool, no personal data")
     func bookingSpans() async throws {
-        let tomorrow = CallTestRig.tomorrow
         let llm = OpenAIChatDouble([
-            ScriptedLLM.tool("check_availability", #"{"date":"\#(tomorrow)","time":"19:30","party_size":4}"#),
+            ScriptedLLM.checkAdasTable,
             ScriptedLLM.text("We have a table for four tomorrow at seven thirty. What name should I put it under?"),
-            ScriptedLLM.tool(
-                "create_reservation", #"{"name":"Ada Lovelace","party_size":4,"date":"\#(tomorrow)","time":"19:30"}"#),
+            ScriptedLLM.bookAdasTable,
             ScriptedLLM.tool("end_call", "{}", text: "You're all set, Ada. Goodbye!"),
         ])
         let transcription = TranscriptionDouble([
