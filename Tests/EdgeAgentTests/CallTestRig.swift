@@ -126,11 +126,13 @@ extension CallSimulator {
 }
 
 extension CallScript {
-    /// A caller who waits up to 5 s for the greeting, then says each recorded line
+    /// A caller who waits up to `greetingWithin` for the greeting, then says each recorded line
     /// (`Tests/Fixtures/speech`) and waits up to 8 s for the agent to answer it; `ending` follows
     /// (a hang-up by default).
-    static func caller(saying lines: [String], then ending: [Step] = [.hangUp]) throws -> CallScript {
-        var steps: [Step] = [.waitForAgent(timeout: .seconds(5))]
+    static func caller(
+        saying lines: [String], greetingWithin: Duration = .seconds(5), then ending: [Step] = [.hangUp]
+    ) throws -> CallScript {
+        var steps: [Step] = [.waitForAgent(timeout: greetingWithin)]
         for line in lines {
             steps += [.say(try EdgeAgentTestAudio.speech(line)), .waitForAgent(timeout: .seconds(8))]
         }

@@ -21,12 +21,7 @@ struct RecordingTests {
         rig.adjust = { $0.recordingPublicKey = identity.publicKeyBase64 }
         try await rig.run { app, simulator in
             try await simulator.callToEnd(
-                app,
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
+                app, script: try .caller(saying: ["en-booking"], greetingWithin: .seconds(8)))
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             let agentTurns = try await CallLog(database: app.database).turns(callID: call.id)
                 .filter { $0.speaker == .agent }
@@ -151,13 +146,7 @@ struct RecordingTests {
         let logs = rig.logs
         try await rig.run { app, simulator in
             try await simulator.callToEnd(
-                app,
-                script: CallScript([
-                    .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .say(try EdgeAgentTestAudio.speech("en-booking")), .waitForAgent(timeout: .seconds(8)),
-                    .hangUp,
-                ]))
+                app, script: try .caller(saying: ["en-booking", "en-booking"], greetingWithin: .seconds(8)))
             // The call went on: both answers were spoken after the disk filled.
             let call = try #require(try await app.database.read { db in try Call.fetchOne(db) })
             let agentTurns = try await CallLog(database: app.database).turns(callID: call.id).filter {
