@@ -369,7 +369,8 @@ let package = Package(
         .testTarget(
             name: "AudioIOTests", dependencies: ["AudioIO", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(name: "SyncTests", dependencies: ["Sync"], swiftSettings: swiftSettings),
-        .testTarget(name: "DurableFilesTests", dependencies: ["DurableFiles"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "DurableFilesTests", dependencies: ["DurableFiles", "TestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "LocalSpeechTests", dependencies: ["LocalSpeech", "AudioIO", "EdgeAgent", "AgentBenchmarks"],
             swiftSettings: swiftSettings),

@@ -1,10 +1,10 @@
 public import ErrorCodes
 
 /// Why an encrypted recording cannot be read, each with a message a technician can act on.
-public typealias RecordingFileError = CodedError<RecordingFileFailure>
+public typealias RecordingFileError = CodedError<RecordingFileErrorDomain>
 
-/// The kinds of ``RecordingFileError``.
-public enum RecordingFileFailure {}
+/// The domain of ``RecordingFileError``'s codes (never made; it keeps them apart from other errors' codes).
+public enum RecordingFileErrorDomain {}
 
 extension RecordingFileError.Code {
     /// The file is something else (its first bytes say what).

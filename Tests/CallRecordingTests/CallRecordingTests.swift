@@ -54,11 +54,8 @@ struct RecordedCall {
 
 @Suite("Call recording")
 struct CallRecordingTests {
-    let folder: String = {
-        let path = NSTemporaryDirectory() + "edge-recording-" + UUID().uuidString
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }()
+    let temporary = TemporaryFolder(prefix: "edge-recording")
+    var folder: String { temporary.path }
 
     @Test("a recorded call decrypts with the owner's key to both sides, in time, in the right channels")
     func roundTrip() async throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 @testable import DurableFiles
@@ -7,20 +8,14 @@ import Testing
 /// writer.
 @Suite("Durable files")
 struct DurableFileTests {
-    static func folder() throws -> String {
-        let folder = NSTemporaryDirectory() + "durable-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-
     static func contents(_ folder: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
     }
 
     @Test("a write creates the file with its bytes and permissions, a second replaces it, nothing else is left")
     func writeAndReplace() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "durable")
+        let folder = temporary.path
         let path = folder + "/key.bin"
         try DurableFile.write([1, 2, 3], to: path, permissions: 0o600)
         #expect(FileManager.default.contents(atPath: path) == Data([1, 2, 3]))
@@ -33,8 +28,8 @@ struct DurableFileTests {
 
     @Test("a writer fed in parts commits the whole file; an abandoned one leaves the old file and no temporary")
     func writerParts() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "durable")
+        let folder = temporary.path
         let path = folder + "/recording.sealed"
         try DurableFile.write([7], to: path)
         let abandoned = try DurableFile.Writer(path: path)
@@ -57,8 +52,8 @@ struct DurableFileTests {
 
     @Test("a folder that does not exist: a clear error naming the file and the step, nothing written")
     func missingFolder() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "durable")
+        let folder = temporary.path
         let error = #expect(throws: DurableFileError.self) {
             try DurableFile.write([1], to: folder + "/absent/file.bin")
         }
@@ -72,8 +67,8 @@ struct DurableFileTests {
         // /dev/full answers every write with ENOSPC; a writer's temporary file cannot live there, so
         // the append is exercised through a descriptor opened on it.
         guard FileManager.default.fileExists(atPath: "/dev/full") else { return }
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "durable")
+        let folder = temporary.path
         let writer = try DurableFile.Writer(path: folder + "/file.bin")
         let full = open("/dev/full", O_WRONLY)
         #expect(full >= 0)
@@ -87,8 +82,8 @@ struct DurableFileTests {
 
     @Test("install makes a file written elsewhere the file at a name, replacing the old one")
     func install() throws {
-        let folder = try Self.folder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "durable")
+        let folder = temporary.path
         try Data([1]).write(to: URL(fileURLWithPath: folder + "/backup.sqlite"))
         try Data([2, 2]).write(to: URL(fileURLWithPath: folder + "/.backup.partial"))
         try DurableFile.install(folder + "/.backup.partial", at: folder + "/backup.sqlite")

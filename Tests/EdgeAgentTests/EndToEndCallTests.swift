@@ -417,7 +417,7 @@ struct EndToEndCallTests {
         try await rig.run { app, simulator in
             // A real call first, so a call row exists to aim at.
             _ = try await simulator.postVoiceWebhook(
-                callSid: "CA000000000000000000000000000000f1", from: "+15550000001", to: "+15557654321")
+                callSid: "CA000000000000000000000000000000f1", from: "+15550000001", to: CallTestRig.restaurant)
             let callID = try #require(
                 try await app.database.read { db in try String.fetchOne(db, sql: "SELECT id FROM calls") })
             let line = SimulatedLine(

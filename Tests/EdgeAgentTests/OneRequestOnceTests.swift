@@ -25,10 +25,6 @@ struct OneRequestOnceTests {
         ],
     ]
 
-    /// The rig for `language`: English heard through the transcription endpoint, Spanish through Deepgram.
-    ///
-    /// The silence budget is widened: these tests are about what is booked and answered, not how soon,
-    /// and on a busy test machine a late answer would add a hold line to what the caller hears.
     /// One test's booking call: the caller's recorded lines, the model that books, and the agent rig
     /// that hears the lines (Deepgram in Spanish, the transcription endpoint in English).
     struct Booking {
@@ -51,6 +47,8 @@ struct OneRequestOnceTests {
                     llm: llm, transcription: TranscriptionDouble([]), tts: tts,
                     deepgram: DeepgramDouble(hearing: spoken))
                 : CallTestRig(llm: llm, transcription: TranscriptionDouble(hearing: spoken), tts: tts)
+            // The silence budget is widened: these tests are about what is booked and answered, not how
+            // soon, and on a busy test machine a late answer would add a hold line to what the caller hears.
             rig.adjust = { $0.resilience.silenceBudgetSeconds = 6 }
         }
 
@@ -167,12 +165,10 @@ struct OneRequestOnceTests {
     func speakingOverTheConfirmation(language: String) async throws {
         let (spoken, model, llm, rig) = try Booking(language).parts
         try await rig.run { app, simulator in
-            let report = try await simulator.call(
-                callSid: "CA00000000000000000000000000011b\(language == "en" ? "01" : "02")",
-                from: CallTestRig.caller, to: "+15557654321",
+            let report = try await simulator.callToEnd(
+                app, callSid: "CA00000000000000000000000000011b\(language == "en" ? "01" : "02")",
                 // Part-way into the confirmation (its first sentence heard), the caller asks.
                 script: Self.speakOverTheAnswer(spoken, after: .milliseconds(1800)))
-            await app.waitForEnd(of: report.callID)
 
             #expect(try await Self.reservations(app).count == 1)
             #expect(try await Self.bookingsRun(app) == 1)

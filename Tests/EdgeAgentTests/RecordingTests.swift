@@ -40,9 +40,8 @@ struct RecordingTests {
             let plain = try SealedStreamReader.decrypt(file, identity: identity)
             #expect(plain.complete)
             let ogg = plain.bytes
-            let folder = NSTemporaryDirectory() + "rec-" + UUID().uuidString
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let (left, right) = try await OggOpusDecoder.decodeStereo(ogg, folder: folder)
+            let folder = TemporaryFolder(prefix: "rec")
+            let (left, right) = try await OggOpusDecoder.decodeStereo(ogg, folder: folder.path)
             // Duration within 10 % of the row's; the caller's speech on the left, the agent's voice on the right.
             let seconds = Double(left.count) / 8000
             #expect(abs(seconds * 1000 - Double(recording.durationMilliseconds ?? 0)) < 0.1 * seconds * 1000)

@@ -149,11 +149,7 @@ struct StaffPageBrowserTests {
 
                 // A call right after: the menu the model is given leaves the dish out, so it cannot offer it.
                 try await simulator.callToEnd(
-                    app,
-                    script: CallScript([
-                        .waitForAgent(timeout: .seconds(8)), .say(try EdgeAgentTestAudio.speech("en-booking")),
-                        .waitForAgent(timeout: .seconds(8)), .hangUp,
-                    ]))
+                    app, script: try .caller(saying: ["en-booking"], greetingWithin: .seconds(8)))
                 let menuResults = try await app.database.read { db in
                     try String.fetchAll(db, sql: "SELECT result FROM tool_executions WHERE tool = 'get_menu'")
                 }

@@ -17,8 +17,8 @@ import TwilioWire
 @Suite("Text confirmations", .serialized)
 struct TextConfirmationTests {
     static let accountSID = "AC" + String(repeating: "0", count: 31) + "7"
-    static let restaurantNumber = "+15557654321"
-    static let caller = "+15551234567"
+    static let restaurantNumber = CallTestRig.restaurant
+    static let caller = CallTestRig.caller
 
     /// An agent whose Twilio account is the stand-in at `twilio`.
     static func withAgent(

@@ -28,7 +28,7 @@ struct TextConsentCallTests {
             rig.adjust = { configuration in
                 configuration.twilio.accountSID = accountSID
                 configuration.twilio.apiBaseURL = twilioURL
-                configuration.textMessages.from = "+15557654321"
+                configuration.textMessages.from = CallTestRig.restaurant
             }
             try await rig.run { app, simulator in
                 let consent = app.phrases.text(.textConsent, language: "en")
@@ -92,7 +92,7 @@ struct TextConsentCallTests {
             rig.adjust = { configuration in
                 configuration.twilio.accountSID = Self.accountSID
                 configuration.twilio.apiBaseURL = twilioURL
-                configuration.textMessages.from = "+15557654321"
+                configuration.textMessages.from = CallTestRig.restaurant
             }
             try await rig.run { app, simulator in
                 let report = try await simulator.callToEnd(

@@ -83,8 +83,9 @@ struct CommandLineSyncTests {
                 environment: hqEnvironment.merging(["EDGE_HQ_ALLOW_HTTP": "1", "EDGE_HQ_HTTP_PORT": "0"]) { $1 })
             defer { server.terminate() }
 
-            let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let temporary = TemporaryFolder(prefix: "box")
+
+            let folder = temporary.path
             let box = ["EDGE_DATA_DIR": folder]
             let provision = try await Self.run(
                 "edge-agent", ["provision", "--hq", url, "--token", token.lastLine], environment: box)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import PostgresNIO
 import Synchronization
+import TestSupport
 import Testing
 
 /// Headquarters' retention on the real PostgreSQL, with a clock the test moves: what is past its time
@@ -16,8 +17,8 @@ struct HousekeepingTests {
     @Test("old recordings, nonces, batch answers and abandoned uploads go; recent ones stay; the file is deleted")
     func retention() async throws {
         let clock = Mutex(Self.start)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("hq-housekeeping-\(UUID())").path
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "hq-housekeeping")
+        let folder = temporary.path
         let now: @Sendable () -> Int64 = { clock.withLock { $0 } }
         try await HQHarness.with(now: now, recordingStorage: .folder(folder)) { hq in
             let sql = hq.database.client

@@ -114,8 +114,8 @@ struct KillNineTests {
             let siteID = try await Line.run("edge-hq", ["sites", "add", "Roma"], environment: hqEnvironment).lastLine
             let token = try await Line.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment).lastLine
             var (server, url) = try await Line.startServer(environment: hqEnvironment)
-            let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let temporary = TemporaryFolder(prefix: "box")
+            let folder = temporary.path
             #expect(
                 try await Line.run(
                     "edge-agent", ["provision", "--hq", url, "--token", token], environment: ["EDGE_DATA_DIR": folder]

@@ -34,8 +34,8 @@ struct TwilioFallbackTests {
         _ hq: HQHarness, hqURL: String, twilioURL: String, site: String,
         _ body: (EdgeAgentApp, HeadquartersLink) async throws -> Void
     ) async throws {
-        let folder = NSTemporaryDirectory() + "box-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let temporary = TemporaryFolder(prefix: "box")
+        let folder = temporary.path
         let created = try await hq.directory.addSite(name: site)
         let (token, _) = try await hq.directory.makeEnrolmentToken(site: created.id, validFor: .seconds(3600))
         let link = try await Provisioning.provision(
@@ -161,8 +161,8 @@ struct TwilioFallbackTests {
         let wav = Self.wav(seconds: 1)
         let recordingSID = "RE" + String(repeating: "3", count: 32)
         twilio.recordings.withLockedValue { $0[recordingSID] = wav }
-        let store = NSTemporaryDirectory() + "hq-store-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: store) }
+        let storeFolder = TemporaryFolder(prefix: "hq-store")
+        let store = storeFolder.path
         try await HQHarness.with(recordingStorage: .folder(store)) { hq in
             try await hq.serve { hqURL in
                 try await Self.withTwilio(twilio) { twilioURL in

@@ -80,7 +80,7 @@ public enum AdminJSON {
         public var nextFree: [String]
     }
 
-    /// What a call's row in the list and its detail both show, encoded flat into either body.
+    /// What a call's row in the list and its detail both show.
     public struct CallFacts: Codable, Sendable {
         public var id: String
         public var startedAt: String
@@ -92,31 +92,40 @@ public enum AdminJSON {
         public var from: String
     }
 
-    /// A call in the list: its facts, the caller's number masked, and how often it fell back.
+    /// A call's facts and what one body adds to them, encoded as one flat object (as the OpenAPI
+    /// document describes it); both parts' fields read as the body's own (`summary.id`, `summary.fallbacks`).
     @dynamicMemberLookup
-    public struct CallSummary: Codable, Sendable {
+    public struct CallBody<Extra: Codable & Sendable>: Codable, Sendable {
         public var facts: CallFacts
-        public var fallbacks: Int
+        public var extra: Extra
 
-        public init(facts: CallFacts, fallbacks: Int) {
+        public init(facts: CallFacts, extra: Extra) {
             self.facts = facts
-            self.fallbacks = fallbacks
+            self.extra = extra
         }
 
+        /// A field of the call's facts.
         public subscript<Value>(dynamicMember path: KeyPath<CallFacts, Value>) -> Value { facts[keyPath: path] }
-
-        private enum CodingKeys: String, CodingKey { case fallbacks }
+        /// A field the body adds.
+        public subscript<Value>(dynamicMember path: KeyPath<Extra, Value>) -> Value { extra[keyPath: path] }
 
         public init(from decoder: any Decoder) throws {
             facts = try CallFacts(from: decoder)
-            fallbacks = try decoder.container(keyedBy: CodingKeys.self).decode(Int.self, forKey: .fallbacks)
+            extra = try Extra(from: decoder)
         }
 
         public func encode(to encoder: any Encoder) throws {
             try facts.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(fallbacks, forKey: .fallbacks)
+            try extra.encode(to: encoder)
         }
+    }
+
+    /// A call in the list: the caller's number masked, and how often the call fell back.
+    public typealias CallSummary = CallBody<CallListing>
+
+    /// What the list adds to a call's facts.
+    public struct CallListing: Codable, Sendable {
+        public var fallbacks: Int
     }
 
     public struct Turn: Codable, Sendable {
@@ -152,51 +161,16 @@ public enum AdminJSON {
         public var sizeBytes: Int?
     }
 
-    /// One call: its facts with the caller's whole number, and what happened in it.
-    @dynamicMemberLookup
-    public struct CallDetail: Codable, Sendable {
-        public var facts: CallFacts
+    /// One call: the caller's whole number, and what happened in it.
+    public typealias CallDetail = CallBody<CallHistory>
+
+    /// What a call's detail adds to its facts.
+    public struct CallHistory: Codable, Sendable {
         public var to: String
         public var turns: [Turn]
         public var toolCalls: [ToolCall]
         public var timings: [Timing]
         public var recordings: [RecordingInfo]
-
-        public init(
-            facts: CallFacts, to: String, turns: [Turn], toolCalls: [ToolCall], timings: [Timing],
-            recordings: [RecordingInfo]
-        ) {
-            self.facts = facts
-            self.to = to
-            self.turns = turns
-            self.toolCalls = toolCalls
-            self.timings = timings
-            self.recordings = recordings
-        }
-
-        public subscript<Value>(dynamicMember path: KeyPath<CallFacts, Value>) -> Value { facts[keyPath: path] }
-
-        private enum CodingKeys: String, CodingKey { case to, turns, toolCalls, timings, recordings }
-
-        public init(from decoder: any Decoder) throws {
-            facts = try CallFacts(from: decoder)
-            let container = try decoder.container(keyedBy: CodingKeys.self)
-            to = try container.decode(String.self, forKey: .to)
-            turns = try container.decode([Turn].self, forKey: .turns)
-            toolCalls = try container.decode([ToolCall].self, forKey: .toolCalls)
-            timings = try container.decode([Timing].self, forKey: .timings)
-            recordings = try container.decode([RecordingInfo].self, forKey: .recordings)
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            try facts.encode(to: encoder)
-            var container = encoder.container(keyedBy: CodingKeys.self)
-            try container.encode(to, forKey: .to)
-            try container.encode(turns, forKey: .turns)
-            try container.encode(toolCalls, forKey: .toolCalls)
-            try container.encode(timings, forKey: .timings)
-            try container.encode(recordings, forKey: .recordings)
-        }
     }
 
     public struct Message: Codable, Sendable {

@@ -61,7 +61,8 @@ public struct AdminQueries: Sendable {
             let fallbacks = try await log.metrics(callID: call.id).first { $0.name == "fallbacks" }?.value ?? 0
             summaries.append(
                 AdminJSON.CallSummary(
-                    facts: Self.facts(call, from: AdminJSON.masked(call.fromNumber)), fallbacks: Int(fallbacks)))
+                    facts: Self.facts(call, from: AdminJSON.masked(call.fromNumber)),
+                    extra: AdminJSON.CallListing(fallbacks: Int(fallbacks))))
         }
         return summaries
     }
@@ -92,8 +93,9 @@ public struct AdminQueries: Sendable {
         }
         try await auditRead(reader, what: "call", entity: "calls", entityID: id)
         return AdminJSON.CallDetail(
-            facts: Self.facts(call, from: call.fromNumber), to: call.toNumber, turns: turns, toolCalls: tools,
-            timings: timings, recordings: recordings)
+            facts: Self.facts(call, from: call.fromNumber),
+            extra: AdminJSON.CallHistory(
+                to: call.toNumber, turns: turns, toolCalls: tools, timings: timings, recordings: recordings))
     }
 
     static func facts(_ call: Call, from: String) -> AdminJSON.CallFacts {

@@ -264,7 +264,6 @@ extension Setting {
         return setting
     }
 
-    /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`).
     /// `reservations.opening_hours.mon`: comma-separated `HH:MM-HH:MM` periods; empty means closed.
     fileprivate static func openingHours(weekday: Int, key day: String) -> Setting {
         var setting = Setting(

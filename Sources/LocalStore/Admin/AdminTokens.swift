@@ -64,10 +64,10 @@ public struct AdminTokenSummary: Sendable, Equatable, Codable {
 }
 
 /// Why a token could not be made, revoked or given a PIN; messages hold no token or PIN.
-public typealias AdminTokenError = CodedError<AdminTokenFailure>
+public typealias AdminTokenError = CodedError<AdminTokenErrorDomain>
 
-/// The kinds of ``AdminTokenError``.
-public enum AdminTokenFailure {}
+/// The domain of ``AdminTokenError``'s codes (never made; it keeps them apart from other errors' codes).
+public enum AdminTokenErrorDomain {}
 
 extension AdminTokenError.Code {
     /// The name is empty, too long, or has characters other than letters, digits, space, `.`, `_`, `-`.
@@ -147,7 +147,7 @@ public struct AdminTokens: Sendable {
     /// Revokes the working token named `name` at once. Throws ``AdminTokenError/Code/notFound`` when
     /// no working token has that name (revoking twice is an error too, so a typo is not silent).
     public func revoke(name: String, actor: String) async throws {
-        try await changeWorking(name: name, actor: actor, action: "token.revoke") { row, now in
+        try await changeWorkingToken(name: name, actor: actor, action: "token.revoke") { row, now in
             row.revokedAt = now
             return ["role": row.role.rawValue]
         }
@@ -164,7 +164,9 @@ public struct AdminTokens: Sendable {
             hash = try await SecretHashing.offCooperativePool { try SecretHashing.slowHash(pin) }
         }
         let chosen = hash
-        try await changeWorking(name: name, actor: actor, action: chosen == nil ? "token.pin_clear" : "token.pin_set") {
+        try await changeWorkingToken(
+            name: name, actor: actor, action: chosen == nil ? "token.pin_clear" : "token.pin_set"
+        ) {
             row, _ in
             row.pinHash = chosen
             return [:]
@@ -173,7 +175,7 @@ public struct AdminTokens: Sendable {
 
     /// Changes the working token named `name` and audits the change as `action`, in one transaction;
     /// `change` is handed the row and the time, and returns the audit entry's details.
-    private func changeWorking(
+    private func changeWorkingToken(
         name: String, actor: String, action: String,
         _ change: @escaping @Sendable (inout AdminTokenRow, Int64) -> [String: String]
     ) async throws {

@@ -4,10 +4,10 @@ public import ErrorCodes
 ///
 /// Messages never contain personal data (names, phone numbers): only paths, table names
 /// and identifiers.
-public typealias StoreError = CodedError<StoreFailure>
+public typealias StoreError = CodedError<StoreErrorDomain>
 
-/// The kinds of ``StoreError``.
-public enum StoreFailure {}
+/// The domain of ``StoreError``'s codes (never made; it keeps them apart from other errors' codes).
+public enum StoreErrorDomain {}
 
 extension StoreError.Code {
     /// The file is not a SQLite database, or its pages are damaged.
