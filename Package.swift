@@ -354,6 +354,13 @@ let package = Package(
             path: "Tests/Support/TestSupport",
             swiftSettings: swiftSettings
         ),
+        // What tests of the store's users share: inbound calls recorded as Twilio's webhook would.
+        .target(
+            name: "StoreTestSupport",
+            dependencies: ["LocalStore", "Sync"],
+            path: "Tests/Support/StoreTestSupport",
+            swiftSettings: swiftSettings
+        ),
         // The cloud accounts' REST stand-ins (Twilio's numbers, the providers' key checks) both the
         // agent's and headquarters' tests use.
         .target(
@@ -384,7 +391,9 @@ let package = Package(
         ),
         .testTarget(
             name: "LocalStoreTests",
-            dependencies: ["LocalStore", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "LocalStore", "StoreTestSupport", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -399,6 +408,7 @@ let package = Package(
                 "EdgeHQ",
                 "EdgeAgent",
                 "CloudAccountDoubles",
+                "StoreTestSupport",
                 "TestSupport",
                 "CallRecording",
                 "SyncAgent",
@@ -423,6 +433,7 @@ let package = Package(
                 "CallSimulator",
                 "AgentBenchmarks",
                 "CloudAccountDoubles",
+                "StoreTestSupport",
                 "TestSupport",
                 "CallRecording",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -5,6 +5,7 @@ import HummingbirdTesting
 import LocalStore
 import NIOConcurrencyHelpers
 import NIOCore
+import StoreTestSupport
 import Sync
 import TestSupport
 import Testing

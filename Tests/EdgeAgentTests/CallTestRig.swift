@@ -5,6 +5,7 @@ import Hummingbird
 import LocalStore
 import Logging
 import ServiceLifecycle
+import StoreTestSupport
 import Sync
 import TestSupport
 import Tracing
@@ -16,14 +17,12 @@ import Tracing
 /// and a Twilio-side simulator to call it.
 struct CallTestRig {
     static let authToken = testAuthToken
-    static let caller = "+15551234567"
+    static let caller = TestNumbers.caller
     /// The restaurant's number, which every test call dials.
-    static let restaurant = "+15557654321"
+    static let restaurant = TestNumbers.restaurant
 
     /// A CallSid of Twilio's shape no other call of the test run has.
-    static func newCallSid() -> String {
-        "CA" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
-    }
+    static func newCallSid() -> String { TestNumbers.newCallSid() }
 
     let llm: OpenAIChatDouble
     let transcription: TranscriptionDouble
@@ -137,18 +136,6 @@ extension CallScript {
             steps += [.say(try EdgeAgentTestAudio.speech(line)), .waitForAgent(timeout: .seconds(8))]
         }
         return CallScript(steps + ending)
-    }
-}
-
-extension CallLog {
-    /// Records an inbound call to the restaurant, as Twilio's webhook would, and returns it.
-    func inbound(
-        callSid: String = CallTestRig.newCallSid(), from: String = CallTestRig.caller,
-        status: Call.Status = .inProgress
-    ) async throws -> Call {
-        try await recordIncoming(
-            .init(callSid: callSid, from: from, to: CallTestRig.restaurant, direction: "inbound", status: status)
-        ).call
     }
 }
 

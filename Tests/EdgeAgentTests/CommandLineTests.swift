@@ -3,6 +3,7 @@ import CallRecording
 import Foundation
 import GRDB
 import LocalStore
+import StoreTestSupport
 import Sync
 import Synchronization
 import TestSupport

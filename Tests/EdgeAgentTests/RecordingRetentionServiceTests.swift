@@ -2,6 +2,7 @@ import CallRecording
 import Foundation
 import GRDB
 import LocalStore
+import StoreTestSupport
 import Sync
 import Synchronization
 import TestSupport

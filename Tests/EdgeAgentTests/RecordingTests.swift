@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import LocalStore
 import NIOConcurrencyHelpers
+import StoreTestSupport
 import Sync
 import TestSupport
 import Testing

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LocalStore
+import StoreTestSupport
 import Sync
 import Testing
 

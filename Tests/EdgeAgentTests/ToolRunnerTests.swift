@@ -4,6 +4,7 @@ import GRDB
 import Hummingbird
 import LocalStore
 import NIOConcurrencyHelpers
+import StoreTestSupport
 import Sync
 import TestSupport
 import Testing

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import LocalStore
 import Logging
+import StoreTestSupport
 import TestSupport
 import Testing
 
@@ -51,9 +52,7 @@ struct CommandLineSyncTests {
     /// Records one incoming call `sid` in the box's database in `folder` (so into its outbox), as the agent would.
     static func addCall(folder: String, sid: String) async throws {
         let database = try EdgeDatabase(dataDirectory: folder, logger: Logger(label: "box"))
-        _ = try await CallLog(database: database).recordIncoming(
-            .init(
-                callSid: sid, from: "+15551234567", to: "+15557654321", direction: "inbound", status: .inProgress))
+        _ = try await CallLog(database: database).inbound(callSid: sid)
         try database.close()
     }
 

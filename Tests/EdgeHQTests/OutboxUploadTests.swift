@@ -7,6 +7,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import Resilience
+import StoreTestSupport
 import Sync
 import TestSupport
 import Testing
@@ -31,11 +32,8 @@ struct OutboxUploadTests {
     static func addCalls(to database: EdgeDatabase, from first: Int, count: Int) async throws {
         let log = CallLog(database: database)
         for index in first..<first + count {
-            let call = try await log.recordIncoming(
-                .init(
-                    callSid: "CA" + String(format: "%032d", index), from: "+1555\(String(format: "%07d", index))",
-                    to: "+15557654321", direction: "inbound", status: .inProgress)
-            ).call
+            let call = try await log.inbound(
+                callSid: "CA" + String(format: "%032d", index), from: "+1555\(String(format: "%07d", index))")
             for sequence in 1...2 {
                 try await log.append(
                     ConversationTurn(

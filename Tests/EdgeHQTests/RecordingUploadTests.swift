@@ -8,6 +8,7 @@ import LocalStore
 import Logging
 import NIOCore
 import PostgresNIO
+import StoreTestSupport
 import Sync
 import Testing
 
@@ -39,11 +40,8 @@ struct RecordingUploadTests {
         try FileManager.default.createDirectory(atPath: recordings, withIntermediateDirectories: true)
         let database = try EdgeDatabase(
             path: (folder as NSString).appendingPathComponent("edge.sqlite"), logger: Logger(label: "box"))
-        let call = try await CallLog(database: database).recordIncoming(
-            .init(
-                callSid: "CA" + String(repeating: "7", count: 32), from: phone, to: "+15557654321",
-                direction: "inbound", status: .inProgress)
-        ).call
+        let call = try await CallLog(database: database).inbound(
+            callSid: "CA" + String(repeating: "7", count: 32), from: phone)
         let owner = try RecordingIdentity.generate()
         let id = UUID().uuidString.lowercased()
         let fileName = "\(id).sealed"

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StoreTestSupport
 import Sync
 import Testing
 
@@ -21,9 +22,7 @@ struct BookOnceTests {
     }
 
     func call(_ store: TestStore, sid: String) async throws -> String {
-        try await store.calls.recordIncoming(
-            .init(callSid: sid, from: "+15551234567", to: "+15557654321", direction: "inbound", status: .inProgress)
-        ).call.id
+        try await store.calls.inbound(callSid: sid).id
     }
 
     @Test("the same call asking twice for the same table gets one row, one outbox row, one audit entry")

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import LocalStore
+import StoreTestSupport
 import Sync
 import Testing
 
@@ -15,11 +16,7 @@ struct CallSummariesTests {
         let log = store.calls
         var ids: [String] = []
         for (index, outcome) in ["reservation_created", "reservation_created", "message_taken", nil].enumerated() {
-            let call = try await log.recordIncoming(
-                .init(
-                    callSid: "CA\(index)", from: "+1555000000\(index)", to: "+15557654321", direction: "inbound",
-                    status: .inProgress)
-            ).call
+            let call = try await log.inbound(callSid: "CA\(index)", from: "+1555000000\(index)")
             _ = try await log.recordConversation(callID: call.id, language: "en", outcome: outcome)
             try await log.record([
                 CallMetric(
@@ -31,9 +28,7 @@ struct CallSummariesTests {
         }
         // A call of the day before, in the restaurant's time zone, is not counted.
         store.clock.set(referenceNow.addingTimeInterval(-86_400))
-        _ = try await log.recordIncoming(
-            .init(callSid: "CAold", from: "+15550009999", to: "+15557654321", direction: "inbound", status: .inProgress)
-        )
+        _ = try await log.inbound(callSid: "CAold", from: "+15550009999")
         store.clock.set(referenceNow)
 
         let summaries = CallSummaries(database: store.database)
@@ -49,8 +44,7 @@ struct CallSummariesTests {
         let queued = try await store.outbox().filter { $0.tableName == "daily_call_summaries" }
         #expect(queued.count == 1)
         // Another call ends: the next version, queued for headquarters.
-        _ = try await log.recordIncoming(
-            .init(callSid: "CA9", from: "+15550001234", to: "+15557654321", direction: "inbound", status: .inProgress))
+        _ = try await log.inbound(callSid: "CA9", from: "+15550001234")
         let next = try await summaries.rollUp(date: date, timeZone: zone)
         #expect(next.calls == 5 && next.version == 2)
         #expect(try await store.outbox().filter { $0.tableName == "daily_call_summaries" }.count == 2)

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StoreTestSupport
 import Sync
 import Synchronization
 import Testing
@@ -19,11 +20,7 @@ struct PrivacyRequestsTests {
                 .init(
                     name: index == 0 ? "Ada" : "Grace", phone: phone, partySize: 2, date: LocalDate("2026-12-08")!,
                     time: LocalTime("19:00")!, source: .phoneAgent), actor: "agent")
-            let call = try await store.calls.recordIncoming(
-                .init(
-                    callSid: "CA1111111111111111111111111111111\(index)", from: phone, to: "+15557654321",
-                    direction: "inbound", status: .inProgress)
-            ).call
+            let call = try await store.calls.inbound(callSid: "CA1111111111111111111111111111111\(index)", from: phone)
             try await store.calls.append(
                 ConversationTurn(
                     id: "turn-\(index)", callID: call.id, sequence: 1, speaker: .caller, text: "a table for two",

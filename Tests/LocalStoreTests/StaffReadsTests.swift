@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import StoreTestSupport
 import Sync
 import Testing
 
@@ -52,12 +53,7 @@ struct StaffReadsTests {
         var ids: [String] = []
         for index in 0..<3 {
             store.clock.set(referenceNow.addingTimeInterval(Double(index) * 600))
-            ids.append(
-                try await store.calls.recordIncoming(
-                    .init(
-                        callSid: "CA\(index)", from: "+1555000000\(index)", to: "+15557654321", direction: "inbound",
-                        status: .inProgress)
-                ).call.id)
+            ids.append(try await store.calls.inbound(callSid: "CA\(index)", from: "+1555000000\(index)").id)
         }
         #expect(try await store.calls.recent().map(\.id) == ids.reversed())
         let firstPage = try await store.calls.recent(limit: 2)
