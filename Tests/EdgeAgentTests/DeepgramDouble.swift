@@ -7,6 +7,7 @@ import NIOConcurrencyHelpers
 import ServiceLifecycle
 import Testing
 
+@testable import CallSimulator
 @testable import EdgeAgent
 
 /// A local stand-in for Deepgram's live `/v1/listen` WebSocket: checks `Authorization: Token` and the
@@ -95,22 +96,13 @@ final class DeepgramDouble: Sendable {
 
     /// Runs the double on a loopback port for `body`.
     func serve<T: Sendable>(_ body: @Sendable (URL) async throws -> T) async throws -> T {
-        let port = Handoff<Int>()
+        let port = PortHandoff()
         let app = Application(
             router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { port.send($0.localAddress!.port!) }, logger: LogCapture().logger)
-        let group = ServiceGroup(
-            services: [app], gracefulShutdownSignals: [], cancellationSignals: [], logger: LogCapture().logger)
-        return try await withThrowingTaskGroup(of: T?.self) { tasks in
-            tasks.addTask {
-                try await group.run()
-                return nil
-            }
-            let result = try await body(URL(string: "ws://127.0.0.1:\(await port.receive())")!)
-            await group.triggerGracefulShutdown()
-            try await tasks.waitForAll()
-            return result
+        return try await DemoRunner.runWhileServing(app, port: port, logger: LogCapture().logger) { url in
+            try await body(URL(string: "ws://127.0.0.1:\(url.port!)")!)
         }
     }
 }
