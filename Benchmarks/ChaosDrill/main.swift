@@ -288,6 +288,8 @@ let pools = Task {
         group.addTask { await observer.run() }
     }
 }
+await hq.database.untilRunning()
+await observer.untilRunning()
 try await HQMigrations.apply(hq.database, logger: logger)
 let (hqPorts, hqPortSink) = AsyncStream.makeStream(of: Int.self)
 let hqServices = ServiceGroup(

@@ -128,6 +128,7 @@ func count(_ table: String) async throws -> Int {
 let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
 try await withThrowingTaskGroup(of: Void.self) { group in
     group.addTask { await hq.database.run() }
+    await hq.database.untilRunning()
     try await HQMigrations.apply(hq.database, logger: logger)
     let application = try hq.makeApplication { channel in portSink.yield(channel.localAddress!.port!) }
     let services = ServiceGroup(

@@ -1,12 +1,15 @@
 public import Logging
 import NIOSSL
 public import PostgresNIO
+import Synchronization
 
 /// Headquarters' PostgreSQL: a pool of connections (PostgresNIO's `PostgresClient`), which must be
 /// running (``run()``, a service of `edge-hq serve`) while it is used.
 public struct HQDatabase: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    /// Opens once ``run()`` has started the pool, for work that must not lease a connection before.
+    private let started = Gate()
     /// PostgreSQL stops a statement after this (`statement_timeout`, set on every connection), and a
     /// transaction left idle after ``idleTransactionTimeout``; ``HQConnection`` gives up on a
     /// statement a little after, should the server not answer at all.
@@ -30,7 +33,15 @@ public struct HQDatabase: Sendable {
 
     /// Runs the pool until the task is cancelled.
     public func run() async {
+        started.open()
+        // `PostgresClient.run()` marks the pool running before it first suspends, so work waiting in
+        // ``untilRunning()`` leases after that (a lease before it logs a warning at every start).
         await client.run()
+    }
+
+    /// Returns once ``run()`` has started the pool.
+    public func untilRunning() async {
+        await started.wait()
     }
 
     /// Runs one statement on a connection of the pool and reads its rows to the end; the statement
@@ -100,7 +111,32 @@ public struct HQDatabase: Sendable {
                 return nil
             }
             defer { group.cancelAll() }
+            await untilRunning()
             return try await body()
+        }
+    }
+}
+
+/// A gate that opens once and stays open; waiting on an open gate returns at once.
+final class Gate: Sendable {
+    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func open() {
+        let waiters = state.withLock { state in
+            state.isOpen = true
+            defer { state.waiters = [] }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { continuation in
+            let isOpen = state.withLock { state in
+                if !state.isOpen { state.waiters.append(continuation) }
+                return state.isOpen
+            }
+            if isOpen { continuation.resume() }
         }
     }
 }

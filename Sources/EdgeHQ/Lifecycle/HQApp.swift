@@ -142,6 +142,7 @@ public struct HQApp: Sendable {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await database.run() }
             defer { group.cancelAll() }
+            await database.untilRunning()
             try await HQMigrations.apply(database, logger: logger)
             var group = ServiceGroupConfiguration(
                 services: [.init(service: NoncePurgeService(app: self)), .init(service: application)],
