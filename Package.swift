@@ -87,6 +87,8 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: swiftSettings
         ),
+        // Handoff<Value> and Gate: a value or an event one task waits for from another.
+        .target(name: "AsyncHandoff", swiftSettings: swiftSettings),
         // The code of a failure (`ErrorCode`) and the code-and-message error most modules throw.
         .target(name: "ErrorCodes", swiftSettings: swiftSettings),
         .target(
@@ -148,6 +150,7 @@ let package = Package(
         .target(
             name: "EdgeHQ",
             dependencies: [
+                "AsyncHandoff",
                 "Sync",
                 "DurableFiles",
                 "HTTPErrors",
@@ -215,6 +218,7 @@ let package = Package(
         .target(
             name: "CallSimulator",
             dependencies: [
+                "AsyncHandoff",
                 "EdgeAgent",
                 "AudioIO",
                 "CallRecording",
@@ -386,7 +390,9 @@ let package = Package(
             swiftSettings: swiftSettings),
         .testTarget(
             name: "ResilienceTests",
-            dependencies: ["Resilience", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics")],
+            dependencies: [
+                "AsyncHandoff", "Resilience", "TestSupport", .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
@@ -404,6 +410,7 @@ let package = Package(
         .testTarget(
             name: "EdgeHQTests",
             dependencies: [
+                "AsyncHandoff",
                 "TwilioWire",
                 "EdgeHQ",
                 "EdgeAgent",
@@ -428,6 +435,7 @@ let package = Package(
         .testTarget(
             name: "EdgeAgentTests",
             dependencies: [
+                "AsyncHandoff",
                 "TwilioWire",
                 "EdgeAgent",
                 "CallSimulator",

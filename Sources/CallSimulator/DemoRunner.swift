@@ -1,3 +1,4 @@
+import AsyncHandoff
 import AudioIO
 import CallRecording
 public import EdgeAgent
@@ -390,7 +391,7 @@ public struct DemoRunner: Sendable {
     public static func serve<T: Sendable>(
         _ router: Router<BasicRequestContext>, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
-        let port = PortHandoff()
+        let port = Handoff<Int>()
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { port.send($0.localAddress!.port!) }, logger: logger)
@@ -400,14 +401,14 @@ public struct DemoRunner: Sendable {
     static func serveAgent<T: Sendable>(
         _ app: EdgeAgentApp, router: Router<AgentRequestContext>, _ body: (URL) async throws -> T
     ) async throws -> T {
-        let port = PortHandoff()
+        let port = Handoff<Int>()
         let server = app.makeApplication(router: router) { port.send($0.localAddress!.port!) }
         return try await runWhileServing(server, port: port, logger: app.logger, body)
     }
 
     /// Runs `server` in a service group, `body` against it, then stops the server gracefully.
     static func runWhileServing<T: Sendable>(
-        _ server: some Service, port: PortHandoff, logger: Logger, _ body: (URL) async throws -> T
+        _ server: some Service, port: Handoff<Int>, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
@@ -426,30 +427,6 @@ public struct DemoRunner: Sendable {
             await group.triggerGracefulShutdown()
             try await tasks.waitForAll()
             return result
-        }
-    }
-}
-
-/// Hands a listening port from the server's start callback to whoever waits for it.
-final class PortHandoff: Sendable {
-    private let state = Mutex<(port: Int?, waiters: [CheckedContinuation<Int, Never>])>((nil, []))
-
-    func send(_ port: Int) {
-        let waiters = state.withLock { state in
-            state.port = port
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume(returning: port) }
-    }
-
-    func receive() async -> Int {
-        await withCheckedContinuation { continuation in
-            let port = state.withLock { state -> Int? in
-                if state.port == nil { state.waiters.append(continuation) }
-                return state.port
-            }
-            if let port { continuation.resume(returning: port) }
         }
     }
 }

@@ -1,3 +1,4 @@
+import AsyncHandoff
 import Foundation
 import LocalStore
 import NIOConcurrencyHelpers

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AsyncHandoff
 import Foundation
 import GRDB
 import Hummingbird
@@ -13,46 +14,6 @@ import TestSupport
 import Testing
 
 @testable import EdgeAgent
-
-/// A one-shot event a test can wait on without sleeping.
-final class Gate: Sendable {
-    private let state = Mutex<(open: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.open = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let openAlready = state.withLock { state in
-                if !state.open { state.waiters.append(continuation) }
-                return state.open
-            }
-            if openAlready { continuation.resume() }
-        }
-    }
-}
-
-/// Carries one value from one task to another.
-final class Handoff<Value: Sendable>: Sendable {
-    private let gate = Gate()
-    private let value = Mutex<Value?>(nil)
-
-    func send(_ newValue: Value) {
-        value.withLock { $0 = newValue }
-        gate.open()
-    }
-
-    func receive() async -> Value {
-        await gate.wait()
-        return value.withLock { $0! }
-    }
-}
 
 @Suite("Lifecycle")
 struct LifecycleTests {

@@ -1,3 +1,4 @@
+import AsyncHandoff
 import Foundation
 import GRDB
 import Hummingbird

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AsyncHandoff
 import AudioIO
 import Foundation
 import HTTPTypes

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import AsyncHandoff
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -21,29 +22,6 @@ import Testing
 @Suite("Headquarters: request deadlines and readiness", .serialized)
 struct RequestDeadlineTests {
     typealias Auth = EnrolmentAndAuthenticationTests
-
-    /// A gate a handler waits at without honouring cancellation, as a statement lost on a closed
-    /// connection does.
-    final class Gate: Sendable {
-        private let waiting = Mutex<[CheckedContinuation<Void, Never>]>([])
-        private let opened = Mutex(false)
-
-        func wait() async {
-            await withCheckedContinuation { continuation in
-                let open = opened.withLock { $0 }
-                if open { continuation.resume() } else { waiting.withLock { $0.append(continuation) } }
-            }
-        }
-
-        func open() {
-            opened.withLock { $0 = true }
-            let waiting = self.waiting.withLock { list in
-                defer { list = [] }
-                return list
-            }
-            for continuation in waiting { continuation.resume() }
-        }
-    }
 
     /// The counts of handlers in flight as they change, and the counter that reports them.
     static func counted() -> (RequestsInFlight, AsyncStream<Int>) {

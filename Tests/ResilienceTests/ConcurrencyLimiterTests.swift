@@ -1,3 +1,4 @@
+import AsyncHandoff
 import Synchronization
 import Testing
 

@@ -1,7 +1,7 @@
+import AsyncHandoff
 public import Logging
 import NIOSSL
 public import PostgresNIO
-import Synchronization
 
 /// Headquarters' PostgreSQL: a pool of connections (PostgresNIO's `PostgresClient`), which must be
 /// running (``run()``, a service of `edge-hq serve`) while it is used.
@@ -113,30 +113,6 @@ public struct HQDatabase: Sendable {
             defer { group.cancelAll() }
             await untilRunning()
             return try await body()
-        }
-    }
-}
-
-/// A gate that opens once and stays open; waiting on an open gate returns at once.
-final class Gate: Sendable {
-    private let state = Mutex<(isOpen: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
-
-    func open() {
-        let waiters = state.withLock { state in
-            state.isOpen = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let isOpen = state.withLock { state in
-                if !state.isOpen { state.waiters.append(continuation) }
-                return state.isOpen
-            }
-            if isOpen { continuation.resume() }
         }
     }
 }
