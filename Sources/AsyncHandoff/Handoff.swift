@@ -20,6 +20,9 @@ public final class Handoff<Value: Sendable>: Sendable {
         for waiter in waiters { waiter.resume(returning: value) }
     }
 
+    /// Whether a value has been sent.
+    public var isSent: Bool { state.withLock { $0.value != nil } }
+
     /// The value, once it has been sent.
     public func receive() async -> Value {
         await withCheckedContinuation { continuation in
@@ -38,6 +41,9 @@ public typealias Gate = Handoff<Void>
 extension Handoff where Value == Void {
     /// Opens the gate for every waiting task and every later one.
     public func open() { send(()) }
+
+    /// Whether the gate has opened.
+    public var isOpen: Bool { isSent }
 
     /// Returns once the gate is open.
     public func wait() async { await receive() }

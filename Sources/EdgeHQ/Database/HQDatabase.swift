@@ -34,10 +34,14 @@ public struct HQDatabase: Sendable {
     /// Runs the pool until the task is cancelled.
     public func run() async {
         started.open()
-        // `PostgresClient.run()` marks the pool running before it first suspends, so work waiting in
-        // ``untilRunning()`` leases after that (a lease before it logs a warning at every start).
+        // `PostgresClient.run()` marks the pool running as its first step, so work waiting in
+        // ``untilRunning()`` almost always leases after that. A lease before it logs a warning, which
+        // every start used to print; PostgresNIO offers no way to wait for the mark itself.
         await client.run()
     }
+
+    /// Whether ``run()`` has started the pool.
+    var isRunning: Bool { started.isOpen }
 
     /// Returns once ``run()`` has started the pool.
     public func untilRunning() async {
