@@ -176,6 +176,7 @@ let package = Package(
             name: "EdgeAgent",
             dependencies: [
                 "AudioIO",
+                "AsyncHandoff",
                 "DurableFiles",
                 "ErrorCodes",
                 "HTTPErrors",
@@ -222,7 +223,6 @@ let package = Package(
                 "EdgeAgent",
                 "AudioIO",
                 "CallRecording",
-                "LocalSpeech",
                 "LocalStore",
                 "Sync",
                 "TwilioWire",

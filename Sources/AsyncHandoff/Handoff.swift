@@ -8,6 +8,7 @@ import Synchronization
 public final class Handoff<Value: Sendable>: Sendable {
     private let state = Mutex<(value: Value?, waiters: [CheckedContinuation<Value, Never>])>((nil, []))
 
+    /// A handoff nothing has been sent through yet.
     public init() {}
 
     /// Hands `value` to every waiting task and to every later one.

@@ -391,7 +391,7 @@ public struct DemoRunner: Sendable {
     public static func serve<T: Sendable>(
         _ router: Router<BasicRequestContext>, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
-        let port = Handoff<Int>()
+        let port = Handoff<Int?>()
         let app = Application(
             router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
             onServerRunning: { port.send($0.localAddress!.port!) }, logger: logger)
@@ -401,25 +401,32 @@ public struct DemoRunner: Sendable {
     static func serveAgent<T: Sendable>(
         _ app: EdgeAgentApp, router: Router<AgentRequestContext>, _ body: (URL) async throws -> T
     ) async throws -> T {
-        let port = Handoff<Int>()
+        let port = Handoff<Int?>()
         let server = app.makeApplication(router: router) { port.send($0.localAddress!.port!) }
         return try await runWhileServing(server, port: port, logger: app.logger, body)
     }
 
     /// Runs `server` in a service group, `body` against it, then stops the server gracefully.
+    /// `port` gets the listening port from the server's start; a server that stops or fails before it
+    /// listens ends the wait with its error rather than leaving it waiting.
     static func runWhileServing<T: Sendable>(
-        _ server: some Service, port: Handoff<Int>, logger: Logger, _ body: (URL) async throws -> T
+        _ server: some Service, port: Handoff<Int?>, logger: Logger, _ body: (URL) async throws -> T
     ) async throws -> T {
         let group = ServiceGroup(
             services: [server], gracefulShutdownSignals: [], cancellationSignals: [], logger: logger)
         return try await withThrowingTaskGroup(of: T?.self) { tasks in
             tasks.addTask {
+                defer { port.send(nil) }
                 try await group.run()
                 return nil
             }
             let result: T
             do {
-                result = try await body(URL(string: "http://127.0.0.1:\(await port.receive())")!)
+                guard let listening = await port.receive() else {
+                    try await tasks.waitForAll()
+                    throw ServerDidNotStart()
+                }
+                result = try await body(URL(string: "http://127.0.0.1:\(listening)")!)
             } catch {
                 await group.triggerGracefulShutdown()
                 throw error
@@ -428,5 +435,10 @@ public struct DemoRunner: Sendable {
             try await tasks.waitForAll()
             return result
         }
+    }
+
+    /// A stand-in's server stopped before it listened, without saying why.
+    struct ServerDidNotStart: Error, CustomStringConvertible {
+        var description: String { "the stand-in server stopped before it listened" }
     }
 }

@@ -97,7 +97,7 @@ final class DeepgramDouble: Sendable {
 
     /// Runs the double on a loopback port for `body`.
     func serve<T: Sendable>(_ body: @Sendable (URL) async throws -> T) async throws -> T {
-        let port = Handoff<Int>()
+        let port = Handoff<Int?>()
         let app = Application(
             router: Router(), server: .http1WebSocketUpgrade(webSocketRouter: router),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),

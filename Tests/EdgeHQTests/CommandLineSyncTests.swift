@@ -83,8 +83,7 @@ struct CommandLineSyncTests {
             defer { server.terminate() }
 
             let temporary = TemporaryFolder(prefix: "box")
-
-            let folder = temporary.path
+            let folder = temporary.file("data")  // made by provision, as on a fresh box
             let box = ["EDGE_DATA_DIR": folder]
             let provision = try await Self.run(
                 "edge-agent", ["provision", "--hq", url, "--token", token.lastLine], environment: box)

@@ -18,7 +18,7 @@ struct HousekeepingTests {
     func retention() async throws {
         let clock = Mutex(Self.start)
         let temporary = TemporaryFolder(prefix: "hq-housekeeping")
-        let folder = temporary.path
+        let folder = temporary.file("store")  // made by headquarters when it stores the first file
         let now: @Sendable () -> Int64 = { clock.withLock { $0 } }
         try await HQHarness.with(now: now, recordingStorage: .folder(folder)) { hq in
             let sql = hq.database.client

@@ -115,7 +115,7 @@ struct KillNineTests {
             let token = try await Line.run("edge-hq", ["enrol-token", siteID], environment: hqEnvironment).lastLine
             var (server, url) = try await Line.startServer(environment: hqEnvironment)
             let temporary = TemporaryFolder(prefix: "box")
-            let folder = temporary.path
+            let folder = temporary.file("data")  // made by provision, as on a fresh box
             #expect(
                 try await Line.run(
                     "edge-agent", ["provision", "--hq", url, "--token", token], environment: ["EDGE_DATA_DIR": folder]

@@ -19,7 +19,7 @@ struct PoolStartTests {
                 let database = HQDatabase(location: location, maximumConnections: 4, logger: Logger(label: "test"))
                 counts.append(
                     try await database.whileRunning {
-                        #expect(database.isRunning, "start \(start)")
+                        #expect(database.hasStarted, "start \(start)")
                         if start == 0 { try await HQMigrations.apply(database, logger: Logger(label: "test")) }
                         var count = -1
                         for try await value in try await database.query("SELECT count(*)::int FROM sites")

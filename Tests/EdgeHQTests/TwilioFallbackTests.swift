@@ -35,7 +35,7 @@ struct TwilioFallbackTests {
         _ body: (EdgeAgentApp, HeadquartersLink) async throws -> Void
     ) async throws {
         let temporary = TemporaryFolder(prefix: "box")
-        let folder = temporary.path
+        let folder = temporary.file("data")  // made by provision, as on a fresh box
         let created = try await hq.directory.addSite(name: site)
         let (token, _) = try await hq.directory.makeEnrolmentToken(site: created.id, validFor: .seconds(3600))
         let link = try await Provisioning.provision(
@@ -162,7 +162,7 @@ struct TwilioFallbackTests {
         let recordingSID = "RE" + String(repeating: "3", count: 32)
         twilio.recordings.withLockedValue { $0[recordingSID] = wav }
         let storeFolder = TemporaryFolder(prefix: "hq-store")
-        let store = storeFolder.path
+        let store = storeFolder.file("store")  // made by headquarters when it stores the first file
         try await HQHarness.with(recordingStorage: .folder(store)) { hq in
             try await hq.serve { hqURL in
                 try await Self.withTwilio(twilio) { twilioURL in

@@ -96,9 +96,12 @@ public enum AdminJSON {
     /// document describes it); both parts' fields read as the body's own (`summary.id`, `summary.fallbacks`).
     @dynamicMemberLookup
     public struct CallBody<Extra: Codable & Sendable>: Codable, Sendable {
+        /// What every call body shows.
         public var facts: CallFacts
+        /// What this body adds.
         public var extra: Extra
 
+        /// The body of a call with `facts` and `extra`.
         public init(facts: CallFacts, extra: Extra) {
             self.facts = facts
             self.extra = extra
@@ -125,9 +128,11 @@ public enum AdminJSON {
 
     /// What the list adds to a call's facts.
     public struct CallListing: Codable, Sendable {
+        /// How many times the call fell back (to a second provider, cached phrases or the keypad).
         public var fallbacks: Int
     }
 
+    /// One turn of a call's transcript.
     public struct Turn: Codable, Sendable {
         public var sequence: Int
         public var speaker: String
@@ -139,6 +144,7 @@ public enum AdminJSON {
         public var responseMilliseconds: Int?
     }
 
+    /// One tool the model called during a call.
     public struct ToolCall: Codable, Sendable {
         public var tool: String
         public var status: String
@@ -148,11 +154,13 @@ public enum AdminJSON {
         public var result: String
     }
 
+    /// One metric of a call, by name.
     public struct Timing: Codable, Sendable {
         public var name: String
         public var value: Double
     }
 
+    /// A call recording's metadata: its state, start, length and size.
     public struct RecordingInfo: Codable, Sendable {
         public var id: String
         public var state: String
@@ -166,10 +174,15 @@ public enum AdminJSON {
 
     /// What a call's detail adds to its facts.
     public struct CallHistory: Codable, Sendable {
+        /// The number called (the restaurant's).
         public var to: String
+        /// What the caller and the agent said, in order.
         public var turns: [Turn]
+        /// The tools the model called, in order, with their arguments and results.
         public var toolCalls: [ToolCall]
+        /// The call's metrics (response latencies, fallbacks, escalations).
         public var timings: [Timing]
+        /// The call's recordings, without their contents.
         public var recordings: [RecordingInfo]
     }
 

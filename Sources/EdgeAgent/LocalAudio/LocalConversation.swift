@@ -1,3 +1,4 @@
+import AsyncHandoff
 import AudioIO
 import Dispatch
 import Foundation
@@ -75,35 +76,20 @@ public struct LocalConversation: Sendable {
 
 /// Ends a local conversation from anywhere (the agent's hang-up, Ctrl-C, a device that failed).
 public final class LocalConversationStop: Sendable {
-    private let state = Mutex<(opened: Bool, reason: String?, waiters: [CheckedContinuation<Void, Never>])>(
-        (false, nil, []))
+    private let stopped = Gate()
+    private let firstReason = Mutex<String?>(nil)
 
     public init() {}
 
     /// Ends the conversation (the first reason given is kept).
     public func open(reason: String? = nil) {
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if state.reason == nil { state.reason = reason }
-            guard !state.opened else { return [] }
-            state.opened = true
-            defer { state.waiters = [] }
-            return state.waiters
-        }
-        for waiter in waiters { waiter.resume() }
+        firstReason.withLock { if $0 == nil { $0 = reason } }
+        stopped.open()
     }
 
-    var reason: String? { state.withLock { $0.reason } }
+    var reason: String? { firstReason.withLock { $0 } }
 
-    func wait() async {
-        await withCheckedContinuation { continuation in
-            let resumeNow = state.withLock { state in
-                if state.opened { return true }
-                state.waiters.append(continuation)
-                return false
-            }
-            if resumeNow { continuation.resume() }
-        }
-    }
+    func wait() async { await stopped.wait() }
 }
 
 /// The headset's speaker: what the agent sends is played in order on a queue of its own, a mark is

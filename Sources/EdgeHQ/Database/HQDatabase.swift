@@ -40,10 +40,11 @@ public struct HQDatabase: Sendable {
         await client.run()
     }
 
-    /// Whether ``run()`` has started the pool.
-    var isRunning: Bool { started.isOpen }
+    /// Whether ``run()`` has been entered (it stays true after the pool stops).
+    var hasStarted: Bool { started.isOpen }
 
-    /// Returns once ``run()`` has started the pool.
+    /// Returns once ``run()`` has been entered: the pool is then starting, and a lease waits for it
+    /// (see ``run()`` for the few instructions in which PostgresNIO may still warn).
     public func untilRunning() async {
         await started.wait()
     }

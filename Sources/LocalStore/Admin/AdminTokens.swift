@@ -164,10 +164,8 @@ public struct AdminTokens: Sendable {
             hash = try await SecretHashing.offCooperativePool { try SecretHashing.slowHash(pin) }
         }
         let chosen = hash
-        try await changeWorkingToken(
-            name: name, actor: actor, action: chosen == nil ? "token.pin_clear" : "token.pin_set"
-        ) {
-            row, _ in
+        let action = chosen == nil ? "token.pin_clear" : "token.pin_set"
+        try await changeWorkingToken(name: name, actor: actor, action: action) { row, _ in
             row.pinHash = chosen
             return [:]
         }
