@@ -133,18 +133,18 @@ public struct NoisyLineCorpus: Sendable {
         }
         guard let loudest = levels.max() else { return -96 }
         let active = levels.filter { $0 > loudest - 25 }
-        let power = active.map { pow(10, $0 / 10) }.reduce(0, +) / Double(max(active.count, 1))
-        return 10 * log10(max(power, 1e-12))
+        let power = active.map(Decibels.power).reduce(0, +) / Double(max(active.count, 1))
+        return Decibels.level(power: max(power, 1e-12))
     }
 
     static func scale(_ samples: [Int16], to level: Double) -> [Int16] {
-        let gain = pow(10, (level - activeLevel(samples)) / 20)
+        let gain = Decibels.amplitude(level - activeLevel(samples))
         return samples.map { Int16(clamping: Int((Double($0) * gain).rounded())) }
     }
 
     static func decibels(_ samples: some Collection<Int16>) -> Double {
         let power = samples.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(max(samples.count, 1))
-        return 20 * log10(max(power.squareRoot(), 1) / 32768)
+        return Decibels.level(rms: power.squareRoot())
     }
 
     /// Six talkers at once, each starting somewhere in their sentence and looping.

@@ -154,6 +154,6 @@ public struct RecognitionBenchmark: Sendable {
 
     /// The gain that puts espeak's words at the caller's level of the noise corpus.
     static func callerGain(_ words: [Int16]) -> Double {
-        pow(10, (NoisyLineCorpus.callerLevel - NoisyLineCorpus.activeLevel(words)) / 20)
+        Decibels.amplitude(NoisyLineCorpus.callerLevel - NoisyLineCorpus.activeLevel(words))
     }
 }

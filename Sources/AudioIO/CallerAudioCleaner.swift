@@ -93,13 +93,8 @@ public final class CallerAudioCleaner {
         if let echoCanceller { speex_echo_state_destroy(echoCanceller) }
     }
 
-    /// A 20 ms mu-law frame the agent played to the caller: the reference the echo is cancelled against.
-    public func agentPlayed(_ frame: [UInt8]) {
-        agentPlayed(samples: MuLaw.decode(frame))
-    }
-
-    /// ``agentPlayed(_:)`` for a frame already decoded.
-    func agentPlayed(samples: [Int16]) {
+    /// A 20 ms frame the agent played to the caller, decoded: the reference the echo is cancelled against.
+    public func agentPlayed(samples: [Int16]) {
         guard echoCanceller != nil, samples.count == TelephoneAudio.samplesPerFrame else { return }
         played.append(samples)
         if played.count > Self.maximumWaitingFrames { played.removeFirst(played.count - Self.maximumWaitingFrames) }

@@ -174,7 +174,7 @@ struct CallerListenerTests {
         var cleanedLevels: [Double] = []
         for frame in 0..<frames {
             let played = Array(agent[(frame * 160)..<((frame + 1) * 160)])
-            cleaner.agentPlayed(MuLaw.encode(played))
+            cleaner.agentPlayed(samples: MuLaw.decode(MuLaw.encode(played)))
             let echo: [Int16] =
                 frame >= 6 ? agent[((frame - 6) * 160)..<((frame - 5) * 160)].map { Int16(Double($0) * 0.1) } : []
             let line = echo.isEmpty ? [Int16](repeating: 0, count: 160) : echo

@@ -252,9 +252,10 @@ struct OneRequestOnceTests {
     @Test("20 two-line calls at once: exactly 20 reservations, every line answered once", arguments: ["en", "es"])
     func twentyCalls(language: String) async throws {
         var booking = try Booking(language)
+        let adjust = booking.rig.adjust
         booking.rig.adjust = {
+            adjust(&$0)
             $0.reservations.seatsPerSlot = 200
-            $0.resilience.silenceBudgetSeconds = 6
         }
         let (spoken, model, llm, rig) = booking.parts
         try await rig.run { app, simulator in

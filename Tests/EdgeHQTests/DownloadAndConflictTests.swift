@@ -324,10 +324,7 @@ struct DownloadAndConflictTests {
                     Int64(Date().timeIntervalSince1970 * 1000) + 3_600_000
                 }
                 let box = Box(database: database, client: client, identity: identity, link: link, folder: folder.path)
-                let uploader = OutboxUploader(
-                    session: SyncSession(
-                        database: database, client: client, identity: identity, link: link,
-                        upstream: OutboxUploadTests.upstream(), logger: Auth.logger))
+                let uploader = OutboxUploadTests.uploader(database, client: client, identity: identity, link: link)
                 let id = "r-fast"
                 var booked = Reservation(
                     id: id, name: "Ada", phone: "+15551234567", partySize: 2, startsAt: 1_800_000_000_000,

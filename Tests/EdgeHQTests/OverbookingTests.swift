@@ -28,10 +28,7 @@ struct OverbookingTests {
                 let client = try SyncClient(baseURL: url, logger: Auth.logger)
                 let box = Downloads.Box(
                     database: database, client: client, identity: identity, link: link, folder: folder.path)
-                let uploader = OutboxUploader(
-                    session: SyncSession(
-                        database: database, client: client, identity: identity, link: link,
-                        upstream: OutboxUploadTests.upstream(), logger: Auth.logger))
+                let uploader = OutboxUploadTests.uploader(database, client: client, identity: identity, link: link)
                 let utc = TimeZone(identifier: "UTC")!
                 let everyDay = Dictionary(
                     uniqueKeysWithValues: (1...7).map { ($0, [ReservationPolicy.Period("17:00-22:00")!]) })

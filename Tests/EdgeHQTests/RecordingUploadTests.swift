@@ -70,11 +70,8 @@ struct RecordingUploadTests {
     static func drainOutbox(_ box: Box, client: SyncClient, identity: DeviceIdentity, link: HeadquartersLink)
         async throws
     {
-        _ = try await OutboxUploader(
-            session: SyncSession(
-                database: box.database, client: client, identity: identity, link: link,
-                upstream: OutboxUploadTests.upstream(), logger: Auth.logger)
-        ).drain()
+        _ = try await OutboxUploadTests.uploader(box.database, client: client, identity: identity, link: link)
+            .drain()
     }
 
     static func uploader(

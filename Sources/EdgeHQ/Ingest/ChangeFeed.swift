@@ -27,16 +27,19 @@ public struct ChangeFeed: Sendable {
         binds.append(site)
         binds.append(cursor)
         binds.append(limit + 1)
-        // Only table names go into the text, and they are SyncTable's own constants; the values are bound.
+        return PostgresQuery(unsafeSQL: pageSQL, binds: binds)
+    }
+
+    /// The text of ``pageQuery(site:after:limit:)``, built once. Only table names go into it, and they
+    /// are SyncTable's own constants; the values are bound.
+    private static let pageSQL: String = {
         let feed = downloadedTables.map { table in
             "SELECT '\(table.rawValue)' AS table_name, id, version, changed_at, row, seq FROM \(table.rawValue) "
                 + "WHERE site_id = $1 AND seq > $2"
         }
-        return PostgresQuery(
-            unsafeSQL: "SELECT table_name, id, version, changed_at, row::text, seq FROM ("
-                + feed.joined(separator: " UNION ALL ") + ") feed ORDER BY seq LIMIT $3",
-            binds: binds)
-    }
+        return "SELECT table_name, id, version, changed_at, row::text, seq FROM ("
+            + feed.joined(separator: " UNION ALL ") + ") feed ORDER BY seq LIMIT $3"
+    }()
 
     /// At most `limit` changes after `cursor`.
     public func page(site: String, after cursor: Int64, limit: Int) async throws -> DownloadPage {

@@ -138,11 +138,7 @@ public struct HQApp: Sendable {
     /// Applies pending migrations, then serves until SIGTERM or SIGINT.
     public func serve(onRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }) async throws {
         let application = try makeApplication(onServerRunning: onRunning)
-        let database = self.database
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await database.run() }
-            defer { group.cancelAll() }
-            await database.untilRunning()
+        try await database.whileRunning {
             try await HQMigrations.apply(database, logger: logger)
             var group = ServiceGroupConfiguration(
                 services: [.init(service: NoncePurgeService(app: self)), .init(service: application)],
